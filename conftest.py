@@ -1,0 +1,81 @@
+"""Test infrastructure for every test in the repository.
+
+Real Kafka and PostgreSQL, from the first of:
+1. environment variables ``PFDO_TEST_KAFKA_BOOTSTRAP`` and ``PFDO_TEST_PG_URL`` (a
+   ``postgresql+asyncpg://user@host:port`` URL without database name);
+2. testcontainers, when a Docker engine answers;
+3. the local runner (Kafka from Maven Central artifacts, a private PostgreSQL cluster).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pfdo_plumbing.testing import DatabaseFactory, TestAuth
+
+
+@dataclass
+class UrlInfra:
+    kafka_bootstrap: str
+    pg_base_url: str
+
+    def pg_url(self, database: str) -> str:
+        return f"{self.pg_base_url.rstrip('/')}/{database}"
+
+
+def _docker_answers() -> bool:
+    if os.environ.get("PFDO_TEST_NO_DOCKER"):
+        return False
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[UrlInfra]:
+    kafka = os.environ.get("PFDO_TEST_KAFKA_BOOTSTRAP")
+    pg = os.environ.get("PFDO_TEST_PG_URL")
+    if kafka and pg:
+        yield UrlInfra(kafka, pg)
+        return
+    if _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16", driver="asyncpg") as postgres, KafkaContainer().with_kraft() as kafka_c:
+            url = postgres.get_connection_url().rsplit("/", 1)[0]
+            yield UrlInfra(kafka_c.get_bootstrap_server(), url)
+        return
+    from pfdo_devstack.testing import start_test_infra, stop_test_infra
+
+    local = start_test_infra()
+    try:
+        yield UrlInfra(local.kafka_bootstrap, local.pg_admin_dsn("postgres").rsplit("/", 1)[0])
+    finally:
+        stop_test_infra()
+
+
+@pytest.fixture(scope="session")
+def databases(infra: UrlInfra) -> DatabaseFactory:
+    return DatabaseFactory(infra)
+
+
+@pytest.fixture(scope="session")
+def auth() -> Iterator[TestAuth]:
+    with tempfile.TemporaryDirectory(prefix="pfdo-auth-") as folder:
+        yield TestAuth(Path(folder))
+
+
+@pytest.fixture
+async def anyio_backend() -> AsyncIterator[str]:
+    yield "asyncio"

@@ -1,0 +1,74 @@
+"""The development token issuer: serves its JWKS and mints tokens for any role and subject.
+
+It refuses to start unless PFDO_DEV_ISSUER_ENABLED=1: it must never run in production.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+from ..settings import ServiceSettings
+from .devkeys import DevKeys
+from .principal import Role
+
+
+class TokenRequest(BaseModel):
+    sub: str = Field(min_length=1, max_length=200)
+    role: Role
+    municipality: str | None = Field(default=None, max_length=20)
+    provider_id: str | None = Field(default=None, max_length=64)
+    ttl_s: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+
+
+def create_issuer_app(settings: ServiceSettings | None = None) -> FastAPI:
+    settings = settings or ServiceSettings(service_name="auth")
+    if not settings.dev_issuer_enabled:
+        raise RuntimeError("The development token issuer is off; set PFDO_DEV_ISSUER_ENABLED=1 to run it locally.")
+    keys = DevKeys(settings.dev_keys_dir)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # noqa: ANN202
+        keys.ensure()
+        yield
+
+    app = FastAPI(title="PFDO development token issuer", lifespan=lifespan, docs_url="/auth/docs",
+                  openapi_url="/auth/openapi.json")
+
+    @app.get("/auth/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/auth/.well-known/jwks.json")
+    async def jwks() -> dict[str, Any]:
+        return keys.jwks()
+
+    @app.post("/auth/token", response_model=TokenResponse)
+    async def token(request: TokenRequest) -> TokenResponse:
+        minted = keys.mint(
+            sub=request.sub, role=request.role.value, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+            ttl_s=request.ttl_s, municipality=request.municipality, provider_id=request.provider_id,
+        )
+        return TokenResponse(access_token=minted, expires_in=request.ttl_s)
+
+    @app.post("/auth/rotate")
+    async def rotate() -> dict[str, str]:
+        return {"kid": keys.rotate()}
+
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn pfdo_plumbing.auth.devissuer:app` builds the app on first access only
+    if name == "app":
+        return create_issuer_app()
+    raise AttributeError(name)

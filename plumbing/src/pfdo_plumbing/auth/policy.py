@@ -1,0 +1,121 @@
+"""The one access policy of the platform: which roles may attempt which action.
+
+Every route declares its action with ``Depends(require("<action>"))`` (or ``public()``); the
+role check happens here, and the scope check (own children, own organisation, own
+municipality) happens in the use case with the :class:`Principal` helpers, answering 404 for
+a foreign resource so that its existence is not revealed. A test walks every route of every
+service and fails when one declares no action or an action missing from this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ..http.problems import ProblemError
+from .principal import Principal, Role
+from .tokens import InvalidToken, TokenVerifier
+
+P, PR, MO, RO, F, S = (
+    Role.PARENT, Role.PROVIDER, Role.MUNICIPAL_OPERATOR, Role.REGIONAL_OPERATOR, Role.FINANCE, Role.SERVICE,
+)
+OPERATORS = frozenset({MO, RO})
+
+POLICY: dict[str, frozenset[Role]] = {
+    # registry
+    "registry.certificate.apply": frozenset({P}),
+    "registry.certificate.read": frozenset({P, PR, MO, RO, S}),
+    "registry.certificate.lookup": frozenset({PR, MO, RO}),
+    "registry.certificate.moderate": OPERATORS,
+    "registry.certificate.expire_job": frozenset({RO, S}),
+    "registry.provider.register": frozenset({PR}),
+    "registry.provider.read": frozenset({P, PR, MO, RO, F, S}),
+    "registry.provider.moderate": OPERATORS,
+    "registry.program.manage": frozenset({PR}),
+    "registry.program.read": frozenset({P, PR, MO, RO, F, S}),
+    "registry.program.certify": OPERATORS,
+    "registry.municipality.read": frozenset({P, PR, MO, RO, F, S}),
+    "registry.settings.manage": frozenset({RO}),
+    # navigator
+    "navigator.catalogue.search": frozenset({P, PR, MO, RO, F, S}),
+    "navigator.enrolment.apply": frozenset({P}),
+    "navigator.enrolment.read": frozenset({P, PR, MO, RO}),
+    "navigator.enrolment.cancel": frozenset({P}),
+    "navigator.enrolment.decide": frozenset({PR}),
+    "navigator.enrolment.terminate": frozenset({P, PR}),
+    "navigator.attendance.post": frozenset({PR}),
+    "navigator.attendance.read": frozenset({P, PR, MO, RO}),
+    "navigator.dispute.open": frozenset({P}),
+    "navigator.dispute.resolve": OPERATORS,
+    "navigator.dispute.read": frozenset({P, PR, MO, RO}),
+    "navigator.cabinet.read": frozenset({P}),
+    "navigator.admin.rebuild": frozenset({RO, S}),
+    # billing
+    "billing.account.read": frozenset({P, MO, RO, F}),
+    "billing.quote.read": frozenset({P, PR, MO, RO, S}),
+    "billing.period.manage": OPERATORS,
+    "billing.period.read": frozenset({MO, RO, F}),
+    "billing.order.read": frozenset({PR, MO, RO, F}),
+    "billing.reconciliation.read": frozenset({RO, F, MO}),
+    "billing.month_close.run": frozenset({RO, S}),
+    # ratings
+    "ratings.rating.submit": frozenset({P}),
+    "ratings.rating.read": frozenset({P, PR, MO, RO, F, S}),
+    "ratings.admin.recompute": frozenset({RO, S}),
+}
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _unauthenticated(detail: str) -> ProblemError:
+    return ProblemError(401, "unauthenticated", detail, headers={"WWW-Authenticate": 'Bearer realm="pfdo"'})
+
+
+def require(action: str) -> Callable[..., Awaitable[Principal]]:
+    """A route dependency: a verified principal whose role may perform ``action``."""
+    if action not in POLICY:
+        raise KeyError(f"action {action!r} is not in the policy table")
+    allowed = POLICY[action]
+
+    async def dependency(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    ) -> Principal:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise _unauthenticated("A bearer token is required.")
+        verifier: TokenVerifier = request.app.state.verifier
+        try:
+            principal = await verifier.verify(credentials.credentials)
+        except InvalidToken as exc:
+            raise _unauthenticated(f"The token was refused: {exc.reason}.") from exc
+        if principal.role not in allowed:
+            raise ProblemError(403, "forbidden", f"The role {principal.role.value} may not do {action}.")
+        request.state.principal = principal
+        return principal
+
+    dependency.pfdo_action = action  # type: ignore[attr-defined]
+    return dependency
+
+
+def public() -> Callable[[], Awaitable[None]]:
+    """A route dependency that marks a route as deliberately open (health, docs)."""
+
+    async def dependency() -> None:
+        return None
+
+    dependency.pfdo_action = "public"  # type: ignore[attr-defined]
+    return dependency
+
+
+def declared_action(route: object) -> str | None:
+    """The action a FastAPI route declared (walks its dependency tree)."""
+    dependant = getattr(route, "dependant", None)
+    stack = list(getattr(dependant, "dependencies", []) or [])
+    while stack:
+        dep = stack.pop()
+        action = getattr(dep.call, "pfdo_action", None)
+        if action:
+            return action
+        stack.extend(dep.dependencies or [])
+    return None

@@ -1,0 +1,221 @@
+"""Consuming events: parse, deduplicate through the inbox, run the handler in one transaction,
+retry a bounded number of times, then dead-letter with the error in headers.
+
+Infrastructure failures (database or broker down) are never dead-lettered: the batch is
+negatively acknowledged and redelivered from the same offset once things are back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pfdo_contracts.envelope import Envelope, Event
+from pfdo_contracts.registry import decode
+
+from .. import context, inbox
+from ..db import Database
+from ..logging import get_logger
+from ..metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE
+from .errors import is_transient
+from .topics import TopicNames
+
+log = get_logger(__name__)
+
+Handler = Callable[[AsyncSession, Event, Envelope], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list[tuple[Event, Envelope]]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Received:
+    record: ConsumerRecord
+    envelope: Envelope
+    event: Event
+
+
+class PoisonMessage(Exception):
+    """The message cannot be understood: it goes to the dead-letter topic at once."""
+
+
+class EventConsumer:
+    """The event handlers of one service, behind one consumer group."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        db: Database,
+        names: TopicNames,
+        retries: int = 3,
+        max_records: int = 500,
+        retry_backoff_s: float = 0.05,
+    ) -> None:
+        self.service = service
+        self.db = db
+        self.names = names
+        self.retries = retries
+        self.max_records = max_records
+        self.retry_backoff_s = retry_backoff_s
+        self.handlers: dict[str, Handler] = {}
+        self.batch_handlers: dict[str, BatchHandler] = {}
+        self.topics: set[str] = set()
+        self.producer: AIOKafkaProducer | None = None
+        self.processed = 0
+
+    # registration -------------------------------------------------------------------------
+    def on(self, *models: type[Event]) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            for model in models:
+                self.handlers[model.versioned_type()] = fn
+                self.topics.add(model.topic)
+            return fn
+
+        return register
+
+    def on_batch(self, *models: type[Event]) -> Callable[[BatchHandler], BatchHandler]:
+        """A handler that takes a run of events of one type in one transaction (for floods)."""
+
+        def register(fn: BatchHandler) -> BatchHandler:
+            for model in models:
+                self.batch_handlers[model.versioned_type()] = fn
+                self.topics.add(model.topic)
+            return fn
+
+        return register
+
+    def attach(self, broker: KafkaBroker) -> None:
+        """Subscribe to every topic a handler needs, in the service's consumer group."""
+        if not self.topics:
+            return
+        subscriber = broker.subscriber(
+            *sorted(self.names.name(t) for t in self.topics),
+            group_id=self.names.group(self.service),
+            auto_offset_reset="earliest",
+            batch=True,
+            max_records=self.max_records,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=f"{self.service}-events",
+        )
+
+        @subscriber
+        async def consume(message: KafkaMessage) -> None:
+            raw = message.raw_message
+            records = list(raw) if isinstance(raw, tuple | list) else [raw]
+            await self.process(records)
+
+    # processing ---------------------------------------------------------------------------
+    async def process(self, records: Sequence[ConsumerRecord]) -> None:
+        """Handle records of one partition in order. Raises only on infrastructure failures."""
+        units: list[list[Received]] = []
+        for record in records:
+            try:
+                received = self._parse(record)
+            except PoisonMessage as exc:
+                await self._dead_letter(record, exc, attempts=0)
+                continue
+            if received is None:
+                continue
+            kind = received.envelope.type
+            if kind in self.batch_handlers and units and units[-1][0].envelope.type == kind:
+                units[-1].append(received)
+            else:
+                units.append([received])
+        for unit in units:
+            await self._process_unit(unit)
+
+    def _parse(self, record: ConsumerRecord) -> Received | None:
+        try:
+            envelope = Envelope.model_validate_json(record.value or b"")
+        except ValidationError as exc:
+            raise PoisonMessage(f"not a valid event envelope: {exc.errors()[:3]}") from exc
+        if envelope.type not in self.handlers and envelope.type not in self.batch_handlers:
+            return None  # an event this service does not consume (or a newer version it does not know)
+        try:
+            event = decode(envelope)
+        except (ValidationError, LookupError) as exc:
+            raise PoisonMessage(f"payload does not match {envelope.type}: {exc}") from exc
+        return Received(record, envelope, event)
+
+    async def _process_unit(self, unit: list[Received]) -> None:
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                await self._apply(unit)
+                return
+            except Exception as exc:
+                if is_transient(exc):
+                    log.warning("consumer_transient_failure", error=str(exc)[:500], error_type=type(exc).__name__)
+                    await asyncio.sleep(min(2.0, self.retry_backoff_s * 2**attempts))
+                    if attempts < 20:
+                        continue
+                    raise
+                if len(unit) > 1:
+                    # one bad event must not poison its neighbours: go one by one
+                    for single in unit:
+                        await self._process_unit([single])
+                    return
+                if attempts >= self.retries:
+                    await self._dead_letter(unit[0].record, exc, attempts=attempts)
+                    return
+                log.warning("consumer_retry", attempt=attempts, error=str(exc)[:500], event_type=unit[0].envelope.type)
+                await asyncio.sleep(self.retry_backoff_s * attempts)
+
+    async def _apply(self, unit: list[Received]) -> None:
+        first = unit[0].envelope
+        with context.bound(correlation=first.correlationid, causation=str(first.id), event_type=first.type):
+            async with self.db.transaction() as session:
+                fresh = await inbox.claim(session, [(r.envelope.id, r.envelope.type) for r in unit])
+                new = [r for r in unit if r.envelope.id in fresh]
+                duplicates = len(unit) - len(new)
+                if duplicates:
+                    EVENTS_DUPLICATE.labels(self.service).inc(duplicates)
+                if not new:
+                    return
+                kind = first.type
+                if kind in self.batch_handlers:
+                    await self.batch_handlers[kind](session, [(r.event, r.envelope) for r in new])
+                else:
+                    for r in new:
+                        await self.handlers[kind](session, r.event, r.envelope)
+        self.processed += len(new)
+        EVENTS_CONSUMED.labels(self.service, first.type).inc(len(new))
+
+    async def _dead_letter(self, record: ConsumerRecord, exc: BaseException, *, attempts: int) -> None:
+        headers: list[tuple[str, bytes]] = list(record.headers or [])
+        headers += [
+            ("x-dlq-consumer", self.service.encode()),
+            ("x-dlq-error-type", type(exc).__name__.encode()),
+            ("x-dlq-error", str(exc)[:2000].encode()),
+            ("x-dlq-original-topic", record.topic.encode()),
+            ("x-dlq-original-partition", str(record.partition).encode()),
+            ("x-dlq-original-offset", str(record.offset).encode()),
+            ("x-dlq-attempts", str(attempts).encode()),
+        ]
+        assert self.producer is not None, "EventConsumer.producer must be set before consuming"
+        await self.producer.send_and_wait(
+            self.names.dead_letter(self.service), value=record.value, key=record.key, headers=headers
+        )
+        EVENTS_DEAD_LETTERED.labels(self.service).inc()
+        log.error(
+            "event_dead_lettered",
+            topic=record.topic, partition=record.partition, offset=record.offset,
+            error_type=type(exc).__name__, error=str(exc)[:500], attempts=attempts,
+        )
+
+
+def new_event_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+__all__: list[Any] = ["EventConsumer", "PoisonMessage"]

@@ -1,0 +1,36 @@
+"""Which failures are worth retrying in place (infrastructure) and which are poison (the message)."""
+
+from __future__ import annotations
+
+import asyncpg
+from aiokafka.errors import KafkaError
+from sqlalchemy import exc as sa_exc
+
+_TRANSIENT_PG = (
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.LockNotAvailableError,
+    asyncpg.exceptions.InterfaceError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when the infrastructure failed (retry, never dead-letter); False for poison input."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError | ConnectionError | TimeoutError | KafkaError | _TRANSIENT_PG):
+            return True
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, sa_exc.InterfaceError | sa_exc.DisconnectionError | sa_exc.TimeoutError):
+            return True
+        if isinstance(current, sa_exc.OperationalError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

@@ -1,0 +1,46 @@
+"""Service settings from the environment (prefix ``PFDO_``), one model for every service."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PFDO_", extra="ignore")
+
+    service_name: str = Field(default="pfdo", description="registry | navigator | billing | ratings")
+    database_url: str = Field(default="postgresql+asyncpg://pfdo@127.0.0.1:5433/pfdo")
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_namespace: str = Field(
+        default="", description="Prefix for topic and group names; lets test runs share one broker."
+    )
+    kafka_replication_factor: int = Field(default=3, description="Capped at the broker count.")
+    consumer_max_records: int = 500
+    consumer_retries: int = Field(default=3, description="Attempts before a message goes to the DLQ.")
+    relay_batch_size: int = 1000
+    relay_idle_interval_s: float = 0.05
+
+    jwks_url: str = "http://127.0.0.1:8100/auth/.well-known/jwks.json"
+    jwt_issuer: str = "pfdo-dev-issuer"
+    jwt_audience: str = "pfdo"
+    jwt_leeway_s: int = 30
+    jwks_cache_ttl_s: int = 300
+
+    dev_issuer_enabled: bool = False
+    dev_keys_dir: str = ".work/auth-keys"
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    registry_url: str = "http://127.0.0.1:8101"
+    billing_url: str = "http://127.0.0.1:8103"
+    navigator_url: str = "http://127.0.0.1:8102"
+    ratings_url: str = "http://127.0.0.1:8104"
+
+    @property
+    def source(self) -> str:
+        return f"pfdo/{self.service_name}"

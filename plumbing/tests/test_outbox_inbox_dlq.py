@@ -1,0 +1,139 @@
+"""The delivery guarantees of the plumbing, over the real Kafka broker and PostgreSQL:
+outbox rows survive a relay crash and are delivered, duplicates have one effect, and a
+malformed message is dead-lettered while the consumer goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy import text
+
+from pfdo_contracts.events.registry import CertificateIssued
+from pfdo_contracts.topics import ALL_TOPICS, CERTIFICATES
+from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics
+from pfdo_plumbing.runtime import ServiceRuntime
+from pfdo_plumbing.testing import new_namespace, service_settings
+
+pytestmark = pytest.mark.integration
+
+
+def issued(certificate_id: uuid.UUID | None = None) -> CertificateIssued:
+    return CertificateIssued(
+        certificate_id=certificate_id or uuid.uuid4(), number="4801000123", region_code="48", municipality_code="01",
+        birth_date=dt.date(2015, 3, 1), issued_on=dt.date(2026, 9, 1), valid_until=dt.date(2033, 2, 28),
+        usage_kind="funding", parent_id="parent-1",
+    )
+
+
+async def make_pair(infra, databases, auth):  # noqa: ANN001, ANN201
+    namespace = new_namespace()
+    await ensure_topics(infra.kafka_bootstrap, TopicNames(namespace), {t.producer for t in ALL_TOPICS} | {"billing"}, 1)
+    producer_rt = ServiceRuntime(
+        service_settings("registry", infra=infra, database_url=await databases.fresh("registry"), namespace=namespace, auth=auth),
+        configure_logs=False,
+    )
+    consumer_rt = ServiceRuntime(
+        service_settings("billing", infra=infra, database_url=await databases.fresh("billing"), namespace=namespace, auth=auth),
+        configure_logs=False,
+    )
+    async with consumer_rt.db.transaction() as s:
+        await s.execute(text("CREATE TABLE seen (certificate_id uuid PRIMARY KEY, n int NOT NULL)"))
+
+    @consumer_rt.consumer.on(CertificateIssued)
+    async def count(session, event, envelope) -> None:  # noqa: ANN001
+        await session.execute(
+            text("INSERT INTO seen VALUES (:id, 1) ON CONFLICT (certificate_id) DO UPDATE SET n = seen.n + 1"),
+            {"id": event.certificate_id},
+        )
+
+    return namespace, producer_rt, consumer_rt
+
+
+async def seen(rt: ServiceRuntime, cid: uuid.UUID, *, timeout: float = 30.0) -> int:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        async with rt.db.transaction() as s:
+            n = await s.scalar(text("SELECT n FROM seen WHERE certificate_id = :id"), {"id": cid})
+        if n is not None or asyncio.get_running_loop().time() > deadline:
+            return int(n or 0)
+        await asyncio.sleep(0.1)
+
+
+async def test_event_committed_before_a_relay_crash_is_delivered_once(infra, databases, auth) -> None:
+    namespace, producer_rt, consumer_rt = await make_pair(infra, databases, auth)
+    cid = uuid.uuid4()
+    # the state change commits with its outbox row, then the process dies before relaying
+    await producer_rt.start(consume=False, relay=False)
+    async with producer_rt.db.transaction() as s:
+        await producer_rt.outbox.put(s, issued(cid))
+    await producer_rt.stop()
+
+    # a new process: its relay publishes, but crashes after Kafka accepted and before the rows were deleted
+    crashes = {"left": 1}
+
+    async def crash_once(_ids: list[uuid.UUID]) -> None:
+        if crashes["left"]:
+            crashes["left"] -= 1
+            raise RuntimeError("relay killed between publish and commit")
+
+    restarted = ServiceRuntime(producer_rt.settings, configure_logs=False)
+    async with consumer_rt.running(relay=False), restarted.running(consume=False, relay=False):
+        from pfdo_plumbing.outbox import OutboxRelay
+
+        relay = OutboxRelay(restarted.db, restarted.producer, service="registry", idle_interval_s=0.02, after_publish=crash_once)
+        relay.start()
+        try:
+            assert await seen(consumer_rt, cid) == 1
+            # the crashed batch was sent again (at-least-once) and the inbox kept the effect single
+            await asyncio.sleep(1.5)
+            assert relay.published == 1
+            assert await relay.pending() == 0
+            assert await seen(consumer_rt, cid) == 1
+            async with consumer_rt.db.transaction() as s:
+                assert await s.scalar(text("SELECT count(*) FROM inbox")) == 1
+        finally:
+            await relay.stop()
+
+
+async def test_duplicate_delivery_has_one_effect_and_malformed_goes_to_dlq(infra, databases, auth) -> None:
+    namespace, producer_rt, consumer_rt = await make_pair(infra, databases, auth)
+    names = TopicNames(namespace)
+    topic = names.name(CERTIFICATES)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    envelope = producer_rt.outbox.envelope(issued(first))
+    body = orjson.dumps(envelope.model_dump(mode="json"))
+    later = orjson.dumps(producer_rt.outbox.envelope(issued(second)).model_dump(mode="json"))
+    key = str(first).encode()
+
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        for value in (body, body, b"{not json", orjson.dumps({"specversion": "1.0", "type": "x"}), later, body):
+            await producer.send_and_wait(topic, value=value, key=key)
+    finally:
+        await producer.stop()
+
+    async with consumer_rt.running(relay=False):
+        assert await seen(consumer_rt, second) == 1
+        assert await seen(consumer_rt, first) == 1
+
+    dlq = AIOKafkaConsumer(
+        names.dead_letter("billing"), bootstrap_servers=infra.kafka_bootstrap, auto_offset_reset="earliest",
+        group_id=f"{namespace}dlq-reader",
+    )
+    await dlq.start()
+    try:
+        batch = await dlq.getmany(timeout_ms=5000)
+        records = [r for rs in batch.values() for r in rs]
+    finally:
+        await dlq.stop()
+    assert [r.value for r in records] == [b"{not json", orjson.dumps({"specversion": "1.0", "type": "x"})]
+    headers = dict(records[0].headers)
+    assert headers["x-dlq-original-topic"].decode() == topic
+    assert headers["x-dlq-consumer"] == b"billing"
+    assert b"envelope" in headers["x-dlq-error"]

@@ -1,0 +1,5 @@
+"""Alembic environment of the registry service (shared runner from the plumbing package)."""
+
+from pfdo_plumbing.migrations import run_migrations
+
+run_migrations()
