@@ -36,8 +36,27 @@ def add_plumbing_tables(metadata: MetaData) -> tuple[Table, Table]:
     return outbox_table(metadata), inbox_table(metadata)
 
 
+def audit_table(metadata: MetaData) -> Table:
+    return Table(
+        "audit_log",
+        metadata,
+        Column("id", BigInteger, Identity(always=True), primary_key=True),
+        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("actor_sub", String(255), nullable=False),
+        Column("actor_role", String(40), nullable=False),
+        Column("action", String(120), nullable=False),
+        Column("subject_type", String(60), nullable=False),
+        Column("subject_id", String(120), nullable=False),
+        Column("municipality_code", String(10)),
+        Column("request_id", String(128)),
+        Column("correlation_id", String(128)),
+        Column("details", JSONB, nullable=False),
+    )
+
+
 _meta = MetaData()
 OUTBOX, INBOX = add_plumbing_tables(_meta)
+AUDIT = audit_table(_meta)
 
 CREATE_SQL = [
     text(
@@ -61,8 +80,37 @@ CREATE_SQL = [
         )"""
     ),
     text("CREATE INDEX IF NOT EXISTS ix_inbox_processed_at ON inbox (processed_at)"),
+    text(
+        """
+        CREATE TABLE IF NOT EXISTS audit_log (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            actor_sub VARCHAR(255) NOT NULL,
+            actor_role VARCHAR(40) NOT NULL,
+            action VARCHAR(120) NOT NULL,
+            subject_type VARCHAR(60) NOT NULL,
+            subject_id VARCHAR(120) NOT NULL,
+            municipality_code VARCHAR(10),
+            request_id VARCHAR(128),
+            correlation_id VARCHAR(128),
+            details JSONB NOT NULL DEFAULT '{}'::jsonb
+        )"""
+    ),
+    text("CREATE INDEX IF NOT EXISTS ix_audit_subject ON audit_log (subject_type, subject_id)"),
+    text(
+        """
+        CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'audit_log is append-only';
+        END $$"""
+    ),
+    text("DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log"),
+    text(
+        "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"
+    ),
 ]
-DROP_SQL = [text("DROP TABLE IF EXISTS inbox"), text("DROP TABLE IF EXISTS outbox")]
+DROP_SQL = [text("DROP TABLE IF EXISTS audit_log"), text("DROP FUNCTION IF EXISTS audit_log_append_only CASCADE"), text("DROP TABLE IF EXISTS inbox"), text("DROP TABLE IF EXISTS outbox")]
 
 
 def create_plumbing_tables(op) -> None:  # noqa: ANN001  (alembic.op)

@@ -64,6 +64,11 @@ POLICY: dict[str, frozenset[Role]] = {
     "ratings.rating.submit": frozenset({P}),
     "ratings.rating.read": frozenset({P, PR, MO, RO, F, S}),
     "ratings.admin.recompute": frozenset({RO, S}),
+    # audit logs (append-only), one per service
+    "registry.audit.read": OPERATORS,
+    "navigator.audit.read": OPERATORS,
+    "billing.audit.read": OPERATORS | {F},
+    "ratings.audit.read": OPERATORS,
 }
 
 _bearer = HTTPBearer(auto_error=False)

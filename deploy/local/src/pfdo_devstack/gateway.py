@@ -1,0 +1,223 @@
+"""nginx as the API gateway of the local stack, from ``deploy/gateway/nginx.conf.template``.
+
+The template holds the http{}-level configuration (also used by the docker image through
+envsubst); this module renders it with the stack's upstreams and wraps it in a main config whose
+pid, logs and temp folders live in ``<stack>/gateway``. nginx runs as a detached child with
+``daemon off`` in its own process group, so stopping the group stops master and workers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from .config import StackConfig
+from .proc import (
+    StackError,
+    pid_alive,
+    port_in_use_error,
+    port_open,
+    read_pid,
+    say,
+    start_detached,
+    stop_group,
+    wait_until,
+)
+
+DEFAULTS: dict[str, str] = {
+    "PORTAL_ORIGIN": "http://localhost:3000",
+    "BODY_LIMIT": "1m",
+    "ATTENDANCE_BODY_LIMIT": "16m",
+    "RATE_PER_IP": "50r/s",
+    "BURST_PER_IP": "100",
+    "RATE_PER_TOKEN": "20r/s",
+    "BURST_PER_TOKEN": "40",
+    "RATE_ENROL": "30r/m",
+    "BURST_ENROL": "5",
+    "RATE_ATTENDANCE": "60r/m",
+    "BURST_ATTENDANCE": "20",
+    "RETRY_AFTER": "1",
+    "PROXY_READ_TIMEOUT": "30s",
+}
+"""Template variables that have a default; upstreams, listen address and log come from the stack."""
+
+HIGH_LIMITS: dict[str, str] = {
+    "RATE_PER_IP": "100000r/s",
+    "BURST_PER_IP": "100000",
+    "RATE_PER_TOKEN": "100000r/s",
+    "BURST_PER_TOKEN": "100000",
+    "RATE_ENROL": "100000r/s",
+    "BURST_ENROL": "100000",
+    "RATE_ATTENDANCE": "100000r/s",
+    "BURST_ATTENDANCE": "100000",
+}
+"""Limits for test stacks: load tests must not be throttled (a test can still set low ones)."""
+
+_VAR = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
+
+
+def template_path(config: StackConfig) -> Path:
+    return config.repo_root / "deploy" / "gateway" / "nginx.conf.template"
+
+
+def render_template(text: str, variables: Mapping[str, str]) -> str:
+    """envsubst semantics restricted to ``${UPPER_CASE}`` names; every one must be given."""
+    missing = sorted({m.group(1) for m in _VAR.finditer(text)} - set(variables))
+    if missing:
+        raise StackError(f"gateway template variables without a value: {', '.join(missing)}")
+    return _VAR.sub(lambda m: str(variables[m.group(1)]), text)
+
+
+def find_nginx() -> str:
+    nginx = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx") if os.access(p, os.X_OK)),
+        None,
+    )
+    if not nginx:
+        raise StackError("nginx not found; run deploy/local/bootstrap.sh")
+    return nginx
+
+
+@dataclass
+class Gateway:
+    config: StackConfig
+    upstreams: Mapping[str, str] | None = None
+    """service name -> host:port; default: the stack's service ports on 127.0.0.1."""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """extra template variable overrides (after DEFAULTS and config.gateway_vars)."""
+    port: int | None = None
+
+    @property
+    def home(self) -> Path:
+        return self.config.stack_dir / "gateway"
+
+    @property
+    def listen_port(self) -> int:
+        return self.port or self.config.gateway_port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.config.host}:{self.listen_port}"
+
+    @property
+    def main_conf(self) -> Path:
+        return self.home / "nginx.conf"
+
+    @property
+    def rendered_conf(self) -> Path:
+        return self.home / "pfdo-gateway.conf"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "nginx.pid"
+
+    @property
+    def error_log(self) -> Path:
+        return self.home / "logs" / "error.log"
+
+    @property
+    def access_log(self) -> Path:
+        return self.home / "logs" / "access.log"
+
+    @property
+    def stdout_file(self) -> Path:
+        return self.home / "logs" / "nginx.out"
+
+    def template_variables(self) -> dict[str, str]:
+        cfg = self.config
+        ups = {name: f"{cfg.host}:{cfg.service_port(name)}" for name in ("registry", "navigator", "billing", "ratings", "auth")}
+        ups.update(self.upstreams or {})
+        return {
+            **DEFAULTS,
+            "GATEWAY_LISTEN": f"{cfg.host}:{self.listen_port}",
+            "ACCESS_LOG": str(self.access_log),
+            **{f"{name.upper()}_UPSTREAM": addr for name, addr in ups.items()},
+            **dict(cfg.gateway_vars),
+            **dict(self.variables),
+        }
+
+    def write_config(self) -> None:
+        for sub in ("logs", "temp/client_body", "temp/proxy", "temp/fastcgi", "temp/uwsgi", "temp/scgi"):
+            (self.home / sub).mkdir(parents=True, exist_ok=True)
+        self.rendered_conf.write_text(render_template(template_path(self.config).read_text(), self.template_variables()))
+        temp = self.home / "temp"
+        user = "user root root;\n" if os.geteuid() == 0 else ""
+        self.main_conf.write_text(
+            "# written by pfdo_devstack.gateway; edits are overwritten on start\n"
+            f"{user}"
+            "daemon off;\n"
+            "worker_processes 2;\n"
+            f"pid {self.pid_file};\n"
+            f"error_log {self.error_log} warn;\n"
+            "events { worker_connections 4096; }\n"
+            "http {\n"
+            "    default_type application/octet-stream;\n"
+            f"    client_body_temp_path {temp}/client_body;\n"
+            f"    proxy_temp_path {temp}/proxy;\n"
+            f"    fastcgi_temp_path {temp}/fastcgi;\n"
+            f"    uwsgi_temp_path {temp}/uwsgi;\n"
+            f"    scgi_temp_path {temp}/scgi;\n"
+            f"    include {self.rendered_conf};\n"
+            "}\n"
+        )
+
+    def _cmd(self, *extra: str) -> list[str]:
+        return [find_nginx(), "-p", f"{self.home}/", "-e", str(self.error_log), "-c", str(self.main_conf), *extra]
+
+    def test_config(self) -> str:
+        """``nginx -t`` on the rendered config; raises with nginx's message when it fails."""
+        self.write_config()
+        proc = subprocess.run(self._cmd("-t"), capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise StackError(f"nginx -t failed for {self.main_conf}:\n{proc.stderr}")
+        return proc.stderr
+
+    @property
+    def pid(self) -> int | None:
+        return read_pid(self.pid_file)
+
+    def is_running(self) -> bool:
+        return pid_alive(self.pid, marker=str(self.main_conf))
+
+    def start(self, *, timeout: float = 15.0) -> None:
+        if self.is_running():
+            say(f"gateway: already running (pid {self.pid}) on {self.url}")
+            return
+        if port_open(self.listen_port, self.config.host):
+            raise port_in_use_error(self.listen_port, "the gateway (nginx)")
+        self.test_config()
+        started = time.monotonic()
+        # nginx writes its own pid file (same pid: daemon off); ours is written first
+        start_detached(self._cmd(), log_file=self.stdout_file, pid_file=self.pid_file, cwd=self.home)
+        try:
+            wait_until(
+                lambda: port_open(self.listen_port, self.config.host),
+                timeout=timeout,
+                what="gateway (nginx)",
+                log_file=self.error_log,
+                alive=self.is_running,
+            )
+        except BaseException:
+            self.stop()
+            raise
+        say(f"gateway: ready on {self.url} (pid {self.pid}, {time.monotonic() - started:.1f}s)")
+
+    def reload(self) -> None:
+        """Re-render the template and make the running nginx pick it up (SIGHUP)."""
+        self.test_config()
+        pid = self.pid
+        if pid and self.is_running():
+            os.kill(pid, 1)
+
+    def stop(self, *, timeout: float = 10.0) -> None:
+        pid = self.pid
+        if pid and self.is_running():  # checks the command line too: a stale pid file is harmless
+            say(f"gateway: stopping (pid {pid})")
+            stop_group(pid, timeout=timeout, name="gateway (nginx)")
+        self.pid_file.unlink(missing_ok=True)

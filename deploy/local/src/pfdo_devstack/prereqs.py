@@ -1,0 +1,124 @@
+"""Checks (and on Debian as root, installs) what the local stack needs: Java 17+, Maven,
+PostgreSQL server binaries and nginx."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from .proc import StackError, say
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    packages: tuple[str, ...]
+    """Debian packages to install, first available wins within each alternative ("a|b")."""
+
+
+def java_version() -> int | None:
+    java_home = os.environ.get("JAVA_HOME")
+    java = os.path.join(java_home, "bin", "java") if java_home else shutil.which("java")
+    if not java or not os.path.exists(java):
+        return None
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if not m:
+        return None
+    major = int(m.group(1))
+    return int(m.group(2) or 0) if major == 1 else major
+
+
+def check_all(*, need_maven: bool = True) -> list[Check]:
+    from .postgres import find_pg_bindir
+    from .gateway import find_nginx
+
+    checks: list[Check] = []
+    jv = java_version()
+    checks.append(Check("java", jv is not None and jv >= 17, f"java {jv}" if jv else "not found",
+                        ("openjdk-17-jre-headless|default-jre-headless",)))
+    if need_maven:
+        mvn = shutil.which("mvn")
+        checks.append(Check("maven", mvn is not None, mvn or "not found", ("maven",)))
+    try:
+        checks.append(Check("postgresql", True, str(find_pg_bindir()), ("postgresql",)))
+    except StackError:
+        checks.append(Check("postgresql", False, "initdb/pg_ctl/postgres not found", ("postgresql",)))
+    try:
+        checks.append(Check("nginx", True, find_nginx(), ("nginx-light|nginx",)))
+    except StackError:
+        checks.append(Check("nginx", False, "not found", ("nginx-light|nginx",)))
+    return checks
+
+
+def _is_debian() -> bool:
+    return os.path.exists("/etc/debian_version") and shutil.which("apt-get") is not None
+
+
+def _apt_candidate(pkg: str) -> bool:
+    out = subprocess.run(["apt-cache", "policy", pkg], capture_output=True, text=True).stdout
+    m = re.search(r"Candidate:\s*(\S+)", out)
+    return bool(m and m.group(1) != "(none)")
+
+
+def _resolve(alternatives: str) -> str:
+    options = alternatives.split("|")
+    for pkg in options:
+        if _apt_candidate(pkg):
+            return pkg
+    return options[-1]
+
+
+def install_command(missing: list[Check]) -> list[str]:
+    pkgs = [p.split("|")[-1] for c in missing for p in c.packages]
+    return ["apt-get", "install", "-y", "--no-install-recommends", *pkgs]
+
+
+def ensure(*, install: bool = True, need_maven: bool = True) -> None:
+    """Check the prerequisites; install the missing ones with apt-get when allowed, running as
+    root on Debian; otherwise raise with the command to run."""
+    checks = check_all(need_maven=need_maven)
+    missing = [c for c in checks if not c.ok]
+    if not missing:
+        return
+    names = ", ".join(f"{c.name} ({c.detail})" for c in missing)
+    if not (install and os.geteuid() == 0 and _is_debian()):
+        cmd = " ".join(install_command(missing))
+        sudo = "" if os.geteuid() == 0 else "sudo "
+        raise StackError(f"missing prerequisites: {names}\nInstall them with:\n  {sudo}apt-get update && {sudo}{cmd}")
+    say(f"missing prerequisites: {names}; installing with apt-get")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update"], check=True, env=env)
+    pkgs = [_resolve(p) for c in missing for p in c.packages]
+    say(f"apt-get install {' '.join(pkgs)}")
+    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *pkgs], check=True, env=env)
+    still = [c for c in check_all(need_maven=need_maven) if not c.ok]
+    if still:
+        raise StackError(f"still missing after apt-get: {', '.join(c.name + ' (' + c.detail + ')' for c in still)}")
+
+
+def report() -> int:
+    ok = True
+    for c in check_all():
+        ok &= c.ok
+        print(f"  {'ok ' if c.ok else 'MISSING'}  {c.name:<11} {c.detail}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":  # python -m pfdo_devstack.prereqs [--install]
+    try:
+        if "--install" in sys.argv:
+            ensure(install=True)
+        sys.exit(report())
+    except StackError as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,175 @@
+"""The whole local stack: Kafka, PostgreSQL, the token issuer, the four services, the gateway."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Iterable, Protocol
+
+from .config import SERVICES, StackConfig
+from .gateway import Gateway
+from .kafka import KafkaBroker, libs_dir
+from .postgres import PostgresCluster
+from .proc import StackError, pid_alive, port_open, say
+from .services import ALL_PARTS, AUTH, JWT_AUDIENCE, JWT_ISSUER, ServiceProcess
+
+
+class Part(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def is_running(self) -> bool: ...
+    @property
+    def pid(self) -> int | None: ...
+
+
+@dataclass
+class PartStatus:
+    name: str
+    pid: int | None
+    port: int
+    running: bool
+    answering: bool
+
+    @property
+    def state(self) -> str:
+        if self.running and self.answering:
+            return "up"
+        if self.running:
+            return "starting/unhealthy"
+        return "down"
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.kafka = KafkaBroker(config)
+        self.postgres = PostgresCluster(config)
+        self.services = {name: ServiceProcess(name, config) for name in ALL_PARTS}
+        self.gateway = Gateway(config)
+
+    # ---- parts ---------------------------------------------------------------------------
+    def parts(self) -> list[tuple[str, object, int]]:
+        """(name, part, port) in start order."""
+        out: list[tuple[str, object, int]] = [
+            ("kafka", self.kafka, self.kafka.port),
+            ("postgres", self.postgres, self.postgres.port),
+        ]
+        out += [(name, svc, int(svc.port)) for name, svc in self.services.items()]  # type: ignore[arg-type]
+        out.append(("gateway", self.gateway, self.gateway.listen_port))
+        return out
+
+    def part(self, name: str) -> object:
+        for n, p, _ in self.parts():
+            if n == name or (name == "pg" and n == "postgres"):
+                return p
+        raise KeyError(f"unknown part {name!r}; parts: {', '.join(n for n, _, _ in self.parts())}")
+
+    # ---- lifecycle -----------------------------------------------------------------------
+    def check_prereqs(self, *, install: bool = True) -> None:
+        from . import prereqs
+
+        need_maven = not (libs_dir(self.config) / ".complete").exists()
+        prereqs.ensure(install=install, need_maven=need_maven)
+
+    def infra_up(self, *, install: bool = True) -> None:
+        self.check_prereqs(install=install)
+        self.config.stack_dir.mkdir(parents=True, exist_ok=True)
+        self.kafka.start()
+        self.postgres.start()
+
+    def up(self, *, install: bool = True, allow_missing: bool = False, only: Iterable[str] | None = None) -> list[str]:
+        """Start everything (idempotent). Returns the names of services skipped as missing."""
+        started = time.monotonic()
+        self.infra_up(install=install)
+        wanted = set(only) if only else None
+        skipped: list[str] = []
+        for name, svc in self.services.items():
+            if wanted is not None and name not in wanted and name != AUTH:
+                continue
+            if not svc.is_running() and not svc.app_available():
+                if not allow_missing:
+                    raise StackError(f"{name}: {svc.app} is not importable (uv sync?); `up --allow-missing` skips it")
+                say(f"{name}: SKIPPED, {svc.app} is not importable yet")
+                skipped.append(name)
+                continue
+            svc.start()
+        self.gateway.start()
+        say(f"stack '{self.config.name}' up in {time.monotonic() - started:.1f}s")
+        return skipped
+
+    def down(self) -> list[str]:
+        """Stop everything of this stack in reverse order; returns leftovers (should be empty)."""
+        pids: dict[str, int] = {}
+        for name, part, _ in self.parts():
+            pid = part.pid  # type: ignore[attr-defined]
+            if pid and part.is_running():  # type: ignore[attr-defined]
+                pids[name] = pid
+        errors: list[str] = []
+        for name, part, _ in reversed(self.parts()):
+            try:
+                part.stop()  # type: ignore[attr-defined]
+            except Exception as exc:  # noqa: BLE001 - keep stopping the rest
+                errors.append(f"{name}: {exc}")
+        left = [f"{name} (pid {pid})" for name, pid in pids.items() if pid_alive(pid)]
+        if errors:
+            left += errors
+        return left
+
+    def infra_down(self) -> list[str]:
+        pids = {n: p.pid for n, p in (("postgres", self.postgres), ("kafka", self.kafka)) if p.is_running()}
+        self.postgres.stop()
+        self.kafka.stop()
+        return [f"{n} (pid {pid})" for n, pid in pids.items() if pid_alive(pid)]
+
+    def status(self) -> list[PartStatus]:
+        rows = []
+        for name, part, port in self.parts():
+            running = part.is_running()  # type: ignore[attr-defined]
+            rows.append(PartStatus(name, part.pid if running else None, port, running,  # type: ignore[attr-defined]
+                                   port_open(port, self.config.host)))
+        return rows
+
+    # ---- information ---------------------------------------------------------------------
+    def env(self) -> dict[str, str]:
+        c = self.config
+        env = {
+            "PFDO_STACK_DIR": str(c.stack_dir),
+            "PFDO_KAFKA_BOOTSTRAP": c.kafka_bootstrap,
+            "PFDO_PG_ADMIN_DSN": f"postgresql://pfdo@{c.host}:{c.pg_port}/postgres",
+            "PFDO_GATEWAY_URL": c.gateway_url,
+            "PFDO_JWKS_URL": c.jwks_url,
+            "PFDO_JWT_ISSUER": JWT_ISSUER,
+            "PFDO_JWT_AUDIENCE": JWT_AUDIENCE,
+            "PFDO_DEV_KEYS_DIR": str(c.auth_keys_dir),
+            "PFDO_AUTH_URL": c.service_url(AUTH),
+        }
+        for svc in SERVICES:
+            env[f"PFDO_{svc.upper()}_URL"] = c.service_url(svc)
+            env[f"PFDO_{svc.upper()}_DATABASE_URL"] = c.pg_dsn(svc)
+        return env
+
+    def urls(self) -> list[tuple[str, str]]:
+        gw = self.config.gateway_url
+        out = [("gateway", gw), ("dev tokens", f"{gw}/auth/"), ("JWKS", f"{gw}/auth/.well-known/jwks.json")]
+        for svc in SERVICES:
+            out.append((f"{svc} OpenAPI", f"{gw}/api/{svc}/docs"))
+            out.append((f"{svc} AsyncAPI", f"{gw}/api/{svc}/asyncapi"))
+        out.append(("kafka", self.config.kafka_bootstrap))
+        out.append(("postgres", f"postgresql://pfdo@{self.config.host}:{self.config.pg_port}/<db>"))
+        return out
+
+    def log_files(self, name: str | None = None) -> list:
+        files = {
+            "kafka": [self.kafka.log_file, self.kafka.stdout_file],
+            "postgres": [self.postgres.log_file],
+            "gateway": [self.gateway.error_log, self.gateway.access_log],
+        }
+        for svc_name, svc in self.services.items():
+            files[svc_name] = [svc.log_file]
+        if name is None:
+            return [f for fs in files.values() for f in fs if f.exists()]
+        if name == "pg":
+            name = "postgres"
+        if name not in files:
+            raise StackError(f"unknown part {name!r}; parts: {', '.join(files)}")
+        return [f for f in files[name] if f.exists()]

@@ -1,0 +1,96 @@
+"""Bearer tokens: signature from the JWKS, issuer, audience, expiry, roles; key rotation."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import Depends, FastAPI
+
+from pfdo_plumbing.auth.devkeys import DevKeys
+from pfdo_plumbing.auth.jwks import JWKSCache
+from pfdo_plumbing.auth.policy import POLICY, require
+from pfdo_plumbing.auth.principal import Principal
+from pfdo_plumbing.auth.tokens import TokenVerifier
+from pfdo_plumbing.http.problems import install_problem_handlers
+
+ISS, AUD = "test-issuer", "pfdo"
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> DevKeys:
+    keys = DevKeys(tmp_path / "keys")
+    keys.ensure()
+    keys.write_jwks(tmp_path / "jwks.json")
+    return keys
+
+
+@pytest.fixture
+def app(keys: DevKeys, tmp_path: Path) -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.state.verifier = TokenVerifier(JWKSCache(str(tmp_path / "jwks.json"), min_refresh_interval_s=0), issuer=ISS, audience=AUD)
+
+    @app.get("/orders")
+    async def orders(who: Principal = Depends(require("billing.order.read"))) -> dict[str, str]:
+        return {"sub": who.sub, "role": who.role.value}
+
+    return app
+
+
+async def call(app: FastAPI, token: str | None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        return await client.get("/orders", headers=headers)
+
+
+async def test_valid_token_of_an_allowed_role_passes(app: FastAPI, keys: DevKeys) -> None:
+    response = await call(app, keys.mint(sub="fin-1", role="finance", issuer=ISS, audience=AUD))
+    assert response.status_code == 200
+    assert response.json() == {"sub": "fin-1", "role": "finance"}
+
+
+@pytest.mark.parametrize(
+    ("mint", "reason"),
+    [
+        (lambda k: k.mint(sub="a", role="finance", issuer=ISS, audience="other"), "wrong audience"),
+        (lambda k: k.mint(sub="a", role="finance", issuer="evil", audience=AUD), "wrong issuer"),
+        (lambda k: k.mint(sub="a", role="finance", issuer=ISS, audience=AUD, ttl_s=10, now=time.time() - 3600), "token expired"),
+        (lambda k: DevKeys(k.folder.parent / "forger").mint(sub="a", role="finance", issuer=ISS, audience=AUD), "unknown signing key"),
+        (lambda k: k.mint(sub="a", role="finance", issuer=ISS, audience=AUD)[:-4] + "AAAA", "invalid token"),
+        (lambda k: "not.a.jwt", "malformed token"),
+    ],
+)
+async def test_bad_tokens_get_401_with_a_reason(app: FastAPI, keys: DevKeys, mint, reason: str) -> None:  # noqa: ANN001
+    response = await call(app, mint(keys))
+    assert response.status_code == 401
+    body = response.json()
+    assert body["code"] == "unauthenticated"
+    assert reason in body["detail"]
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_missing_token_is_401_and_wrong_role_is_403(app: FastAPI, keys: DevKeys) -> None:
+    assert (await call(app, None)).status_code == 401
+    response = await call(app, keys.mint(sub="p", role="parent", issuer=ISS, audience=AUD))
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+
+
+async def test_a_rotated_key_is_picked_up_without_restart(app: FastAPI, keys: DevKeys, tmp_path: Path) -> None:
+    old = keys.mint(sub="f", role="finance", issuer=ISS, audience=AUD)
+    assert (await call(app, old)).status_code == 200
+    time.sleep(1.1)  # distinct key file mtime
+    keys.rotate()
+    keys.write_jwks(tmp_path / "jwks.json")
+    new = keys.mint(sub="f", role="finance", issuer=ISS, audience=AUD)
+    assert (await call(app, new)).status_code == 200
+    assert (await call(app, old)).status_code == 200
+
+
+def test_policy_table_names_only_known_roles() -> None:
+    assert all(roles for roles in POLICY.values())
+    with pytest.raises(KeyError):
+        require("billing.nonexistent")

@@ -1,0 +1,169 @@
+"""The quote: cost of an enrolment to the certificate and to the family (DESIGN §2).
+
+- cost of an enrolment from start S to module end E = price × days(S..E) / days(module),
+  rounded half up; the normative cost is pro-rated the same way;
+- the certificate pays min(cost, pro-rated normative cost, available balance); the family pays
+  the rest (co-payment);
+- both parts are split into monthly instalments from S's month to E's month (rounded down, the
+  remainder on the first month), so each part's instalments add up to it exactly;
+- a free municipal-task place costs nothing to the certificate nor to the family.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from pfdo_billing.domain.calendar import days_inclusive, months_spanned
+from pfdo_billing.domain.errors import InvalidDateRange, StartAfterModuleEnd, StartOutsideModule
+from pfdo_billing.domain.money import prorate, require_kopecks, split_instalments
+from pfdo_billing.domain.payment_mode import PaymentMode, as_payment_mode
+
+
+@dataclass(frozen=True)
+class Instalment:
+    """One month of a contract's schedule: the certificate's and the family's instalments."""
+
+    month: date
+    certificate: int
+    family: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What an enrolment costs, to whom, and month by month (all amounts in kopecks)."""
+
+    enrol_start: date
+    module_start: date
+    module_end: date
+    payment_mode: PaymentMode
+    module_days: int
+    enrolled_days: int
+    cost: int
+    normative_cost: int
+    certificate_part: int
+    family_part: int
+    schedule: tuple[Instalment, ...]
+    free_place: bool = False
+
+    @property
+    def months(self) -> list[date]:
+        """The months of the schedule, each as its first day."""
+        return [line.month for line in self.schedule]
+
+    @property
+    def certificate_instalments(self) -> list[int]:
+        """The certificate's monthly instalments, in order."""
+        return [line.certificate for line in self.schedule]
+
+    @property
+    def family_instalments(self) -> list[int]:
+        """The family's monthly instalments, in order."""
+        return [line.family for line in self.schedule]
+
+
+def _check_dates(module_start: date, module_end: date, enrol_start: date) -> None:
+    if module_end < module_start:
+        raise InvalidDateRange(
+            "the module ends before it starts",
+            start=module_start.isoformat(),
+            end=module_end.isoformat(),
+        )
+    if enrol_start < module_start:
+        raise StartOutsideModule(
+            "the enrolment cannot start before the module starts",
+            enrol_start=enrol_start.isoformat(),
+            module_start=module_start.isoformat(),
+        )
+    if enrol_start > module_end:
+        raise StartAfterModuleEnd(
+            "the enrolment cannot start after the module ends",
+            enrol_start=enrol_start.isoformat(),
+            module_end=module_end.isoformat(),
+        )
+
+
+def build_schedule(
+    months: Sequence[date], certificate_part: int, family_part: int
+) -> tuple[Instalment, ...]:
+    """Split both parts over ``months`` (remainder on the first month) into schedule lines."""
+    certificate = split_instalments(certificate_part, len(months))
+    family = split_instalments(family_part, len(months))
+    return tuple(
+        Instalment(month, cert, fam)
+        for month, cert, fam in zip(months, certificate, family, strict=True)
+    )
+
+
+def quote(
+    price: int,
+    normative_cost: int,
+    module_start: date,
+    module_end: date,
+    enrol_start: date,
+    available: int,
+    payment_mode: PaymentMode | str,
+) -> Quote:
+    """Quote an enrolment in a certificate-funded module from ``enrol_start`` to the module end.
+
+    Raises ``StartOutsideModule`` when the start is before the module start,
+    ``StartAfterModuleEnd`` when it is after the module end, ``InvalidAmount`` for a negative or
+    non-integer amount.
+    """
+    require_kopecks(price, "price")
+    require_kopecks(normative_cost, "normative_cost")
+    require_kopecks(available, "available")
+    mode = as_payment_mode(payment_mode)
+    _check_dates(module_start, module_end, enrol_start)
+
+    module_days = days_inclusive(module_start, module_end)
+    enrolled_days = days_inclusive(enrol_start, module_end)
+    cost = prorate(price, enrolled_days, module_days)
+    normative = prorate(normative_cost, enrolled_days, module_days)
+    certificate_part = min(cost, normative, available)
+    family_part = cost - certificate_part
+    return Quote(
+        enrol_start=enrol_start,
+        module_start=module_start,
+        module_end=module_end,
+        payment_mode=mode,
+        module_days=module_days,
+        enrolled_days=enrolled_days,
+        cost=cost,
+        normative_cost=normative,
+        certificate_part=certificate_part,
+        family_part=family_part,
+        schedule=build_schedule(
+            months_spanned(enrol_start, module_end), certificate_part, family_part
+        ),
+    )
+
+
+def free_place(
+    module_start: date,
+    module_end: date,
+    enrol_start: date,
+    payment_mode: PaymentMode | str = PaymentMode.MONTHLY,
+) -> Quote:
+    """Quote an enrolment on a free municipal-task place: nothing to pay, for anyone.
+
+    The schedule still lists the months (with zero instalments) so that attendance and month
+    close handle every contract alike.
+    """
+    mode = as_payment_mode(payment_mode)
+    _check_dates(module_start, module_end, enrol_start)
+    return Quote(
+        enrol_start=enrol_start,
+        module_start=module_start,
+        module_end=module_end,
+        payment_mode=mode,
+        module_days=days_inclusive(module_start, module_end),
+        enrolled_days=days_inclusive(enrol_start, module_end),
+        cost=0,
+        normative_cost=0,
+        certificate_part=0,
+        family_part=0,
+        schedule=build_schedule(months_spanned(enrol_start, module_end), 0, 0),
+        free_place=True,
+    )

@@ -1,0 +1,99 @@
+"""Ending a contract early (DESIGN §2 "Enrolment and money").
+
+- Termination by parent or provider on date D: the contract ends at the end of D's month; that
+  month is still billed by the contract's payment mode (it is closed like any other month); the
+  instalments of all later months are released at once (certificate: reserved -> available;
+  family: no longer invoiced).
+- A request cancelled before the contract starts (D before the start date) releases everything.
+- Certificate expiry at 18 ends contracts at the end of the month of the 18th birthday.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from pfdo_billing.domain.calendar import birthday_in_year, month_end, month_start
+from pfdo_billing.domain.errors import InvalidDateRange
+from pfdo_billing.domain.quote import Instalment
+
+ADULT_AGE = 18
+
+
+@dataclass(frozen=True)
+class Termination:
+    """The effect of ending a contract on ``requested_on``.
+
+    ``kept`` are the schedule months up to and including the termination month, still closed by
+    the payment mode (those already closed stay as they were); ``released`` are the later months,
+    whose reservations are voided at once. ``ends_on`` is None for a cancellation before start.
+    """
+
+    requested_on: date
+    ends_on: date | None
+    cancelled_before_start: bool
+    kept: tuple[Instalment, ...]
+    released: tuple[Instalment, ...]
+
+    @property
+    def certificate_released(self) -> int:
+        """Kopecks returned to the certificate's available balance now."""
+        return sum(line.certificate for line in self.released)
+
+    @property
+    def family_cancelled(self) -> int:
+        """Kopecks of family instalments that will no longer be invoiced."""
+        return sum(line.family for line in self.released)
+
+
+def terminate(
+    schedule: Sequence[Instalment],
+    starts_on: date,
+    ends_on: date,
+    requested_on: date,
+) -> Termination:
+    """End the contract ``starts_on..ends_on`` with ``schedule`` on ``requested_on``."""
+    if ends_on < starts_on:
+        raise InvalidDateRange(
+            "the contract ends before it starts",
+            start=starts_on.isoformat(),
+            end=ends_on.isoformat(),
+        )
+    if requested_on < starts_on:
+        return Termination(
+            requested_on=requested_on,
+            ends_on=None,
+            cancelled_before_start=True,
+            kept=(),
+            released=tuple(schedule),
+        )
+    last_month = month_start(requested_on)
+    return Termination(
+        requested_on=requested_on,
+        ends_on=min(month_end(requested_on), ends_on),
+        cancelled_before_start=False,
+        kept=tuple(line for line in schedule if line.month <= last_month),
+        released=tuple(line for line in schedule if line.month > last_month),
+    )
+
+
+def eighteenth_birthday(birth_date: date) -> date:
+    """The 18th birthday (29 February -> 28 February in a common year)."""
+    return birthday_in_year(birth_date, birth_date.year + ADULT_AGE)
+
+
+def expiry_contract_end(birth_date: date) -> date:
+    """The last day of contracts of a certificate expiring at 18: end of the birthday month."""
+    return month_end(eighteenth_birthday(birth_date))
+
+
+def terminate_on_expiry(
+    schedule: Sequence[Instalment],
+    starts_on: date,
+    ends_on: date,
+    birth_date: date,
+) -> Termination:
+    """End a contract because the certificate expires at 18 (a no-op release when the contract
+    ends before the end of the birthday month)."""
+    return terminate(schedule, starts_on, ends_on, eighteenth_birthday(birth_date))

@@ -1,0 +1,420 @@
+"""The enrolment saga: from a parent's request to the end of the contract.
+
+DESIGN §2 "Enrolment and money" and §3 (billing owns the money, navigator owns the seats and
+the contract). The state machine::
+
+    requested ──reservation created──▶ reserved ──provider confirms──▶ confirmed
+        │  └─reservation rejected──▶ rejected       │                     │
+        │                                           ├─provider declines─▶ declined
+        ├─parent cancels──▶ cancelled ◀─parent──────┤                     │
+        └─hold times out──▶ expired  ◀─hold timeout─┘                     │
+                                                                          │
+    confirmed ──parent/provider terminates, certificate expires──▶ terminated
+                 (the contract's last day moves to the end of the current month)
+    confirmed ──module end passed──▶ ended (outcome completed)
+    terminated ──its last day passed──▶ ended (outcome terminated)
+
+Seat-holding states (the seat counter in :mod:`.seats` counts them): ``requested``,
+``reserved``, and ``confirmed``/``terminated``/``ended`` until the contract's last day.
+
+Decisions where the brief is silent (documented here, tested in the unit tests):
+
+* **Before the contract starts** a confirmed contract can still be withdrawn with everything
+  released (DESIGN: "a request cancelled before the contract starts releases everything"): the
+  parent ``cancel``\\ s, the provider ``decline``\\ s. From the start date on, only
+  ``terminate`` applies, and it ends the contract at the end of the current month.
+* **The hold deadline** runs from the request, so ``expire`` applies to ``requested`` too (billing
+  never answered in time). A reservation that arrives afterwards must be released.
+* **Duplicates and reordering** (delivery is at-least-once): repeating a transition whose target
+  is the current state is an idempotent no-op (:attr:`Outcome.DUPLICATE`, no event). A timer
+  or a billing answer that was overtaken by a parent's/provider's action is
+  :attr:`Outcome.STALE` (no event). A reservation created by billing for an enrolment that will
+  never use it (cancelled/expired/rejected before the reservation was seen) is
+  :attr:`Outcome.NEEDS_RELEASE`: the caller must make billing release it (e.g. by re-publishing
+  the terminal event). A genuine contradiction (billing rejecting a request it had already
+  reserved) raises ``illegal_transition`` so the message goes to the dead-letter topic rather
+  than being silently dropped.
+* **Certificate expiry** (DESIGN: "ends contracts at the end of the month of the 18th
+  birthday"): a running contract is terminated by the system (reason ``certificate_expired``)
+  with its last day moved to that month end, exactly like a termination for billing (the
+  month is billed by its mode, later months are released); a request, or a contract that would
+  not have started by then, becomes ``cancelled`` (reason ``certificate_expired``), releasing
+  everything.
+* **Ended** is published once the contract's last day has passed, for completed and for
+  terminated contracts alike (``end_outcome`` says which); it is what lets the parent rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from .dates import last_day_of_month
+from .errors import DomainError
+
+ILLEGAL_TRANSITION = "illegal_transition"
+
+
+class EnrolmentState(StrEnum):
+    REQUESTED = "requested"
+    RESERVED = "reserved"
+    REJECTED = "rejected"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    TERMINATED = "terminated"
+    ENDED = "ended"
+
+
+class EnrolmentEvent(StrEnum):
+    """Event types the navigator publishes for an enrolment (billing publishes the reservation
+    results: ``reservation created/rejected/released``)."""
+
+    REQUESTED = "enrolment.requested"
+    CONFIRMED = "enrolment.confirmed"
+    DECLINED = "enrolment.declined"
+    CANCELLED = "enrolment.cancelled"
+    EXPIRED = "enrolment.expired"
+    TERMINATED = "enrolment.terminated"
+    ENDED = "enrolment.ended"
+
+
+class Outcome(StrEnum):
+    """What a transition attempt did."""
+
+    APPLIED = "applied"  # state changed; publish ``event`` if any
+    DUPLICATE = "duplicate"  # already in the target state: idempotent no-op
+    STALE = "stale"  # overtaken by another transition (late timer/answer): no-op
+    NEEDS_RELEASE = "needs_release"  # late reservation for an enrolment that will not use it
+
+
+class Actor(StrEnum):
+    PARENT = "parent"
+    PROVIDER = "provider"
+    SYSTEM = "system"  # timers and registry-driven closures (hold expiry, certificate expiry)
+
+
+class EndOutcome(StrEnum):
+    COMPLETED = "completed"  # ran to the module's end
+    TERMINATED = "terminated"  # ended early (parent, provider, certificate expiry)
+
+
+#: Reason code of a termination caused by the certificate's expiry (age 18).
+CERTIFICATE_EXPIRED = "certificate_expired"
+
+
+#: States from which nothing but duplicate/stale inputs are accepted.
+TERMINAL_STATES = frozenset(
+    {
+        EnrolmentState.REJECTED,
+        EnrolmentState.DECLINED,
+        EnrolmentState.EXPIRED,
+        EnrolmentState.CANCELLED,
+        EnrolmentState.ENDED,
+    }
+)
+#: States that hold a seat regardless of the date.
+PENDING_STATES = frozenset({EnrolmentState.REQUESTED, EnrolmentState.RESERVED})
+#: States of a contract that was (or is) in force between ``starts_on`` and ``ends_on``.
+CONTRACT_STATES = frozenset(
+    {EnrolmentState.CONFIRMED, EnrolmentState.TERMINATED, EnrolmentState.ENDED}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """An enrolment request and, once confirmed, the contract.
+
+    ``starts_on`` is the requested start date; ``ends_on`` the contract's last day (the module's
+    end date until a termination or a certificate expiry moves it earlier). ``reason`` is the
+    reason code of the closing transition (billing's rejection code, a decline, cancel or
+    termination reason such as ``certificate_expired``); ``end_outcome`` is set once ended.
+    """
+
+    id: str
+    certificate_id: str
+    module_id: str
+    starts_on: date
+    ends_on: date
+    state: EnrolmentState = EnrolmentState.REQUESTED
+    requested_at: datetime | None = None
+    reservation_id: str | None = None
+    reason: str | None = None
+    closed_by: Actor | None = None
+    end_outcome: EndOutcome | None = None
+
+    # ----------------------------------------------------------------- queries
+    def holds_seat(self, today: date) -> bool:
+        """Whether this enrolment occupies a seat of its module group on ``today``.
+
+        Pending requests always do (the seat is held while billing and the provider answer);
+        a contract does until its last day, including a terminated one (it runs to the end of
+        the month) and one ended early by certificate expiry.
+        """
+        if self.state in PENDING_STATES:
+            return True
+        if self.state in CONTRACT_STATES:
+            return today <= self.ends_on
+        return False
+
+    def in_force_on(self, day: date) -> bool:
+        """Whether the contract covered ``day`` (attendance may be marked for that day)."""
+        return self.state in CONTRACT_STATES and self.starts_on <= day <= self.ends_on
+
+    @property
+    def is_finished(self) -> bool:
+        """Ended (completed, or terminated and past its last day): the parent may rate."""
+        return self.state is EnrolmentState.ENDED
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """The result of a transition attempt: the (possibly unchanged) enrolment, the event type to
+    publish (``None`` when nothing is to be published) and what happened."""
+
+    enrolment: Enrolment
+    event: EnrolmentEvent | None
+    outcome: Outcome
+
+    @property
+    def changed(self) -> bool:
+        return self.outcome is Outcome.APPLIED or self.outcome is Outcome.NEEDS_RELEASE
+
+
+def _illegal(enrolment: Enrolment, action: str, why: str = "") -> DomainError:
+    message = f"cannot {action} an enrolment in state {enrolment.state.value}"
+    if why:
+        message += f": {why}"
+    return DomainError(
+        ILLEGAL_TRANSITION, message, enrolment_id=enrolment.id, state=enrolment.state.value, action=action
+    )
+
+
+def _applied(enrolment: Enrolment, event: EnrolmentEvent | None, **changes: object) -> Transition:
+    return Transition(replace(enrolment, **changes), event, Outcome.APPLIED)  # type: ignore[arg-type]
+
+
+def _noop(enrolment: Enrolment, outcome: Outcome) -> Transition:
+    return Transition(enrolment, None, outcome)
+
+
+# --------------------------------------------------------------------------- creation
+def request(
+    *,
+    enrolment_id: str,
+    certificate_id: str,
+    module_id: str,
+    starts_on: date,
+    module_ends_on: date,
+    requested_at: datetime | None = None,
+) -> Transition:
+    """A parent applies (eligibility already checked, a seat already held): ``requested``.
+
+    Publishes ``enrolment.requested``; billing answers with a reservation created or rejected.
+    """
+    if starts_on > module_ends_on:
+        raise DomainError(
+            "start_outside_module", "the start date is after the module's end", enrolment_id=enrolment_id
+        )
+    enrolment = Enrolment(
+        id=enrolment_id,
+        certificate_id=certificate_id,
+        module_id=module_id,
+        starts_on=starts_on,
+        ends_on=module_ends_on,
+        requested_at=requested_at,
+    )
+    return Transition(enrolment, EnrolmentEvent.REQUESTED, Outcome.APPLIED)
+
+
+def hold_expires_at(requested_at: datetime, hold_for: timedelta) -> datetime:
+    """When an unconfirmed hold lapses (the hold duration is a deployment setting)."""
+    return requested_at + hold_for
+
+
+# --------------------------------------------------------------------------- billing's answers
+def on_reservation_created(enrolment: Enrolment, reservation_id: str) -> Transition:
+    """Billing reserved the money / free place: ``requested → reserved``.
+
+    Navigator publishes nothing (the reservation event is billing's). Duplicates and late
+    arrivals: already reserved or beyond → ``DUPLICATE``; the enrolment was cancelled, expired
+    or rejected before the reservation was seen → ``NEEDS_RELEASE`` (the reservation id is
+    recorded so that a redelivery is then a ``DUPLICATE``).
+    """
+    state = enrolment.state
+    if state is EnrolmentState.REQUESTED:
+        return _applied(enrolment, None, state=EnrolmentState.RESERVED, reservation_id=reservation_id)
+    if enrolment.reservation_id is not None:
+        return _noop(enrolment, Outcome.DUPLICATE)
+    if state in (EnrolmentState.CANCELLED, EnrolmentState.EXPIRED, EnrolmentState.REJECTED):
+        return Transition(replace(enrolment, reservation_id=reservation_id), None, Outcome.NEEDS_RELEASE)
+    # reserved/confirmed/... always carry the reservation id; reaching here means the row was
+    # built without it: treat the redelivery as a duplicate rather than fail the consumer.
+    return _noop(enrolment, Outcome.DUPLICATE)
+
+
+def on_reservation_rejected(enrolment: Enrolment, reason_code: str) -> Transition:
+    """Billing refused (no balance, cap reached…): ``requested → rejected``, the seat is freed.
+
+    Navigator publishes nothing (billing already did). Redelivery → ``DUPLICATE``; the parent
+    cancelled (or the hold expired) first → ``STALE``. A rejection after a reservation of the
+    same enrolment is a contradiction and raises ``illegal_transition``.
+    """
+    state = enrolment.state
+    if state is EnrolmentState.REQUESTED:
+        return _applied(enrolment, None, state=EnrolmentState.REJECTED, reason=reason_code)
+    if state is EnrolmentState.REJECTED:
+        return _noop(enrolment, Outcome.DUPLICATE)
+    if state in (EnrolmentState.CANCELLED, EnrolmentState.EXPIRED) and enrolment.reservation_id is None:
+        return _noop(enrolment, Outcome.STALE)
+    raise _illegal(enrolment, "reject", "billing had already reserved this enrolment")
+
+
+# --------------------------------------------------------------------------- provider
+def confirm(enrolment: Enrolment) -> Transition:
+    """The provider confirms: ``reserved → confirmed``; the contract is in force from
+    ``starts_on``. Publishes ``enrolment.confirmed``."""
+    if enrolment.state is EnrolmentState.RESERVED:
+        return _applied(enrolment, EnrolmentEvent.CONFIRMED, state=EnrolmentState.CONFIRMED)
+    if enrolment.state is EnrolmentState.CONFIRMED:
+        return _noop(enrolment, Outcome.DUPLICATE)
+    raise _illegal(enrolment, "confirm")
+
+
+def decline(enrolment: Enrolment, reason: str, today: date) -> Transition:
+    """The provider declines: ``reserved → declined``, or a confirmed contract that has not
+    started yet (``today < starts_on``). Publishes ``enrolment.declined``; billing releases."""
+    state = enrolment.state
+    if state is EnrolmentState.DECLINED:
+        return _noop(enrolment, Outcome.DUPLICATE)
+    if state is EnrolmentState.RESERVED or (
+        state is EnrolmentState.CONFIRMED and today < enrolment.starts_on
+    ):
+        return _applied(
+            enrolment, EnrolmentEvent.DECLINED, state=EnrolmentState.DECLINED, reason=reason, closed_by=Actor.PROVIDER
+        )
+    if state is EnrolmentState.CONFIRMED:
+        raise _illegal(enrolment, "decline", "the contract has started: terminate it instead")
+    raise _illegal(enrolment, "decline")
+
+
+# --------------------------------------------------------------------------- parent
+def cancel(enrolment: Enrolment, today: date, reason: str = "parent_cancelled") -> Transition:
+    """The parent withdraws before the contract starts: ``requested | reserved → cancelled``,
+    or a confirmed contract with ``today < starts_on``. Everything is released. Publishes
+    ``enrolment.cancelled``."""
+    state = enrolment.state
+    if state is EnrolmentState.CANCELLED:
+        return _noop(enrolment, Outcome.DUPLICATE)
+    if state in PENDING_STATES or (state is EnrolmentState.CONFIRMED and today < enrolment.starts_on):
+        return _applied(
+            enrolment, EnrolmentEvent.CANCELLED, state=EnrolmentState.CANCELLED, reason=reason, closed_by=Actor.PARENT
+        )
+    if state is EnrolmentState.CONFIRMED:
+        raise _illegal(enrolment, "cancel", "the contract has started: terminate it instead")
+    raise _illegal(enrolment, "cancel")
+
+
+# --------------------------------------------------------------------------- timers
+def expire(enrolment: Enrolment) -> Transition:
+    """The hold was not confirmed in time: ``requested | reserved → expired``. Publishes
+    ``enrolment.expired`` (billing releases a reservation if it made one).
+
+    The timer is advisory: if the enrolment has moved on (confirmed, cancelled, …) the call is a
+    ``STALE`` no-op, never an error.
+    """
+    state = enrolment.state
+    if state in PENDING_STATES:
+        return _applied(enrolment, EnrolmentEvent.EXPIRED, state=EnrolmentState.EXPIRED, closed_by=Actor.SYSTEM)
+    if state is EnrolmentState.EXPIRED:
+        return _noop(enrolment, Outcome.DUPLICATE)
+    return _noop(enrolment, Outcome.STALE)
+
+
+# --------------------------------------------------------------------------- contract end
+def terminate(enrolment: Enrolment, by: Actor, reason: str, today: date) -> Transition:
+    """Parent or provider ends a running contract (DESIGN: "the contract ends at the end of the
+    current month, which is still billed by its mode"): ``confirmed → terminated`` with
+    ``ends_on = min(ends_on, last day of today's month)``. Publishes ``enrolment.terminated``.
+
+    Before ``starts_on`` use :func:`cancel` / :func:`decline`; after ``ends_on`` the contract is
+    over (:func:`complete`).
+    """
+    if by not in (Actor.PARENT, Actor.PROVIDER):
+        raise DomainError("invalid_actor", "only the parent or the provider terminates a contract")
+    state = enrolment.state
+    if state is EnrolmentState.TERMINATED:
+        return _noop(enrolment, Outcome.DUPLICATE)
+    if state is not EnrolmentState.CONFIRMED:
+        raise _illegal(enrolment, "terminate")
+    if today < enrolment.starts_on:
+        raise _illegal(enrolment, "terminate", "the contract has not started: cancel or decline it")
+    if today > enrolment.ends_on:
+        raise _illegal(enrolment, "terminate", "the contract is already over")
+    ends_on = min(enrolment.ends_on, last_day_of_month(today))
+    return _applied(
+        enrolment,
+        EnrolmentEvent.TERMINATED,
+        state=EnrolmentState.TERMINATED,
+        ends_on=ends_on,
+        reason=reason,
+        closed_by=by,
+    )
+
+
+def complete(enrolment: Enrolment, today: date) -> Transition:
+    """The contract's last day has passed (``today > ends_on``): ``confirmed → ended``
+    (outcome ``completed``) or ``terminated → ended`` (outcome ``terminated``). Publishes
+    ``enrolment.ended``. A daily job calls it."""
+    state = enrolment.state
+    if state is EnrolmentState.ENDED:
+        return _noop(enrolment, Outcome.DUPLICATE)
+    if state not in (EnrolmentState.CONFIRMED, EnrolmentState.TERMINATED):
+        raise _illegal(enrolment, "complete")
+    if today <= enrolment.ends_on:
+        raise _illegal(enrolment, "complete", f"the contract runs until {enrolment.ends_on.isoformat()}")
+    outcome = EndOutcome.COMPLETED if state is EnrolmentState.CONFIRMED else EndOutcome.TERMINATED
+    changes: dict[str, object] = {"state": EnrolmentState.ENDED, "end_outcome": outcome}
+    if enrolment.closed_by is None:
+        changes["closed_by"] = Actor.SYSTEM
+    return _applied(enrolment, EnrolmentEvent.ENDED, **changes)
+
+
+def on_certificate_expired(enrolment: Enrolment, expired_on: date) -> Transition:
+    """The certificate expired (the child turned 18 on ``expired_on``).
+
+    DESIGN: contracts end at the end of the month of the 18th birthday. A confirmed contract
+    running by then → ``terminated`` by the system (reason ``certificate_expired``, ``ends_on``
+    moved to that month end, event ``enrolment.terminated``). A pending request, or a contract
+    that would only start after that month → ``cancelled`` (everything released, event
+    ``enrolment.cancelled``). Other states are unaffected (``STALE``; ``DUPLICATE`` when
+    already closed for this reason).
+    """
+    month_end = last_day_of_month(expired_on)
+    state = enrolment.state
+    if state in PENDING_STATES or (state is EnrolmentState.CONFIRMED and enrolment.starts_on > month_end):
+        return _applied(
+            enrolment,
+            EnrolmentEvent.CANCELLED,
+            state=EnrolmentState.CANCELLED,
+            reason=CERTIFICATE_EXPIRED,
+            closed_by=Actor.SYSTEM,
+        )
+    if state is EnrolmentState.CONFIRMED:
+        return _applied(
+            enrolment,
+            EnrolmentEvent.TERMINATED,
+            state=EnrolmentState.TERMINATED,
+            ends_on=min(enrolment.ends_on, month_end),
+            reason=CERTIFICATE_EXPIRED,
+            closed_by=Actor.SYSTEM,
+        )
+    if enrolment.reason == CERTIFICATE_EXPIRED:
+        return _noop(enrolment, Outcome.DUPLICATE)
+    return _noop(enrolment, Outcome.STALE)

@@ -1,0 +1,84 @@
+"""Ages and the dates that follow from a child's birth date (DESIGN §2, registry).
+
+* Age at application: ``min_age``..``max_age`` inclusive (region setting, default 5..17).
+* A parent or guardian applies; a child of 14 or older may apply alone.
+* A certificate is valid until the day before the 18th birthday; on the 18th birthday it
+  expires (a daily job calls :func:`is_expiry_due`).
+
+Birthdays on 29 February: in a year without that day the anniversary is taken to be 1 March
+(the child has completed the years only once 28 February is over). So a child born on
+29.02.2008 turns 18 on 01.03.2026 and the certificate is valid until 28.02.2026.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from .errors import AgeNotAllowed
+
+MIN_APPLICATION_AGE = 5
+MAX_APPLICATION_AGE = 17
+AGE_OF_MAJORITY = 18
+MIN_AGE_TO_APPLY_ALONE = 14
+
+
+def anniversary(birth_date: date, years: int) -> date:
+    """The date on which a person born on ``birth_date`` turns ``years`` old
+    (29 February → 1 March in years without it)."""
+    try:
+        return birth_date.replace(year=birth_date.year + years)
+    except ValueError:  # 29 February in a common year
+        return date(birth_date.year + years, 3, 1)
+
+
+def age_on(birth_date: date, on_date: date) -> int:
+    """Completed years on ``on_date`` (negative if ``on_date`` is before the birth date)."""
+    years = on_date.year - birth_date.year
+    if on_date < anniversary(birth_date, years):
+        years -= 1
+    return years
+
+
+def check_application_age(
+    birth_date: date,
+    on_date: date,
+    min_age: int = MIN_APPLICATION_AGE,
+    max_age: int = MAX_APPLICATION_AGE,
+) -> int:
+    """Return the child's age if ``min_age <= age <= max_age`` on ``on_date``.
+
+    Raises :class:`AgeNotAllowed` with ``birth_date_in_future``, ``age_too_young`` or
+    ``age_too_old``.
+    """
+    if birth_date > on_date:
+        raise AgeNotAllowed("birth_date_in_future", "birth date is after the application date")
+    age = age_on(birth_date, on_date)
+    if age < min_age:
+        raise AgeNotAllowed(
+            "age_too_young", f"a certificate is issued from age {min_age}; the child is {age}"
+        )
+    if age > max_age:
+        raise AgeNotAllowed(
+            "age_too_old", f"a certificate is issued up to age {max_age}; the child is {age}"
+        )
+    return age
+
+
+def may_apply_alone(birth_date: date, on_date: date) -> bool:
+    """A child may apply without a parent from age 14."""
+    return age_on(birth_date, on_date) >= MIN_AGE_TO_APPLY_ALONE
+
+
+def expiry_date(birth_date: date) -> date:
+    """The 18th birthday: the first day the certificate is no longer valid."""
+    return anniversary(birth_date, AGE_OF_MAJORITY)
+
+
+def certificate_valid_until(birth_date: date) -> date:
+    """The last day of validity: the day before the 18th birthday."""
+    return expiry_date(birth_date) - timedelta(days=1)
+
+
+def is_expiry_due(birth_date: date, on_date: date) -> bool:
+    """True from the 18th birthday on: the daily job must expire the certificate."""
+    return on_date >= expiry_date(birth_date)
