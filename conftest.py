@@ -60,9 +60,9 @@ def infra() -> Iterator[UrlInfra]:
 
     local = start_test_infra()
     try:
-        yield UrlInfra(local.kafka_bootstrap, local.pg_admin_dsn("postgres").rsplit("/", 1)[0])
+        yield UrlInfra(local.kafka_bootstrap, local.dsn("postgres").rsplit("/", 1)[0])
     finally:
-        stop_test_infra()
+        stop_test_infra(local)
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +79,40 @@ def auth() -> Iterator[TestAuth]:
 @pytest.fixture
 async def anyio_backend() -> AsyncIterator[str]:
     yield "asyncio"
+
+
+@pytest.fixture(scope="session")
+def platform_factory(infra: UrlInfra, auth: TestAuth):  # noqa: ANN201
+    """Start the four services as processes behind an nginx gateway (see PlatformUnderTest).
+
+    Usage: ``platform = await platform_factory(service_env=..., gateway_variables=...)``; every
+    platform started this way is stopped at the end of the session.
+    """
+    import asyncio
+    import uuid as _uuid
+
+    from pfdo_devstack.platform import PlatformUnderTest
+    from pfdo_plumbing.testing import create_database
+
+    started: list[PlatformUnderTest] = []
+
+    async def start(**kwargs):  # noqa: ANN003, ANN202
+        urls = {}
+        for name in ("registry", "navigator", "billing", "ratings"):
+            urls[name] = await create_database(infra, f"p_{name}_{_uuid.uuid4().hex[:8]}")
+        platform = PlatformUnderTest(
+            kafka_bootstrap=infra.kafka_bootstrap, database_url=urls.__getitem__,
+            jwks_url=str(auth.jwks_path), issuer=auth.issuer, audience=auth.audience, **kwargs,
+        )
+        started.append(platform)
+        try:
+            await asyncio.to_thread(platform.start)
+        except BaseException:
+            for name in platform.processes:
+                print(f"--- {name} log ---\n{platform.log(name)}")
+            raise
+        return platform
+
+    yield start
+    for platform in started:
+        platform.stop()
