@@ -33,11 +33,12 @@ class TestAgeOn:
     def test_before_birth_is_negative(self) -> None:
         assert age_on(date(2025, 9, 2), date(2025, 9, 1)) == -1
 
-    def test_leap_day_birthday_in_common_year_is_first_of_march(self) -> None:
+    def test_leap_day_birthday_in_common_year_is_28_february(self) -> None:
+        # Civil Code art. 192: the term ends on the last day of February
         born = date(2008, 2, 29)
-        assert age_on(born, date(2025, 2, 28)) == 16
-        assert age_on(born, date(2025, 3, 1)) == 17
-        assert anniversary(born, 17) == date(2025, 3, 1)
+        assert age_on(born, date(2025, 2, 27)) == 16
+        assert age_on(born, date(2025, 2, 28)) == 17
+        assert anniversary(born, 17) == date(2025, 2, 28)
 
     def test_leap_day_birthday_in_leap_year(self) -> None:
         born = date(2008, 2, 29)
@@ -80,11 +81,11 @@ class TestApplicationAge:
             check_application_age(date(2025, 9, 2), ON)
         assert info.value.code == "birth_date_in_future"
 
-    def test_leap_day_child_turns_five_on_first_of_march(self) -> None:
+    def test_leap_day_child_turns_five_on_28_february(self) -> None:
         born = date(2020, 2, 29)
         with pytest.raises(AgeNotAllowed):
-            check_application_age(born, date(2025, 2, 28))
-        assert check_application_age(born, date(2025, 3, 1)) == 5
+            check_application_age(born, date(2025, 2, 27))
+        assert check_application_age(born, date(2025, 2, 28)) == 5
 
 
 class TestApplyingAlone:
@@ -107,10 +108,10 @@ class TestValidityAndExpiry:
 
     def test_leap_day_birth(self) -> None:
         born = date(2008, 2, 29)
-        assert expiry_date(born) == date(2026, 3, 1)
-        assert certificate_valid_until(born) == date(2026, 2, 28)
+        assert expiry_date(born) == date(2026, 2, 28)
+        assert certificate_valid_until(born) == date(2026, 2, 27)
         born_2012 = date(2012, 2, 29)  # 18th birthday in 2030 (common year)
-        assert certificate_valid_until(born_2012) == date(2030, 2, 28)
+        assert certificate_valid_until(born_2012) == date(2030, 2, 27)
 
     def test_28_february_birth(self) -> None:
         born = date(2010, 2, 28)
@@ -126,5 +127,15 @@ class TestValidityAndExpiry:
 
     def test_expiry_due_leap_day(self) -> None:
         born = date(2008, 2, 29)
-        assert not is_expiry_due(born, date(2026, 2, 28))
-        assert is_expiry_due(born, date(2026, 3, 1))
+        assert not is_expiry_due(born, date(2026, 2, 27))
+        assert is_expiry_due(born, date(2026, 2, 28))
+
+
+def test_directions_and_types_are_the_contracts_codes() -> None:
+    from pfdo_contracts import common
+
+    from pfdo_registry.domain.program import Direction
+    from pfdo_registry.domain.provider import ProviderType
+
+    assert {d.value for d in Direction} == {d.value for d in common.Direction}
+    assert {t.value for t in ProviderType} == {t.value for t in common.ProviderType}

@@ -74,9 +74,9 @@ def test_exactly_six_directions_with_russian_labels() -> None:
     assert [d.value for d in Direction] == [
         "technical",
         "natural_science",
-        "sport",
-        "art",
-        "tourism",
+        "physical_sports",
+        "artistic",
+        "tourism_local_history",
         "social_humanitarian",
     ]
     assert [d.label_ru for d in Direction] == [

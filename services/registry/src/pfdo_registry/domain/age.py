@@ -5,9 +5,10 @@
 * A certificate is valid until the day before the 18th birthday; on the 18th birthday it
   expires (a daily job calls :func:`is_expiry_due`).
 
-Birthdays on 29 February: in a year without that day the anniversary is taken to be 1 March
-(the child has completed the years only once 28 February is over). So a child born on
-29.02.2008 turns 18 on 01.03.2026 and the certificate is valid until 28.02.2026.
+Birthdays on 29 February: in a year without that day the anniversary is 28 February (Civil
+Code art. 192: a term ending in a month without the matching day ends on its last day; the
+billing domain counts the same way, so validity agrees across services). So a child born on
+29.02.2008 turns 18 on 28.02.2026 and the certificate is valid until 27.02.2026.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ MIN_AGE_TO_APPLY_ALONE = 14
 
 def anniversary(birth_date: date, years: int) -> date:
     """The date on which a person born on ``birth_date`` turns ``years`` old
-    (29 February → 1 March in years without it)."""
+    (29 February → 28 February in years without it, Civil Code art. 192)."""
     try:
         return birth_date.replace(year=birth_date.year + years)
     except ValueError:  # 29 February in a common year
-        return date(birth_date.year + years, 3, 1)
+        return date(birth_date.year + years, 2, 28)
 
 
 def age_on(birth_date: date, on_date: date) -> int:

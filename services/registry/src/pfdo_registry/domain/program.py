@@ -39,14 +39,20 @@ from .transition import Transition
 
 
 class Direction(StrEnum):
-    """The six directions (направленности) of extra-curricular programs."""
+    """The six directions (направленности) of extra-curricular programs.
+
+    Values are the event contracts' codes (``pfdo_contracts.common.Direction``); the long
+    member names are aliases of the short ones."""
 
     TECHNICAL = "technical"
     NATURAL_SCIENCE = "natural_science"
-    SPORT = "sport"
-    ART = "art"
-    TOURISM = "tourism"
+    SPORT = "physical_sports"
+    ART = "artistic"
+    TOURISM = "tourism_local_history"
     SOCIAL_HUMANITARIAN = "social_humanitarian"
+    PHYSICAL_SPORTS = "physical_sports"
+    ARTISTIC = "artistic"
+    TOURISM_LOCAL_HISTORY = "tourism_local_history"
 
     @property
     def label_ru(self) -> str:

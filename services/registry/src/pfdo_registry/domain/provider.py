@@ -2,7 +2,7 @@
 
 Identifier rules:
 
-* organisations (``municipal_state_org``, ``private_org``): ИНН of 10 digits + ОГРН of 13 +
+* organisations (``municipal_or_state_org``, ``private_org``): ИНН of 10 digits + ОГРН of 13 +
   КПП (required);
 * individual entrepreneurs (``entrepreneur_with_staff``, ``entrepreneur_without_staff``):
   ИНН of 12 digits + ОГРНИП of 15, no КПП.
@@ -36,10 +36,13 @@ from .transition import Transition
 
 
 class ProviderType(StrEnum):
-    MUNICIPAL_STATE_ORG = "municipal_state_org"
+    """Values are the event contracts' codes (``pfdo_contracts.common.ProviderType``)."""
+
+    MUNICIPAL_STATE_ORG = "municipal_or_state_org"
     PRIVATE_ORG = "private_org"
     ENTREPRENEUR_WITH_STAFF = "entrepreneur_with_staff"
     ENTREPRENEUR_WITHOUT_STAFF = "entrepreneur_without_staff"
+    MUNICIPAL_OR_STATE_ORG = "municipal_or_state_org"
 
     @property
     def is_organisation(self) -> bool:

@@ -1,0 +1,47 @@
+"""What every use case needs: the runtime (database, outbox), the PII cipher, today's date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pfdo_plumbing.http.problems import ProblemError
+from pfdo_plumbing.runtime import ServiceRuntime
+
+from ..adapters.pii import PiiCipher
+from ..adapters.tables import MUNICIPALITIES, REGION_SETTINGS
+from ..settings import RegistrySettings
+
+
+@dataclass
+class Registry:
+    runtime: ServiceRuntime
+    settings: RegistrySettings
+    pii: PiiCipher
+
+    @classmethod
+    def build(cls, runtime: ServiceRuntime, settings: RegistrySettings) -> Registry:
+        return cls(runtime, settings, PiiCipher(settings.pii_key, settings.pii_hash_key))
+
+    def today(self) -> dt.date:
+        return dt.datetime.now(ZoneInfo(self.settings.timezone)).date()
+
+
+def not_found(what: str) -> ProblemError:
+    return ProblemError(404, "not_found", f"{what} not found.")
+
+
+async def region_settings(session: AsyncSession) -> dict:
+    row = (await session.execute(select(REGION_SETTINGS).where(REGION_SETTINGS.c.id == 1))).mappings().one()
+    return dict(row)
+
+
+async def require_municipality(session: AsyncSession, code: str) -> dict:
+    row = (await session.execute(select(MUNICIPALITIES).where(MUNICIPALITIES.c.code == code))).mappings().first()
+    if row is None:
+        raise ProblemError(422, "municipality_unknown", f"Municipality {code!r} is not in the region.")
+    return dict(row)

@@ -1,0 +1,365 @@
+"""The registry over the real broker and PostgreSQL: every event type goes through the outbox
+to Kafka and is read back by a plain consumer; bad input answers 4xx with a code and leaves the
+database unchanged; duplicates by СНИЛС are refused; the expiry job is idempotent; scope rules
+answer 404 for foreign resources."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer
+from sqlalchemy import text
+
+from pfdo_contracts.topics import CERTIFICATES, PROGRAMS, PROVIDERS
+from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics
+from pfdo_plumbing.testing import new_namespace, running_app, service_settings
+from pfdo_registry.domain.age import anniversary
+from pfdo_registry.domain.identifiers import generate_ogrn, generate_org_inn, generate_snils
+from pfdo_registry.main import build_app
+
+pytestmark = pytest.mark.integration
+
+RNG = random.Random(4801)
+TODAY = dt.datetime.now(dt.timezone(dt.timedelta(hours=3))).date()
+API = "/api/registry"
+
+
+class H:
+    def __init__(self, client: Any, app: Any, auth: Any) -> None:
+        self.client, self.app, self.auth = client, app, auth
+        self.events: list[dict[str, Any]] = []
+
+    @property
+    def db(self):  # noqa: ANN201
+        return self.app.state.runtime.db
+
+    def ro(self) -> dict[str, str]:
+        return self.auth.headers("regional_operator", "ro-1")
+
+    def mo(self, muni: str = "01") -> dict[str, str]:
+        return self.auth.headers("municipal_operator", f"mo-{muni}", municipality=muni)
+
+    def parent(self, sub: str) -> dict[str, str]:
+        return self.auth.headers("parent", sub)
+
+    def provider(self, sub: str, provider_id: str | None = None) -> dict[str, str]:
+        return self.auth.headers("provider", sub, provider_id=provider_id)
+
+    async def event(self, type_: str, match: Callable[[dict[str, Any]], bool], timeout: float = 20.0) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for e in self.events:
+                if e["type"].rsplit(".", 1)[0] == type_ and match(e["data"]):
+                    return e
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no {type_} event arrived")
+            await asyncio.sleep(0.05)
+
+    async def counts(self) -> dict[str, int]:
+        out = {}
+        async with self.db.transaction() as s:
+            for table in ("children", "applications", "certificates", "providers", "programs", "modules", "audit_log"):
+                out[table] = (await s.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()  # noqa: S608
+            out["program_revisions"] = (await s.execute(text("SELECT coalesce(sum(revision), 0) FROM programs"))).scalar_one()
+        return out
+
+
+@pytest.fixture(scope="module")
+async def h(infra, databases, auth):  # noqa: ANN001, ANN201
+    namespace = new_namespace()
+    names = TopicNames(namespace)
+    await ensure_topics(infra.kafka_bootstrap, names, {"registry"}, 1)
+    app = build_app(service_settings("registry", infra=infra, database_url=await databases.fresh("registry"),
+                                     namespace=namespace, auth=auth, kafka_replication_factor=1))
+    async with running_app(app) as client:
+        harness = H(client, app, auth)
+        reader = AIOKafkaConsumer(*(names.name(t) for t in (CERTIFICATES, PROVIDERS, PROGRAMS)),
+                                  bootstrap_servers=infra.kafka_bootstrap, auto_offset_reset="earliest", group_id=None)
+        await reader.start()
+
+        async def collect() -> None:
+            async for record in reader:
+                harness.events.append(orjson.loads(record.value))
+
+        task = asyncio.create_task(collect())
+        await asyncio.sleep(1.0)  # let the reader take its partitions before anything is published
+        for code, name in (("01", "Липецк"), ("02", "Елец")):
+            r = await client.put(f"{API}/municipalities/{code}", json={"name": name}, headers=harness.ro())
+            assert r.status_code == 200, r.text
+        try:
+            yield harness
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await reader.stop()
+
+
+def child(snils: str | None = None, *, age: int = 10, muni: str = "01", surname: str = "Иванова") -> dict[str, Any]:
+    born = anniversary(TODAY, -age) - dt.timedelta(days=30)
+    return {"child": {"surname": surname, "first_name": "Анна", "patronymic": "Сергеевна", "birth_date": born.isoformat(),
+                      "snils": snils or generate_snils(RNG), "municipality_code": muni}}
+
+
+async def issue(h: H, parent: str, **kw: Any) -> dict[str, Any]:
+    r = await h.client.post(f"{API}/applications", json=child(**kw), headers=h.parent(parent))
+    assert r.status_code == 201, r.text
+    app = r.json()
+    r = await h.client.post(f"{API}/applications/{app['id']}/approve", headers=h.mo(app["municipality_code"]))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_application_approval_issues_a_numbered_certificate_and_publishes_it(h: H) -> None:
+    r = await h.client.post(f"{API}/applications", json=child(), headers=h.parent("parent-a"))
+    assert r.status_code == 201, r.text
+    app = r.json()
+    assert app["status"] == "pending" and app["certificate_id"] is None
+    # an operator of another municipality does not see it; another parent neither
+    assert (await h.client.post(f"{API}/applications/{app['id']}/approve", headers=h.mo("02"))).status_code == 404
+    assert (await h.client.get(f"{API}/applications/{app['id']}", headers=h.parent("parent-b"))).status_code == 404
+    r = await h.client.post(f"{API}/applications/{app['id']}/approve", headers=h.mo("01"))
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["status"] == "approved"
+    number = done["certificate_number"]
+    assert len(number) == 10 and number.startswith("4801")
+    again = await h.client.post(f"{API}/applications/{app['id']}/approve", headers=h.mo("01"))
+    assert again.status_code == 409 and again.json()["code"] == "illegal_transition"
+
+    issued = await h.event("pfdo.registry.certificate.issued", lambda d: d["number"] == number)
+    data = issued["data"]
+    assert data["parent_id"] == "parent-a" and data["status"] == "active" and data["usage_kind"] == "accounting"
+    assert "surname" not in data and "snils" not in data
+    cert_id = data["certificate_id"]
+
+    mine = await h.client.get(f"{API}/certificates/{cert_id}", headers=h.parent("parent-a"))
+    assert mine.status_code == 200 and mine.json()["number"] == number
+    assert (await h.client.get(f"{API}/certificates/{cert_id}", headers=h.parent("parent-b"))).status_code == 404
+    kids = (await h.client.get(f"{API}/children", headers=h.parent("parent-a"))).json()
+    assert [k["certificate_number"] for k in kids] == [number]
+
+    # СНИЛС is stored encrypted, never in clear
+    async with h.db.transaction() as s:
+        blob = (await s.execute(text("SELECT snils_encrypted FROM children WHERE id = :id"),
+                                {"id": done["child_id"]})).scalar_one()
+    snils = h.app.state.registry.pii.decrypt(blob)
+    assert len(snils) == 11 and snils.encode() not in bytes(blob)
+
+    # suspend, reinstate, close: each an event
+    r = await h.client.post(f"{API}/certificates/{cert_id}/suspend", json={"reason": "проверка данных",
+                            "reason_code": "data_verification"}, headers=h.mo("01"))
+    assert r.status_code == 200 and r.json()["status"] == "suspended"
+    r = await h.client.post(f"{API}/certificates/{cert_id}/reinstate", headers=h.mo("01"))
+    assert r.status_code == 200 and r.json()["status"] == "active"
+    r = await h.client.post(f"{API}/certificates/{cert_id}/close", json={"reason": "left_region"}, headers=h.mo("01"))
+    assert r.status_code == 200 and r.json()["status"] == "closed"
+    r = await h.client.post(f"{API}/certificates/{cert_id}/reinstate", headers=h.mo("01"))
+    assert r.status_code == 409
+    for t in ("suspended", "reinstated", "closed"):
+        await h.event(f"pfdo.registry.certificate.{t}", lambda d: d["certificate_id"] == cert_id)
+    async with h.db.transaction() as s:
+        actions = (await s.execute(text("SELECT action FROM audit_log WHERE subject_id = :id ORDER BY id"),
+                                   {"id": cert_id})).scalars().all()
+    assert actions == ["certificate.issued", "certificate.suspended", "certificate.reinstated", "certificate.closed"]
+
+
+async def test_refusal_needs_a_reason_and_keeps_the_child_free_to_apply_again(h: H) -> None:
+    body = child()
+    r = await h.client.post(f"{API}/applications", json=body, headers=h.parent("parent-r"))
+    app = r.json()
+    r = await h.client.post(f"{API}/applications/{app['id']}/refuse", json={"reason": "  "}, headers=h.mo("01"))
+    assert r.status_code == 422 and r.json()["code"] == "reason_required"
+    r = await h.client.post(f"{API}/applications/{app['id']}/refuse", json={"reason": "нет документов"},
+                            headers=h.mo("01"))
+    assert r.status_code == 200 and r.json()["status"] == "refused"
+    r = await h.client.post(f"{API}/applications", json=body, headers=h.parent("parent-r"))
+    assert r.status_code == 201 and r.json()["status"] == "pending"
+
+
+async def test_duplicate_snils_is_refused_and_the_number_is_told_only_to_the_own_parent(h: H) -> None:
+    snils = generate_snils(RNG)
+    done = await issue(h, "parent-d", snils=snils)
+    before = await h.counts()
+    own = await h.client.post(f"{API}/applications", json=child(snils), headers=h.parent("parent-d"))
+    assert own.status_code == 409 and own.json()["code"] == "certificate_duplicate"
+    assert done["certificate_number"] in own.json()["detail"]
+    # the same number formatted differently is the same child
+    dashed = f"{snils[0:3]}-{snils[3:6]}-{snils[6:9]} {snils[9:]}"
+    other = await h.client.post(f"{API}/applications", json=child(dashed), headers=h.parent("parent-x"))
+    assert other.status_code == 409 and other.json()["code"] == "certificate_duplicate"
+    assert done["certificate_number"] not in other.json()["detail"]
+    assert await h.counts() == before
+
+
+def _bad_snils() -> str:
+    good = generate_snils(RNG)
+    return good[:9] + f"{(int(good[9:]) + 1) % 100:02d}"
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (lambda: child(_bad_snils()), "snils_checksum"),
+        (lambda: child(age=4), "age_too_young"),
+        (lambda: child(age=18), "age_too_old"),
+        (lambda: child(muni="77"), "municipality_unknown"),
+    ],
+    ids=["wrong-checksum", "age-4", "age-18", "unknown-municipality"],
+)
+async def test_bad_applications_are_refused_and_change_nothing(h: H, body: Callable[[], dict], code: str) -> None:
+    before = await h.counts()
+    r = await h.client.post(f"{API}/applications", json=body(), headers=h.parent("parent-bad"))
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == code
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert await h.counts() == before
+
+
+async def test_a_child_of_13_may_not_apply_alone_but_of_14_may(h: H) -> None:
+    body = child(age=13) | {"applicant_role": "child"}
+    r = await h.client.post(f"{API}/applications", json=body, headers=h.parent("kid-13"))
+    assert r.status_code == 422 and r.json()["code"] == "applicant_too_young"
+    body = child(age=14) | {"applicant_role": "child"}
+    r = await h.client.post(f"{API}/applications", json=body, headers=h.parent("kid-14"))
+    assert r.status_code == 201
+
+
+async def test_expiry_job_expires_adults_once(h: H) -> None:
+    done = await issue(h, "parent-e", age=17)
+    cert_id = done["certificate_id"]
+    born = anniversary(TODAY, -18)  # the 18th birthday is today
+    async with h.db.transaction() as s:
+        await s.execute(text("UPDATE children SET birth_date = :b WHERE id = :c"), {"b": born, "c": done["child_id"]})
+        await s.execute(text("UPDATE certificates SET valid_until = :v, expires_on = :e WHERE id = :id"),
+                        {"v": born.replace(year=born.year + 18) - dt.timedelta(days=1), "e": TODAY, "id": cert_id})
+    assert (await h.client.post(f"{API}/jobs/expire-certificates", headers=h.parent("p"))).status_code == 403
+    r = await h.client.post(f"{API}/jobs/expire-certificates", headers=h.ro())
+    assert r.status_code == 200 and r.json()["expired"] >= 1
+    expired = await h.event("pfdo.registry.certificate.expired", lambda d: d["certificate_id"] == cert_id)
+    assert expired["data"]["expired_on"] == TODAY.isoformat()
+    before = await h.counts()
+    r = await h.client.post(f"{API}/jobs/expire-certificates", headers=h.auth.headers("service", "cron"))
+    assert r.status_code == 200 and r.json() == {"expired": 0}
+    assert await h.counts() == before
+    got = await h.client.get(f"{API}/certificates/{cert_id}", headers=h.parent("parent-e"))
+    assert got.json()["status"] == "expired"
+
+
+async def test_lookup_by_number_and_surname_answers_minimal_data(h: H) -> None:
+    done = await issue(h, "parent-l", surname="Петров")
+    number = done["certificate_number"]
+    prov = h.provider("staff-1", str(uuid.uuid4()))
+    r = await h.client.get(f"{API}/certificates/lookup", params={"number": number, "surname": "петров"}, headers=prov)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["certificate_id"] == str(done["certificate_id"]) and body["status"] == "active"
+    assert "surname" not in body and "snils" not in body and "birth_date" not in body
+    r = await h.client.get(f"{API}/certificates/lookup", params={"number": number, "surname": "Сидоров"}, headers=prov)
+    assert r.status_code == 404
+    r = await h.client.get(f"{API}/certificates/lookup", params={"number": number, "surname": "Петров"},
+                           headers=h.parent("parent-l"))
+    assert r.status_code == 403
+
+
+def provider_body(muni: str = "01", **over: Any) -> dict[str, Any]:
+    inn = generate_org_inn(RNG, region="48")
+    return {"provider_type": "private_org", "name": "ООО «Робототехника»", "inn": inn,
+            "ogrn": generate_ogrn(RNG, region="48"), "kpp": f"{inn[:4]}01001", "municipality_code": muni,
+            "address": "г. Липецк, ул. Ленина, 1", "bank_name": "Банк", "bik": "044206000",
+            "settlement_account": "40702810000000000001"} | over
+
+
+def module_body(**over: Any) -> dict[str, Any]:
+    return {"name": "Модуль 1", "min_age": 7, "max_age": 12, "municipality_code": "01", "address": "ул. Мира, 5",
+            "schedule": [{"weekday": 2, "starts_at": "15:00", "ends_at": "16:30"}], "hours": 64,
+            "start_date": "2026-09-01", "end_date": "2027-05-31", "capacity": 12, "price_kopecks": 3_600_000,
+            "funding_kind": "certificate"} | over
+
+
+async def test_provider_registration_validation_and_moderation(h: H) -> None:
+    pid = str(uuid.uuid4())
+    staff = h.provider("owner-1", pid)
+    before = await h.counts()
+    for over, code in (({"inn": "7707083894"[:-1] + "5"}, "inn_checksum"), ({"bik": "04420600"}, "bik_format"),
+                       ({"settlement_account": "4070281000000000000X"}, "account_format"),
+                       ({"municipality_code": "77"}, "municipality_unknown"), ({"kpp": None}, "kpp_required")):
+        r = await h.client.post(f"{API}/providers", json=provider_body(**over), headers=staff)
+        assert r.status_code == 422, (over, r.text)
+        assert r.json()["code"] == code
+    assert await h.counts() == before
+    r = await h.client.post(f"{API}/providers", json=provider_body(), headers=staff)
+    assert r.status_code == 201, r.text
+    assert r.json()["id"] == pid and r.json()["status"] == "new"
+    await h.event("pfdo.registry.provider.registered", lambda d: d["provider_id"] == pid)
+    r = await h.client.post(f"{API}/providers/{pid}/refuse", json={}, headers=h.mo("01"))
+    assert r.status_code == 422 and r.json()["code"] == "reason_required"
+    assert (await h.client.post(f"{API}/providers/{pid}/approve", headers=h.mo("02"))).status_code == 404
+    r = await h.client.post(f"{API}/providers/{pid}/approve", headers=h.mo("01"))
+    assert r.status_code == 200 and r.json()["status"] == "active"
+    changed = await h.event("pfdo.registry.provider.status_changed", lambda d: d["provider_id"] == pid)
+    assert changed["data"]["new_status"] == "active" and changed["data"]["reason"] == "moderation_passed"
+    # a parent sees the active provider without its bank details
+    seen = (await h.client.get(f"{API}/providers/{pid}", headers=h.parent("anyone"))).json()
+    assert seen["bik"] is None and seen["settlement_account"] is None
+
+
+async def test_program_certification_edit_and_archive_publish_snapshots(h: H) -> None:
+    pid = str(uuid.uuid4())
+    staff = h.provider("owner-2", pid)
+    assert (await h.client.post(f"{API}/providers", json=provider_body(), headers=staff)).status_code == 201
+    r = await h.client.post(f"{API}/programs", json={"name": "Робототехника", "direction": "technical",
+                                                     "modules": [module_body()]}, headers=staff)
+    assert r.status_code == 201, r.text
+    prog = r.json()
+    prog_id, mod_id = prog["id"], prog["modules"][0]["id"]
+    # a provider not yet active may not submit
+    r = await h.client.post(f"{API}/programs/{prog_id}/submit", headers=staff)
+    assert r.status_code == 422 and r.json()["code"] == "provider_not_active"
+    await h.client.post(f"{API}/providers/{pid}/approve", headers=h.mo("01"))
+    assert (await h.client.post(f"{API}/programs/{prog_id}/submit", headers=staff)).json()["status"] == "submitted"
+    r = await h.client.post(f"{API}/programs/{prog_id}/certify", headers=h.mo("01"))
+    assert r.status_code == 422 and r.json()["code"] == "normative_cost_missing"
+    r = await h.client.put(f"{API}/programs/{prog_id}/modules/{mod_id}/normative-cost",
+                           json={"normative_cost_kopecks": 3_300_000}, headers=h.mo("01"))
+    assert r.status_code == 200
+    r = await h.client.post(f"{API}/programs/{prog_id}/certify", headers=h.mo("01"))
+    assert r.status_code == 200 and r.json()["status"] == "certified"
+    cert = await h.event("pfdo.registry.program.certified", lambda d: d["program_id"] == prog_id)
+    assert cert["data"]["modules"][0]["normative_cost_kopecks"] == 3_300_000
+    assert cert["data"]["direction"] == "technical" and cert["data"]["age_min"] == 7
+
+    # another provider can neither see the draft history nor edit it; nothing changes
+    other = h.provider("owner-3", str(uuid.uuid4()))
+    before = await h.counts()
+    r = await h.client.put(f"{API}/programs/{prog_id}/modules/{mod_id}", json=module_body(capacity=99), headers=other)
+    assert r.status_code == 404
+    assert (await h.client.patch(f"{API}/programs/{prog_id}", json={"name": "X"}, headers=other)).status_code == 404
+    assert await h.counts() == before
+    # a bad module is refused with its code and changes nothing
+    r = await h.client.put(f"{API}/programs/{prog_id}/modules/{mod_id}", json=module_body(min_age=4), headers=staff)
+    assert r.status_code == 422 and r.json()["code"] == "age_range_invalid"
+    assert await h.counts() == before
+
+    # editing a certified module sends it back to submitted: ProgramChanged with a higher revision
+    r = await h.client.put(f"{API}/programs/{prog_id}/modules/{mod_id}", json=module_body(capacity=15), headers=staff)
+    assert r.status_code == 200 and r.json()["status"] == "submitted"
+    changed = await h.event("pfdo.registry.program.changed", lambda d: d["program_id"] == prog_id)
+    assert changed["data"]["state"] == "submitted" and changed["data"]["revision"] > cert["data"]["revision"]
+    assert changed["data"]["modules"][0]["capacity"] == 15
+
+    await h.client.put(f"{API}/programs/{prog_id}/modules/{mod_id}/normative-cost",
+                       json={"normative_cost_kopecks": 3_400_000}, headers=h.mo("01"))
+    assert (await h.client.post(f"{API}/programs/{prog_id}/certify", headers=h.ro())).status_code == 200
+    r = await h.client.post(f"{API}/programs/{prog_id}/archive", headers=staff)
+    assert r.status_code == 200 and r.json()["status"] == "archived"
+    archived = await h.event("pfdo.registry.program.archived", lambda d: d["program_id"] == prog_id)
+    assert archived["data"]["revision"] > changed["data"]["revision"]
+    hist = (await h.client.get(f"{API}/programs/{prog_id}/history", headers=staff)).json()
+    assert [x["action"] for x in hist] == ["submit", "certify", "update_module", "certify", "archive"]
