@@ -9,6 +9,11 @@
     pfdo-stack env           shell exports for the running stack (eval "$(pfdo-stack env)")
     pfdo-stack prereqs       check (--install: install) Java, Maven, PostgreSQL, nginx
     pfdo-stack fetch         download the Kafka broker jars into the cache (once)
+    pfdo-stack kafka-stop N [--kill]   stop (SIGKILL: crash) Kafka node N of a cluster
+    pfdo-stack kafka-start N           start Kafka node N again and wait until it is ready
+
+``up``/``infra-up`` ``--kafka-brokers 3`` (or PFDO_KAFKA_BROKERS=3) run Kafka as a 3-node KRaft
+cluster (topics with replication factor 3, min.insync.replicas 2); later commands find it.
 
 ``--config tests`` (or PFDO_STACK_CONFIG=tests) selects the test stack (other ports and folder).
 """
@@ -34,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--allow-missing", action="store_true", help="skip services whose package is not importable")
     up.add_argument("--no-install", action="store_true", help="never apt-get install prerequisites")
     up.add_argument("--only", nargs="+", metavar="SERVICE", help="start only these services (plus auth)")
+    up.add_argument("--demo-size", default=os.environ.get("PFDO_DEMO_SIZE", "small"),
+                    choices=["none", "small", "medium", "large"], help="demo region to load (default small)")
+    up.add_argument("--kafka-brokers", type=int, metavar="N", help="Kafka nodes: 1 (default) or 3 (cluster mode)")
     sub.add_parser("down", help="stop the whole stack")
     sub.add_parser("status", help="show what runs")
     logs = sub.add_parser("logs", help="show logs")
@@ -42,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     logs.add_argument("-f", "--follow", action="store_true")
     iu = sub.add_parser("infra-up", help="start Kafka and PostgreSQL only")
     iu.add_argument("--no-install", action="store_true")
+    iu.add_argument("--kafka-brokers", type=int, metavar="N", help="Kafka nodes: 1 (default) or 3 (cluster mode)")
+    ks = sub.add_parser("kafka-stop", help="stop one node of the Kafka cluster (fault tests)")
+    ks.add_argument("node", type=int, help="node id, 1..N")
+    ks.add_argument("--kill", action="store_true", help="SIGKILL (a crash) instead of a controlled shutdown")
+    kst = sub.add_parser("kafka-start", help="start one node of the Kafka cluster again")
+    kst.add_argument("node", type=int, help="node id, 1..N")
     sub.add_parser("infra-down", help="stop Kafka and PostgreSQL")
     sub.add_parser("env", help="print shell exports for the stack")
     sub.add_parser("fetch", help="download the Kafka jars into the cache (no-op when cached)")
@@ -53,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     config = StackConfig.named(args.config)
+    if getattr(args, "kafka_brokers", None):
+        if args.kafka_brokers < 1:
+            print("pfdo-stack: --kafka-brokers must be 1 or more", file=sys.stderr)
+            return 2
+        config = config.replace(kafka_brokers=args.kafka_brokers)
     stack = Stack(config)
     try:
         return _run(args, stack)
@@ -65,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, stack: Stack) -> int:
     if args.cmd == "up":
-        skipped = stack.up(install=not args.no_install, allow_missing=args.allow_missing, only=args.only)
+        skipped = stack.up(
+            install=not args.no_install, allow_missing=args.allow_missing, only=args.only, demo_size=args.demo_size
+        )
         print()
         print(f"PFDO stack '{stack.config.name}' is up ({stack.config.stack_dir})")
         for label, url in stack.urls():
@@ -83,7 +104,8 @@ def _run(args: argparse.Namespace, stack: Stack) -> int:
         return 0
     if args.cmd == "infra-up":
         stack.infra_up(install=not args.no_install)
-        print(f"kafka     {stack.config.kafka_bootstrap}")
+        print(f"kafka     {stack.config.kafka_bootstrap}" + (
+            f"  ({stack.config.kafka_brokers} KRaft nodes)" if stack.config.kafka_brokers > 1 else ""))
         print(f"postgres  postgresql://pfdo@{stack.config.host}:{stack.config.pg_port}/<db>")
         return 0
     if args.cmd == "infra-down":
@@ -114,6 +136,17 @@ def _run(args: argparse.Namespace, stack: Stack) -> int:
     if args.cmd == "env":
         for k, v in stack.env().items():
             print(f"export {k}={shlex.quote(v)}")
+        return 0
+    if args.cmd in ("kafka-stop", "kafka-start"):
+        from .kafka_cluster import KafkaCluster
+
+        if not isinstance(stack.kafka, KafkaCluster):
+            raise StackError("no Kafka cluster runs in this stack (start one with `up --kafka-brokers 3`)")
+        if args.cmd == "kafka-stop":
+            stack.kafka.stop_node(args.node, kill=args.kill)
+        else:
+            stack.kafka.start_node(args.node)
+        print(f"kafka nodes running: {stack.kafka.running_nodes()} of 1..{stack.kafka.size}")
         return 0
     if args.cmd == "fetch":
         from .kafka import KAFKA_VERSION, ensure_jars

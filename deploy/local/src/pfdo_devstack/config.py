@@ -50,6 +50,9 @@ class StackConfig:
     host: str = "127.0.0.1"
     gateway_vars: Mapping[str, str] = field(default_factory=dict)
     """Overrides for the gateway template variables (e.g. rate limits), see gateway.DEFAULTS."""
+    kafka_brokers: int = 1
+    """1: one combined KRaft node (default); 3: cluster mode, nodes on kafka_port, +2, +4
+    (see kafka_cluster.py). From ``PFDO_KAFKA_BROKERS`` or ``pfdo-stack up --kafka-brokers 3``."""
 
     # ---- derived -------------------------------------------------------------------------
     @property
@@ -62,7 +65,8 @@ class StackConfig:
 
     @property
     def kafka_bootstrap(self) -> str:
-        return f"{self.host}:{self.kafka_port}"
+        """``host:port`` of the broker, or of every node in cluster mode (comma-separated)."""
+        return ",".join(f"{self.host}:{self.kafka_port + 2 * i}" for i in range(max(1, self.kafka_brokers)))
 
     @property
     def logs_dir(self) -> Path:
@@ -168,4 +172,5 @@ class StackConfig:
             billing_port=port("BILLING_PORT", svc + 3),
             ratings_port=port("RATINGS_PORT", svc + 4),
             gateway_vars=gw_vars,
+            kafka_brokers=port("KAFKA_BROKERS", 1),
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -92,10 +93,22 @@ class KafkaBroker:
     config: StackConfig
     node_id: int = 1
     heap: str = field(default_factory=lambda: os.environ.get("PFDO_KAFKA_HEAP", "512m"))
+    # ---- set by KafkaCluster for its nodes (a lone broker leaves them unset) ---------------
+    home_dir: Path | None = None
+    broker_port: int | None = None
+    broker_controller_port: int | None = None
+    quorum_voters: str | None = None
+    """``controller.quorum.voters`` of the whole cluster; default: this node alone."""
+    cluster_id: str | None = None
+    """KRaft cluster id shared by all nodes; default: a fresh one from the StorageTool."""
+    extra_properties: dict[str, str] = field(default_factory=dict)
+    """server.properties entries that override the single-node defaults."""
 
     # ---- paths ---------------------------------------------------------------------------
     @property
     def home(self) -> Path:
+        if self.home_dir is not None:
+            return self.home_dir
         suffix = "" if self.node_id == 1 else f"-{self.node_id}"
         return self.config.stack_dir / f"kafka{suffix}"
 
@@ -122,11 +135,11 @@ class KafkaBroker:
 
     @property
     def port(self) -> int:
-        return self.config.kafka_port
+        return self.broker_port or self.config.kafka_port
 
     @property
     def controller_port(self) -> int:
-        return self.config.controller_port
+        return self.broker_controller_port or self.config.controller_port
 
     @property
     def bootstrap(self) -> str:
@@ -138,7 +151,7 @@ class KafkaBroker:
         props = {
             "process.roles": "broker,controller",
             "node.id": str(self.node_id),
-            "controller.quorum.voters": f"{self.node_id}@{host}:{self.controller_port}",
+            "controller.quorum.voters": self.quorum_voters or f"{self.node_id}@{host}:{self.controller_port}",
             "listeners": f"PLAINTEXT://{host}:{self.port},CONTROLLER://{host}:{self.controller_port}",
             "advertised.listeners": f"PLAINTEXT://{host}:{self.port}",
             "controller.listener.names": "CONTROLLER",
@@ -164,6 +177,7 @@ class KafkaBroker:
             "num.network.threads": "3",
             "num.io.threads": "8",
         }
+        props.update(self.extra_properties)
         lines = ["# written by pfdo_devstack.kafka; edits are overwritten on start"]
         lines += [f"{k}={v}" for k, v in props.items()]
         return "\n".join(lines) + "\n"
@@ -210,6 +224,9 @@ class KafkaBroker:
 
     def _format(self, libs: Path) -> None:
         tool_out = self.home / "storage-tool.log"
+        if self.cluster_id:
+            self._format_with(libs, self.cluster_id, tool_out)
+            return
         uuid = subprocess.run(
             self._java_cmd(libs, "kafka.tools.StorageTool", "random-uuid", heap="128m"),
             capture_output=True,
@@ -219,6 +236,9 @@ class KafkaBroker:
         if uuid.returncode != 0 or not cluster_id:
             tool_out.write_text(uuid.stdout + uuid.stderr)
             raise StackError(f"kafka StorageTool random-uuid failed; see {tool_out}")
+        self._format_with(libs, cluster_id, tool_out)
+
+    def _format_with(self, libs: Path, cluster_id: str, tool_out: Path) -> None:
         fmt = subprocess.run(
             self._java_cmd(
                 libs, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.properties_file), heap="128m"
@@ -229,25 +249,44 @@ class KafkaBroker:
         tool_out.write_text(fmt.stdout + fmt.stderr)
         if fmt.returncode != 0:
             raise StackError(f"kafka storage format failed (exit {fmt.returncode}); see {tool_out}:\n{fmt.stdout}{fmt.stderr}")
-        say(f"kafka: formatted storage, cluster id {cluster_id}")
+        say(f"{self.name}: formatted storage, cluster id {cluster_id}")
+
+    @property
+    def name(self) -> str:
+        return "kafka" if self.home_dir is None else f"kafka-{self.node_id}"
 
     def start(self, *, timeout: float = 90.0) -> None:
         if self.is_running():
-            say(f"kafka: already running (pid {self.pid}) on {self.bootstrap}")
+            say(f"{self.name}: already running (pid {self.pid}) on {self.bootstrap}")
             self.wait_ready(timeout=timeout)
             return
+        started = time.monotonic()
+        self.launch()
+        try:
+            self.wait_ready(timeout=timeout)
+        except BaseException:
+            self.stop()
+            raise
+        say(f"{self.name}: ready on {self.bootstrap} (pid {self.pid}, {time.monotonic() - started:.1f}s)")
+
+    def prepare(self, libs: Path) -> None:
+        """Check the ports, write server.properties (no process yet)."""
         for p in (self.port, self.controller_port):
             if port_open(p, self.config.host):
                 raise port_in_use_error(p, "Kafka")
-        libs = ensure_jars(self.config)
         self.home.mkdir(parents=True, exist_ok=True)
         self.properties_file.write_text(self.server_properties())
+
+    def launch(self, *, libs: Path | None = None, prepared: bool = False) -> None:
+        """Start the JVM without waiting for readiness (``wait_ready`` does)."""
+        libs = libs or ensure_jars(self.config)
+        if not prepared:
+            self.prepare(libs)
         if not self._formatted():
             self._format(libs)
         # a fresh start: the readiness check reads the log from here on
         self._log_offset = self.log_file.stat().st_size if self.log_file.exists() else 0
-        started = time.monotonic()
-        say(f"kafka: starting {KAFKA_VERSION} on {self.bootstrap} (controller {self.controller_port})")
+        say(f"{self.name}: starting {KAFKA_VERSION} on {self.bootstrap} (controller {self.controller_port})")
         env = dict(os.environ)
         env.pop("KAFKA_OPTS", None)
         start_detached(
@@ -257,12 +296,6 @@ class KafkaBroker:
             env=env,
             cwd=self.home,
         )
-        try:
-            self.wait_ready(timeout=timeout)
-        except BaseException:
-            self.stop()
-            raise
-        say(f"kafka: ready on {self.bootstrap} (pid {self.pid}, {time.monotonic() - started:.1f}s)")
 
     def _log_says_started(self) -> bool:
         offset = getattr(self, "_log_offset", 0)
@@ -277,14 +310,15 @@ class KafkaBroker:
         wait_until(
             lambda: port_open(self.port, self.config.host) and self._log_says_started(),
             timeout=timeout,
-            what="kafka",
+            what=self.name,
             log_file=self.log_file if self.log_file.exists() else self.stdout_file,
             alive=self.is_running,
         )
 
-    def stop(self, *, timeout: float = 30.0) -> None:
+    def stop(self, *, timeout: float = 30.0, kill: bool = False) -> None:
+        """SIGTERM (a controlled shutdown) and wait; ``kill=True`` sends SIGKILL at once (a crash)."""
         pid = self.pid
         if pid and self.is_running():  # checks the command line too: a stale pid file is harmless
-            say(f"kafka: stopping (pid {pid})")
-            stop_group(pid, timeout=timeout, name="kafka")
+            say(f"{self.name}: {'killing' if kill else 'stopping'} (pid {pid})")
+            stop_group(pid, timeout=timeout, name=self.name, sig=signal.SIGKILL if kill else signal.SIGTERM)
         self.pid_file.unlink(missing_ok=True)

@@ -42,7 +42,8 @@ def service_env(config: StackConfig, name: str, base: Mapping[str, str] | None =
         {
             "PFDO_SERVICE_NAME": name,
             "PFDO_KAFKA_BOOTSTRAP": config.kafka_bootstrap,
-            "PFDO_KAFKA_REPLICATION_FACTOR": "1",
+            # 1 on the single node; 3 in cluster mode (topics get RF 3 / min ISR 2 from the contracts)
+            "PFDO_KAFKA_REPLICATION_FACTOR": str(max(1, min(3, config.kafka_brokers))),
             "PFDO_JWKS_URL": config.jwks_url,
             "PFDO_JWT_ISSUER": JWT_ISSUER,
             "PFDO_JWT_AUDIENCE": JWT_AUDIENCE,

@@ -9,6 +9,7 @@ from typing import Iterable, Protocol
 from .config import SERVICES, StackConfig
 from .gateway import Gateway
 from .kafka import KafkaBroker, libs_dir
+from .kafka_cluster import KafkaCluster, recorded_brokers
 from .postgres import PostgresCluster
 from .proc import StackError, pid_alive, port_open, say
 from .services import ALL_PARTS, AUTH, JWT_AUDIENCE, JWT_ISSUER, ServiceProcess
@@ -41,8 +42,16 @@ class PartStatus:
 
 class Stack:
     def __init__(self, config: StackConfig) -> None:
+        if config.kafka_brokers == 1:
+            # a cluster started earlier in this folder (up --kafka-brokers 3) and still running is
+            # the stack's Kafka, also for commands given without the option (status, down, ...)
+            recorded = recorded_brokers(config)
+            if recorded and KafkaCluster(config, recorded).is_running():
+                config = config.replace(kafka_brokers=recorded)
         self.config = config
-        self.kafka = KafkaBroker(config)
+        self.kafka: KafkaBroker | KafkaCluster = (
+            KafkaCluster(config) if config.kafka_brokers > 1 else KafkaBroker(config)
+        )
         self.postgres = PostgresCluster(config)
         self.services = {name: ServiceProcess(name, config) for name in ALL_PARTS}
         self.gateway = Gateway(config)
@@ -50,15 +59,18 @@ class Stack:
     # ---- parts ---------------------------------------------------------------------------
     def parts(self) -> list[tuple[str, object, int]]:
         """(name, part, port) in start order."""
-        out: list[tuple[str, object, int]] = [
-            ("kafka", self.kafka, self.kafka.port),
-            ("postgres", self.postgres, self.postgres.port),
-        ]
+        if isinstance(self.kafka, KafkaCluster):
+            out: list[tuple[str, object, int]] = [(n.name, n, n.port) for n in self.kafka.nodes]
+        else:
+            out = [("kafka", self.kafka, self.kafka.port)]
+        out.append(("postgres", self.postgres, self.postgres.port))
         out += [(name, svc, int(svc.port)) for name, svc in self.services.items()]  # type: ignore[arg-type]
         out.append(("gateway", self.gateway, self.gateway.listen_port))
         return out
 
     def part(self, name: str) -> object:
+        if name == "kafka":
+            return self.kafka
         for n, p, _ in self.parts():
             if n == name or (name == "pg" and n == "postgres"):
                 return p
@@ -77,7 +89,28 @@ class Stack:
         self.kafka.start()
         self.postgres.start()
 
-    def up(self, *, install: bool = True, allow_missing: bool = False, only: Iterable[str] | None = None) -> list[str]:
+    def load_demo(self, size: str) -> None:
+        """Load the synthetic demo region into the registry (a no-op when it is already there);
+        its events reach navigator and billing through Kafka like any other registry change."""
+        import subprocess
+        import sys
+
+        registry = self.services["registry"]
+        say(f"demo: loading the '{size}' demo region into the registry")
+        proc = subprocess.run(
+            [sys.executable, "-m", "pfdo_registry.demo.load", "--size", size, "--stack-dir", str(self.config.stack_dir)],
+            cwd=self.config.repo_root, env=registry.env(), capture_output=True, text=True, timeout=900,
+        )
+        with open(registry.log_file, "a") as log:
+            log.write(proc.stdout + proc.stderr)
+        if proc.returncode != 0:
+            raise StackError(f"demo data load failed (exit {proc.returncode}); see {registry.log_file}\n{proc.stderr[-2000:]}")
+        say(f"demo: accounts for tokens are listed in {self.config.stack_dir / 'demo-accounts.json'}")
+
+    def up(
+        self, *, install: bool = True, allow_missing: bool = False, only: Iterable[str] | None = None,
+        demo_size: str | None = None,
+    ) -> list[str]:
         """Start everything (idempotent). Returns the names of services skipped as missing."""
         started = time.monotonic()
         self.infra_up(install=install)
@@ -94,6 +127,8 @@ class Stack:
                 continue
             svc.start()
         self.gateway.start()
+        if demo_size and demo_size != "none" and "registry" not in skipped and (wanted is None or "registry" in wanted):
+            self.load_demo(demo_size)
         say(f"stack '{self.config.name}' up in {time.monotonic() - started:.1f}s")
         return skipped
 
@@ -105,18 +140,27 @@ class Stack:
             if pid and part.is_running():  # type: ignore[attr-defined]
                 pids[name] = pid
         errors: list[str] = []
+        cluster = self.kafka if isinstance(self.kafka, KafkaCluster) else None
         for name, part, _ in reversed(self.parts()):
+            if cluster is not None and part in cluster.nodes:
+                continue  # the nodes stop together, below
             try:
                 part.stop()  # type: ignore[attr-defined]
             except Exception as exc:  # noqa: BLE001 - keep stopping the rest
                 errors.append(f"{name}: {exc}")
+        if cluster is not None:
+            try:
+                cluster.stop()
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"kafka: {exc}")
         left = [f"{name} (pid {pid})" for name, pid in pids.items() if pid_alive(pid)]
         if errors:
             left += errors
         return left
 
     def infra_down(self) -> list[str]:
-        pids = {n: p.pid for n, p in (("postgres", self.postgres), ("kafka", self.kafka)) if p.is_running()}
+        kafka_parts = self.kafka.nodes if isinstance(self.kafka, KafkaCluster) else [self.kafka]
+        pids = {n: p.pid for n, p in [("postgres", self.postgres), *((k.name, k) for k in kafka_parts)] if p.is_running()}
         self.postgres.stop()
         self.kafka.stop()
         return [f"{n} (pid {pid})" for n, pid in pids.items() if pid_alive(pid)]
@@ -135,6 +179,7 @@ class Stack:
         env = {
             "PFDO_STACK_DIR": str(c.stack_dir),
             "PFDO_KAFKA_BOOTSTRAP": c.kafka_bootstrap,
+            "PFDO_KAFKA_BROKERS": str(c.kafka_brokers),
             "PFDO_PG_ADMIN_DSN": f"postgresql://pfdo@{c.host}:{c.pg_port}/postgres",
             "PFDO_GATEWAY_URL": c.gateway_url,
             "PFDO_JWKS_URL": c.jwks_url,
@@ -159,8 +204,10 @@ class Stack:
         return out
 
     def log_files(self, name: str | None = None) -> list:
+        kafka_nodes = self.kafka.nodes if isinstance(self.kafka, KafkaCluster) else [self.kafka]
         files = {
-            "kafka": [self.kafka.log_file, self.kafka.stdout_file],
+            "kafka": [f for k in kafka_nodes for f in (k.log_file, k.stdout_file)],
+            **({k.name: [k.log_file, k.stdout_file] for k in kafka_nodes} if len(kafka_nodes) > 1 else {}),
             "postgres": [self.postgres.log_file],
             "gateway": [self.gateway.error_log, self.gateway.access_log],
         }

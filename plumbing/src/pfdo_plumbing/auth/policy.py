@@ -27,6 +27,7 @@ POLICY: dict[str, frozenset[Role]] = {
     # registry
     "registry.certificate.apply": frozenset({P}),
     "registry.certificate.read": frozenset({P, PR, MO, RO, S}),
+    "registry.application.read": frozenset({P, MO, RO, S}),
     "registry.certificate.lookup": frozenset({PR, MO, RO}),
     "registry.certificate.moderate": OPERATORS,
     "registry.certificate.expire_job": frozenset({RO, S}),
