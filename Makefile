@@ -44,7 +44,7 @@ test-unit:
 	@$(UV) pytest -q -m "not integration"
 
 bench: bootstrap
-	@$(UV) python -m bench
+	@$(UV) python -m bench $(BENCH)
 
 chaos: bootstrap
 	@PFDO_CHAOS=full $(UV) pytest -q tests/faults
