@@ -70,7 +70,7 @@ def build_routers(reg: Registry) -> list[APIRouter]:
     @certs.get("/applications", response_model=list[s.ApplicationOut], summary="List applications in scope")
     async def list_applications(
         status: str | None = Query(default=None, pattern="^(pending|approved|refused)$"),
-        limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0),
+        limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0, le=10_000_000),
         who: Principal = Depends(require("registry.application.read")),
     ) -> list[dict]:
         return await certificates.list_applications(reg, who, status=status, limit=limit, offset=offset)
@@ -99,7 +99,7 @@ def build_routers(reg: Registry) -> list[APIRouter]:
     @certs.get("/certificates", response_model=list[s.CertificateOut], summary="List certificates in scope")
     async def list_certificates(
         status: str | None = Query(default=None, pattern="^(active|suspended|expired|closed)$"),
-        limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0),
+        limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0, le=10_000_000),
         who: Principal = Depends(require("registry.certificate.read")),
     ) -> list[dict]:
         return await certificates.list_certificates(reg, who, status=status, limit=limit, offset=offset)
@@ -146,7 +146,7 @@ def build_routers(reg: Registry) -> list[APIRouter]:
     async def list_providers(
         status: str | None = Query(default=None, pattern="^(new|active|refused|suspended|excluded)$"),
         municipality: str | None = Query(default=None, pattern=r"^[0-9]{2}$"),
-        limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0),
+        limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0, le=10_000_000),
         who: Principal = Depends(require("registry.provider.read")),
     ) -> list[dict]:
         return await providers.list_providers(reg, who, status=status, municipality=municipality, limit=limit,
@@ -178,7 +178,7 @@ def build_routers(reg: Registry) -> list[APIRouter]:
     async def list_programs(
         status: str | None = Query(default=None, pattern="^(draft|submitted|certified|rejected|archived)$"),
         provider_id: uuid.UUID | None = None,
-        limit: int = Query(default=100, ge=1, le=500), offset: int = Query(default=0, ge=0),
+        limit: int = Query(default=100, ge=1, le=500), offset: int = Query(default=0, ge=0, le=10_000_000),
         who: Principal = Depends(require("registry.program.read")),
     ) -> list[dict]:
         return await programs.list_programs(reg, who, status=status, provider_id=provider_id, limit=limit, offset=offset)

@@ -1,0 +1,180 @@
+"""Request and response bodies of the billing API (amounts are integer kopecks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+MONTH = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+
+
+class QuoteLine(BaseModel):
+    month: str = Field(description="Month, 'YYYY-MM'.")
+    certificate_kopecks: int = Field(description="Certificate instalment of the month.")
+    family_kopecks: int = Field(description="Family (co-payment) instalment of the month.")
+    planned_lessons: int = Field(description="Lessons of the month by the module's timetable.")
+
+
+class QuoteError(BaseModel):
+    code: str = Field(description="Machine-readable reason: module_not_available, period_not_open, start_outside_module, ...")
+    detail: str = Field(description="Human explanation.")
+
+
+class ModuleQuote(BaseModel):
+    module_id: uuid.UUID = Field(description="Module quoted.")
+    error: QuoteError | None = Field(default=None, description="Set when this module cannot be quoted.")
+    free_place: bool | None = Field(default=None, description="A free municipal-task place (costs nothing).")
+    cost_kopecks: int | None = Field(default=None, description="Pro-rated cost of the enrolment.")
+    normative_cost_kopecks: int | None = Field(default=None, description="Pro-rated normative cost.")
+    certificate_kopecks: int | None = Field(default=None, description="Paid by the certificate: min(cost, normative, available).")
+    family_kopecks: int | None = Field(default=None, description="Paid by the family (co-payment).")
+    enrolled_days: int | None = Field(default=None, description="days(start..module end).")
+    module_days: int | None = Field(default=None, description="days(module).")
+    schedule: list[QuoteLine] | None = Field(default=None, description="Monthly instalments, kopeck-exact.")
+
+
+class BatchQuoteRequest(BaseModel):
+    certificate_id: uuid.UUID = Field(description="Certificate to quote for.")
+    start_date: dt.date = Field(description="Enrolment start date for every module.")
+    module_ids: list[uuid.UUID] = Field(min_length=1, max_length=100, description="Up to 100 modules (one search page).")
+
+
+class BatchQuoteResponse(BaseModel):
+    certificate_id: uuid.UUID
+    start_date: dt.date
+    quotes: list[ModuleQuote] = Field(description="One answer per requested module, in request order.")
+
+
+class PeriodBalance(BaseModel):
+    period_id: uuid.UUID
+    starts_on: dt.date
+    ends_on: dt.date
+    period_status: str
+    nominal: int = Field(description="Credited for the period, minus what returned to the budget.")
+    available: int = Field(description="Free to commit.")
+    reserved: int = Field(description="Set aside for enrolments.")
+    spent: int = Field(description="Paid to providers.")
+
+
+class BalanceResponse(BaseModel):
+    certificate_id: uuid.UUID
+    status: str
+    usage_kind: str
+    balances: list[PeriodBalance]
+
+
+class HistoryItem(BaseModel):
+    transfer_id: str = Field(description="Idempotency key of the movement (derived from its cause).")
+    kind: str = Field(description="credit_nominal, reserve, post, release, return_unused, invoice_family.")
+    effect: str = Field(description="What the movement did to the balance.")
+    period_id: uuid.UUID
+    amount: int
+    pending_state: str | None = Field(default=None, description="For a reservation: pending, posted or voided.")
+    enrolment_id: uuid.UUID | None = None
+    month: str | None = None
+    cause_event_id: uuid.UUID | None = Field(default=None, description="The event that caused it.")
+    cause: str | None = Field(default=None, description="A non-event cause: month_close:YYYY-MM, period_open, period_close.")
+    created_at: dt.datetime
+
+
+class PaymentOrder(BaseModel):
+    order_id: uuid.UUID
+    provider_id: uuid.UUID
+    period_id: uuid.UUID
+    month: str
+    kind: str = Field(description="advance or final.")
+    base_kopecks: int
+    advance_paid_kopecks: int
+    offset_applied_kopecks: int
+    amount_kopecks: int
+    offset_carried_kopecks: int
+    contract_count: int
+    issued_on: dt.date
+
+
+class PaymentOrderLine(BaseModel):
+    enrolment_id: uuid.UUID
+    certificate_id: uuid.UUID
+    amount_kopecks: int
+
+
+class PaymentOrderDetail(PaymentOrder):
+    lines: list[PaymentOrderLine]
+
+
+class Check(BaseModel):
+    name: str
+    ok: bool
+    value: Any = Field(description="The figures behind the check.")
+
+
+class ReconciliationReport(BaseModel):
+    period_id: uuid.UUID | None
+    ok: bool = Field(description="True when every check holds.")
+    checks: list[Check]
+
+
+class PeriodCreate(BaseModel):
+    starts_on: dt.date = Field(description="First day (normally 1 September).")
+    ends_on: dt.date = Field(description="Last day (normally 31 August).")
+
+
+class PeriodOut(BaseModel):
+    period_id: uuid.UUID
+    starts_on: dt.date
+    ends_on: dt.date
+    status: str
+
+
+class NominalIn(BaseModel):
+    municipality_code: str = Field(pattern=r"^[0-9]{2}$", description="Municipality (payer) code.")
+    age_min: int = Field(ge=0, le=18, description="Youngest age of the group.")
+    age_max: int = Field(ge=0, le=18, description="Oldest age of the group.")
+    amount_kopecks: int = Field(ge=0, le=10**11, description="Nominal per funding certificate, kopecks.")
+
+
+class NominalsIn(BaseModel):
+    nominals: list[NominalIn] = Field(min_length=1, max_length=1000)
+
+
+class CapIn(BaseModel):
+    municipality_code: str = Field(pattern=r"^[0-9]{2}$", description="Municipality code.")
+    funding_cap: int | None = Field(default=None, ge=0, description="Max funding certificates this period (null: no cap).")
+    free_places: int | None = Field(default=None, ge=0, description="Free municipal-task places this period (null: no cap).")
+    direction_cap: int | None = Field(default=None, ge=1, description="Max active enrolments per certificate and direction.")
+
+
+class CapsIn(BaseModel):
+    caps: list[CapIn] = Field(min_length=1, max_length=1000)
+
+
+class CapsOut(BaseModel):
+    admitted_from_queue: int = Field(description="Queued requests admitted because the cap allows them now.")
+
+
+class PeriodAction(BaseModel):
+    period_id: uuid.UUID
+    status: str
+    credited: int | None = Field(default=None, description="Certificates credited on opening.")
+    returned_kopecks: int | None = Field(default=None, description="Returned to the budget on closing.")
+
+
+class MonthCloseOut(BaseModel):
+    month: str
+    status: str = Field(description="running (resumable) or done.")
+    contracts_closed: int = Field(description="Contract-months closed for the month in total.")
+    closed_now: int = Field(description="Closed by this call (0 on a repeat).")
+    posted_kopecks: int
+    released_kopecks: int
+    family_invoiced_kopecks: int
+    chunks: int
+    final_orders_issued: int
+    seconds: float
+
+
+class AdvanceOut(BaseModel):
+    month: str
+    orders_issued: int = Field(description="New advance orders (0 on a repeat).")

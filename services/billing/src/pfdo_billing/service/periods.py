@@ -1,0 +1,214 @@
+"""Program periods: nominals per municipality and age group, caps and free places, opening
+(credit every active funding certificate, set-based) and closing (unused money back to the
+budget)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pfdo_contracts.events import billing as bev
+from pfdo_plumbing import audit, context
+from pfdo_plumbing.auth.principal import Principal
+from pfdo_plumbing.http.problems import ProblemError
+
+from pfdo_billing.adapters.sql_events import outbox_insert
+from pfdo_billing.domain.calendar import Period
+
+from .context import Billing
+from .reservations import admit_queue
+
+
+@dataclass(frozen=True)
+class NominalRow:
+    municipality_code: str
+    age_min: int
+    age_max: int
+    amount_kopecks: int
+
+
+@dataclass(frozen=True)
+class CapRow:
+    municipality_code: str
+    funding_cap: int | None
+    free_places: int | None
+    direction_cap: int | None
+
+
+async def get_period(session: AsyncSession, period_id: uuid.UUID, *, lock: bool = False) -> dict:
+    row = (await session.execute(text("SELECT * FROM periods WHERE period_id = :p" + (" FOR UPDATE" if lock else "")),
+                                 {"p": period_id})).mappings().first()
+    if row is None:
+        raise ProblemError(404, "not_found", "period not found")
+    return dict(row)
+
+
+async def create_period(b: Billing, starts_on: date, ends_on: date, actor: Principal) -> dict:
+    if ends_on < starts_on:
+        raise ProblemError(422, "invalid_date_range", "The period ends before it starts.")
+    pid = uuid.uuid4()
+    async with b.runtime.db.transaction() as session:
+        overlap = await session.scalar(text(
+            "SELECT count(*) FROM periods WHERE status <> 'closed' AND starts_on <= :e AND ends_on >= :s"),
+            {"s": starts_on, "e": ends_on})
+        if overlap:
+            raise ProblemError(409, "period_overlaps", "Another period that is not closed overlaps these dates.")
+        await session.execute(text("INSERT INTO periods (period_id, starts_on, ends_on) VALUES (:p, :s, :e)"),
+                              {"p": pid, "s": starts_on, "e": ends_on})
+        await audit.record(session, actor, "billing.period.create", "period", pid,
+                           details={"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()})
+        return await get_period(session, pid)
+
+
+async def set_nominals(b: Billing, period_id: uuid.UUID, rows: list[NominalRow], actor: Principal) -> None:
+    for r in rows:
+        if not actor.covers_municipality(r.municipality_code):
+            raise ProblemError(404, "not_found", "period not found")
+    async with b.runtime.db.transaction() as session:
+        period = await get_period(session, period_id, lock=True)
+        if period["status"] != "draft":
+            raise ProblemError(409, "period_not_draft", "Nominals are fixed once the period is open.")
+        by_muni: dict[str, list[NominalRow]] = {}
+        for r in rows:
+            by_muni.setdefault(r.municipality_code, []).append(r)
+        for muni, group in by_muni.items():
+            ordered = sorted(group, key=lambda g: g.age_min)
+            for prev, nxt in zip(ordered, ordered[1:], strict=False):
+                if nxt.age_min <= prev.age_max:
+                    raise ProblemError(422, "age_groups_overlap", f"Age groups of municipality {muni} overlap.")
+            await session.execute(text("DELETE FROM nominals WHERE period_id = :p AND municipality_code = :m"),
+                                  {"p": period_id, "m": muni})
+            await session.execute(text(
+                "INSERT INTO nominals (period_id, municipality_code, age_min, age_max, amount_kopecks) "
+                "VALUES (:p, :m, :a, :z, :k)"),
+                [{"p": period_id, "m": muni, "a": g.age_min, "z": g.age_max, "k": g.amount_kopecks} for g in group])
+            await audit.record(session, actor, "billing.period.nominals", "period", period_id, municipality=muni,
+                               details={"age_groups": len(group)})
+
+
+async def set_caps(b: Billing, period_id: uuid.UUID, rows: list[CapRow], actor: Principal) -> int:
+    """Set caps; a raised funding cap admits waiting requests first-come. Returns admissions."""
+    for r in rows:
+        if not actor.covers_municipality(r.municipality_code):
+            raise ProblemError(404, "not_found", "period not found")
+    async with b.runtime.db.transaction() as session:
+        period = await get_period(session, period_id)
+        if period["status"] == "closed":
+            raise ProblemError(409, "period_closed", "The period is closed.")
+        for r in rows:
+            used = (await session.execute(text(
+                "SELECT funding_used, free_places_used FROM caps WHERE period_id = :p AND municipality_code = :m FOR UPDATE"),
+                {"p": period_id, "m": r.municipality_code})).first()
+            if used and r.funding_cap is not None and r.funding_cap < used.funding_used:
+                raise ProblemError(409, "cap_below_usage", "The funding cap is below the certificates already funded.")
+            if used and r.free_places is not None and r.free_places < used.free_places_used:
+                raise ProblemError(409, "cap_below_usage", "Free places are below the places already taken.")
+            await session.execute(text(
+                "INSERT INTO caps (period_id, municipality_code, funding_cap, free_places, direction_cap) "
+                "VALUES (:p, :m, :f, :fp, :d) ON CONFLICT (period_id, municipality_code) DO UPDATE SET "
+                "funding_cap = EXCLUDED.funding_cap, free_places = EXCLUDED.free_places, direction_cap = EXCLUDED.direction_cap"),
+                {"p": period_id, "m": r.municipality_code, "f": r.funding_cap, "fp": r.free_places, "d": r.direction_cap})
+            await audit.record(session, actor, "billing.period.caps", "period", period_id, municipality=r.municipality_code,
+                               details={"fields": ["funding_cap", "free_places", "direction_cap"]})
+    admitted = 0
+    if period["status"] == "open":
+        for r in rows:
+            async with b.runtime.db.transaction() as session:
+                admitted += await admit_queue(b, session, period_id, r.municipality_code)
+    return admitted
+
+
+_AGE = ("(extract(year FROM CAST(:starts AS date)) - extract(year FROM c.birth_date) - "
+        "CASE WHEN to_char(CAST(:starts AS date), 'MMDD') < to_char(c.birth_date, 'MMDD') THEN 1 ELSE 0 END)")
+
+
+async def open_period(b: Billing, period_id: uuid.UUID, actor: Principal) -> dict:
+    """Open: credit every active funding certificate its full nominal (set-based)."""
+    async with b.runtime.db.transaction() as session:
+        period = await get_period(session, period_id, lock=True)
+        if period["status"] == "open":
+            return {"period_id": period_id, "status": "open", "credited": 0}
+        if period["status"] != "draft":
+            raise ProblemError(409, "period_not_draft", "Only a draft period can be opened.")
+        params = {"p": period_id, "starts": period["starts_on"]}
+        await session.execute(text(
+            "CREATE TEMP TABLE open_credits ON COMMIT DROP AS "
+            "SELECT c.certificate_id, c.municipality_code, n.amount_kopecks FROM certificates c "
+            "JOIN nominals n ON n.period_id = :p AND n.municipality_code = c.municipality_code "
+            f"AND {_AGE} BETWEEN n.age_min AND n.age_max "
+            "WHERE c.status = 'active' AND c.usage_kind = 'funding'"), params)
+        await session.execute(text(
+            "INSERT INTO transfers (transfer_id, kind, period_id, debit_kind, debit_owner, credit_kind, credit_owner, "
+            "amount, certificate_id, cause) SELECT 'credit:' || certificate_id || ':' || CAST(:pt AS text), 'credit_nominal', "
+            "CAST(:p AS uuid), 'budget', municipality_code, 'certificate_available', certificate_id::text, amount_kopecks, "
+            "certificate_id, 'period_open' "
+            "FROM open_credits WHERE amount_kopecks > 0 ON CONFLICT (transfer_id) DO NOTHING"), {"p": period_id, "pt": str(period_id)})
+        await session.execute(text(
+            "INSERT INTO certificate_balances (certificate_id, period_id) SELECT certificate_id, CAST(:p AS uuid) FROM open_credits "
+            "ON CONFLICT DO NOTHING"), {"p": period_id})
+        await session.execute(text(
+            "INSERT INTO caps (period_id, municipality_code) SELECT DISTINCT CAST(:p AS uuid), municipality_code FROM nominals "
+            "WHERE period_id = :p ON CONFLICT DO NOTHING"), {"p": period_id})
+        await session.execute(text(
+            "UPDATE caps SET funding_used = s.n FROM (SELECT municipality_code, count(*) AS n FROM certificates "
+            "WHERE status = 'active' AND usage_kind = 'funding' GROUP BY municipality_code) s "
+            "WHERE caps.period_id = :p AND caps.municipality_code = s.municipality_code"), {"p": period_id})
+        months = Period(period["starts_on"], period["ends_on"]).month_count
+        credited_sql = outbox_insert(
+            bev.CertificateCredited, names=b.runtime.names, source=b.settings.source, key_sql="r.certificate_id",
+            data_sql=("jsonb_build_object('credit_id', md5('credit:' || r.certificate_id || ':' || CAST(:pt AS text))::uuid, "
+                      "'certificate_id', r.certificate_id, 'period_id', CAST(:p AS uuid), "
+                      "'municipality_code', r.municipality_code, 'amount_kopecks', r.amount_kopecks, 'pro_rata', false, "
+                      "'months_covered', CAST(:months AS int), 'credited_on', CAST(:starts AS date))"),
+            from_sql="FROM open_credits r WHERE r.amount_kopecks > 0")
+        nominals = (await session.execute(text(
+            "SELECT municipality_code, age_min, age_max, amount_kopecks FROM nominals WHERE period_id = :p "
+            "ORDER BY municipality_code, age_min"), {"p": period_id})).all()
+        await b.runtime.outbox.put(session, bev.PeriodOpened(
+            period_id=period_id, starts_on=period["starts_on"], ends_on=period["ends_on"],
+            nominals=[bev.Nominal(municipality_code=r.municipality_code, age_min=r.age_min, age_max=r.age_max,
+                                  nominal_kopecks=r.amount_kopecks) for r in nominals]))
+        await session.execute(text(credited_sql), {"p": period_id, "pt": str(period_id), "months": min(12, months), "starts": period["starts_on"],
+                                                   "corr": context.correlation_id(), "cause": context.causation_id()})
+        totals = (await session.execute(text(
+            "SELECT count(*) AS n, COALESCE(sum(amount_kopecks), 0) AS k FROM open_credits"))).one()
+        await session.execute(text("UPDATE periods SET status = 'open', opened_at = now() WHERE period_id = :p"),
+                              {"p": period_id})
+        await audit.record(session, actor, "billing.period.open", "period", period_id,
+                           details={"certificates_credited": totals.n, "credited_kopecks": int(totals.k)})
+        return {"period_id": period_id, "status": "open", "credited": int(totals.n)}
+
+
+async def close_period(b: Billing, period_id: uuid.UUID, actor: Principal) -> dict:
+    """Close: every certificate's unused available balance returns to the budget (no carry-over)."""
+    async with b.runtime.db.transaction() as session:
+        period = await get_period(session, period_id, lock=True)
+        if period["status"] == "closed":
+            return {"period_id": period_id, "status": "closed", "returned_kopecks": 0}
+        if period["status"] != "open":
+            raise ProblemError(409, "period_not_open", "Only an open period can be closed.")
+        returned = (await session.execute(text(
+            "WITH r AS (SELECT b.certificate_id, c.municipality_code, b.available FROM certificate_balances b "
+            "JOIN certificates c ON c.certificate_id = b.certificate_id WHERE b.period_id = :p AND b.available > 0 "
+            "FOR UPDATE OF b), "
+            "t AS (INSERT INTO transfers (transfer_id, kind, period_id, debit_kind, debit_owner, credit_kind, "
+            "credit_owner, amount, certificate_id, cause) SELECT 'return:' || certificate_id || ':' || CAST(:pt AS text), "
+            "'return_unused', CAST(:p AS uuid), 'certificate_available', certificate_id::text, 'budget', municipality_code, "
+            "available, certificate_id, 'period_close' FROM r ON CONFLICT (transfer_id) DO NOTHING RETURNING amount, debit_owner) "
+            "SELECT c.municipality_code, sum(t.amount) AS k FROM t JOIN certificates c "
+            "ON c.certificate_id::text = t.debit_owner GROUP BY c.municipality_code ORDER BY 1"),
+            {"p": period_id, "pt": str(period_id)})).all()
+        total = sum(int(r.k) for r in returned)
+        await session.execute(text("UPDATE periods SET status = 'closed', closed_at = now() WHERE period_id = :p"),
+                              {"p": period_id})
+        await b.runtime.outbox.put(session, bev.PeriodClosed(
+            period_id=period_id, closed_on=b.today(), returned_kopecks=total,
+            returned_by_municipality=[bev.MunicipalityAmount(municipality_code=r.municipality_code,
+                                                             amount_kopecks=int(r.k)) for r in returned]))
+        await audit.record(session, actor, "billing.period.close", "period", period_id,
+                           details={"returned_kopecks": total})
+        return {"period_id": period_id, "status": "closed", "returned_kopecks": total}
