@@ -1,0 +1,197 @@
+"""SQLAlchemy Core tables matching the navigator's migrations.
+
+The catalogue tables are built per schema (:func:`catalogue_tables`): ``catalogue`` is the live
+read model, ``catalogue_rebuild`` the twin a rebuild fills from the topics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
+
+LIVE_SCHEMA = "catalogue"
+REBUILD_SCHEMA = "catalogue_rebuild"
+CATALOGUE_TABLE_NAMES = ("providers", "programs", "program_ratings", "entries")
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    schema: str
+    providers: Table
+    programs: Table
+    program_ratings: Table
+    entries: Table
+
+
+def catalogue_tables(schema: str) -> Catalogue:
+    md = MetaData(schema=schema)
+    providers = Table(
+        "providers", md,
+        Column("provider_id", UUID(as_uuid=True), primary_key=True),
+        Column("status", String(20), nullable=False),
+        Column("municipality_code", String(2)),
+        Column("rating_score", Float),
+        Column("rating_count", Integer, nullable=False),
+        Column("rating_revision", Integer, nullable=False),
+    )
+    programs = Table(
+        "programs", md,
+        Column("program_id", UUID(as_uuid=True), primary_key=True),
+        Column("provider_id", UUID(as_uuid=True), nullable=False),
+        Column("revision", Integer, nullable=False),
+        Column("state", String(20), nullable=False),
+        Column("certified_on", Date),
+        Column("snapshot", JSONB),
+    )
+    program_ratings = Table(
+        "program_ratings", md,
+        Column("program_id", UUID(as_uuid=True), primary_key=True),
+        Column("score", Float, nullable=False),
+        Column("count", Integer, nullable=False),
+        Column("means", JSONB, nullable=False),
+        Column("revision", Integer, nullable=False),
+    )
+    entries = Table(
+        "entries", md,
+        Column("module_id", UUID(as_uuid=True), primary_key=True),
+        Column("program_id", UUID(as_uuid=True), nullable=False),
+        Column("provider_id", UUID(as_uuid=True), nullable=False),
+        Column("program_revision", Integer, nullable=False),
+        Column("title", String(500), nullable=False),
+        Column("module_title", String(500), nullable=False),
+        Column("description", Text, nullable=False),
+        Column("direction", String(40), nullable=False),
+        Column("municipality_code", String(2), nullable=False),
+        Column("venue_address", String(1000), nullable=False),
+        Column("age_min", SmallInteger, nullable=False),
+        Column("age_max", SmallInteger, nullable=False),
+        Column("funding_kind", String(20), nullable=False),
+        Column("start_date", Date, nullable=False),
+        Column("end_date", Date, nullable=False),
+        Column("weekdays", ARRAY(SmallInteger), nullable=False),
+        Column("schedule", JSONB, nullable=False),
+        Column("hours", Integer, nullable=False),
+        Column("lessons_per_week", Integer, nullable=False),
+        Column("capacity", Integer, nullable=False),
+        Column("price_kopecks", BigInteger, nullable=False),
+        Column("normative_cost_kopecks", BigInteger, nullable=False),
+        Column("certified_on", Date, nullable=False),
+        Column("visible", Boolean, nullable=False),
+        Column("rating_score", Float),
+        Column("rating_count", Integer, nullable=False),
+        Column("sort_rating", Float, server_default=None),  # generated
+        Column("search", TSVECTOR),  # generated
+    )
+    return Catalogue(schema, providers, programs, program_ratings, entries)
+
+
+LIVE = catalogue_tables(LIVE_SCHEMA)
+
+_md = MetaData()
+
+CERTIFICATES = Table(
+    "certificates", _md,
+    Column("certificate_id", UUID(as_uuid=True), primary_key=True),
+    Column("number", String(10), nullable=False),
+    Column("parent_id", String(255), nullable=False),
+    Column("municipality_code", String(2), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("valid_until", Date, nullable=False),
+    Column("usage_kind", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("status_on", Date, nullable=False),
+)
+
+MODULES = Table(
+    "modules", _md,
+    Column("module_id", UUID(as_uuid=True), primary_key=True),
+    Column("program_id", UUID(as_uuid=True), nullable=False),
+    Column("provider_id", UUID(as_uuid=True), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("held", Integer, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("weekdays", ARRAY(SmallInteger), nullable=False),
+    Column("schedule", JSONB, nullable=False),
+    Column("lessons_per_week", Integer, nullable=False),
+)
+
+ENROLMENTS = Table(
+    "enrolments", _md,
+    Column("enrolment_id", UUID(as_uuid=True), primary_key=True),
+    Column("certificate_id", UUID(as_uuid=True), nullable=False),
+    Column("parent_id", String(255), nullable=False),
+    Column("module_id", UUID(as_uuid=True), nullable=False),
+    Column("program_id", UUID(as_uuid=True), nullable=False),
+    Column("provider_id", UUID(as_uuid=True), nullable=False),
+    Column("municipality_code", String(2), nullable=False),
+    Column("direction", String(40), nullable=False),
+    Column("funding_kind", String(20), nullable=False),
+    Column("payment_mode", String(20), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("reservation_id", UUID(as_uuid=True)),
+    Column("reason", String(60)),
+    Column("closed_by", String(20)),
+    Column("end_outcome", String(20)),
+    Column("queue_position", Integer),
+    Column("total_cost_kopecks", BigInteger),
+    Column("reserved_kopecks", BigInteger),
+    Column("family_kopecks", BigInteger),
+    Column("released_kopecks", BigInteger, nullable=False),
+    Column("instalments", JSONB),
+)
+
+CLOSED_MONTHS = Table(
+    "closed_months", _md,
+    Column("month", String(7), primary_key=True),
+    Column("closed_at", DateTime(timezone=True)),
+)
+
+MARKS = Table(
+    "attendance_marks", _md,
+    Column("mark_id", UUID(as_uuid=True), primary_key=True),
+    Column("enrolment_id", UUID(as_uuid=True), nullable=False),
+    Column("module_id", UUID(as_uuid=True), nullable=False),
+    Column("provider_id", UUID(as_uuid=True), nullable=False),
+    Column("lesson_date", Date, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("marked_on", Date, nullable=False),
+)
+
+DISPUTES = Table(
+    "disputes", _md,
+    Column("dispute_id", UUID(as_uuid=True), primary_key=True),
+    Column("mark_id", UUID(as_uuid=True), nullable=False),
+    Column("enrolment_id", UUID(as_uuid=True), nullable=False),
+    Column("lesson_date", Date, nullable=False),
+    Column("mark_version", Integer, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("claimed_status", String(10), nullable=False),
+    Column("comment", String(2000)),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("opened_by", String(255), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolved_by", String(255)),
+    Column("resolution_note", String(2000)),
+)

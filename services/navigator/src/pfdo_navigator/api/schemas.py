@@ -1,0 +1,172 @@
+"""Request and response bodies of the navigator API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pfdo_contracts.common import PaymentMode
+
+from ..domain.attendance import MarkStatus
+
+
+class Quote(BaseModel):
+    total_cost_kopecks: int = Field(description="Cost of the enrolment from the start date, kopecks (billing's quote).")
+    certificate_kopecks: int = Field(description="Part the certificate pays, kopecks.")
+    family_kopecks: int = Field(description="Part the family pays (co-payment), kopecks.")
+
+
+class ProgramHit(BaseModel):
+    module_id: uuid.UUID = Field(description="Module (group) id: what a parent enrols in.")
+    program_id: uuid.UUID = Field(description="Program id.")
+    provider_id: uuid.UUID = Field(description="Provider id.")
+    title: str = Field(description="Program title.")
+    module_title: str = Field(description="Module title.")
+    description: str = Field(description="Program description.")
+    direction: str = Field(description="One of the six directions.")
+    municipality_code: str = Field(description="Municipality where it runs.")
+    venue_address: str = Field(description="Venue address.")
+    age_min: int = Field(description="Youngest age admitted.")
+    age_max: int = Field(description="Oldest age admitted.")
+    funding_kind: str = Field(description="certificate or municipal_task.")
+    start_date: dt.date = Field(description="Module start.")
+    end_date: dt.date = Field(description="Module end.")
+    schedule: list[dict[str, Any]] = Field(description="Weekly timetable.")
+    lessons_per_week: int = Field(description="Planned lessons per week.")
+    hours: int = Field(description="Academic hours.")
+    capacity: int = Field(description="Group capacity.")
+    free_seats: int = Field(description="Seats not held right now.")
+    price_kopecks: int = Field(description="Price of the whole module, kopecks.")
+    rating_score: float | None = Field(description="Shrunk rating score (percent), null when not rated.")
+    rating_count: int = Field(description="Number of ratings.")
+    certified_on: dt.date = Field(description="Date the program was first certified.")
+    relevance: float | None = Field(description="Full-text rank (text searches).")
+    quote: Quote | None = Field(description="Cost to this family (with child=…), from billing.")
+
+
+class SearchResult(BaseModel):
+    items: list[ProgramHit] = Field(description="One page of module groups.")
+    next_cursor: str | None = Field(description="Opaque signed cursor of the next page; null on the last page.")
+    total: int = Field(description="Matches of the filters (all pages).")
+    facets: dict[str, dict[str, int]] = Field(description="Counts by direction, municipality and funding kind.")
+    prices_available: bool | None = Field(
+        default=None, description="With child=…: false when billing could not quote (results come without prices)."
+    )
+
+
+class ApplyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    certificate_id: uuid.UUID = Field(description="The child's certificate (must be the parent's own).")
+    module_id: uuid.UUID = Field(description="Module group to enrol in.")
+    start_date: dt.date = Field(description="First day the child studies.")
+    payment_mode: PaymentMode = Field(default=PaymentMode.MONTHLY, description="monthly or attendance.")
+
+
+class EnrolmentOut(BaseModel):
+    enrolment_id: uuid.UUID = Field(description="Enrolment id.")
+    certificate_id: uuid.UUID = Field(description="Certificate id.")
+    module_id: uuid.UUID = Field(description="Module group.")
+    program_id: uuid.UUID = Field(description="Program.")
+    provider_id: uuid.UUID = Field(description="Provider.")
+    municipality_code: str = Field(description="Municipality of the module.")
+    direction: str = Field(description="Direction.")
+    payment_mode: str = Field(description="monthly or attendance.")
+    state: str = Field(description="requested, reserved, rejected, confirmed, declined, expired, cancelled, terminated, ended.")
+    starts_on: dt.date = Field(description="Contract start.")
+    ends_on: dt.date = Field(description="Contract last day.")
+    requested_at: dt.datetime = Field(description="When the parent applied (UTC).")
+    reason: str | None = Field(description="Reason code of the closing transition.")
+    end_outcome: str | None = Field(description="completed or terminated, once ended.")
+    queue_position: int | None = Field(description="Position in billing's funding queue, when queued.")
+    total_cost_kopecks: int | None = Field(description="Total cost (from billing's reservation).")
+    reserved_kopecks: int | None = Field(description="Certificate part still reserved.")
+    family_kopecks: int | None = Field(description="Family part (co-payment) over the contract.")
+    released_kopecks: int = Field(description="Reserved money returned to the balance so far.")
+    instalments: list[dict[str, Any]] | None = Field(description="Monthly instalments (certificate and family).")
+    billing_history_url: str | None = Field(default=None, description="Billing history of the certificate.")
+
+
+class MarkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enrolment_id: uuid.UUID = Field(description="Enrolment (contract) the mark is for.")
+    module_id: uuid.UUID = Field(description="The group (must be the provider's own).")
+    lesson_date: dt.date = Field(description="Date of the lesson.")
+    status: MarkStatus = Field(description="present, absent or excused.")
+
+
+class AttendancePosting(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    marks: list[MarkIn] = Field(min_length=1, description="One lesson's marks or a month's journal.")
+
+
+class RejectedMarkOut(BaseModel):
+    index: int = Field(description="Position of the mark in the posting.")
+    enrolment_id: str = Field(description="Enrolment id of the mark.")
+    lesson_date: dt.date = Field(description="Lesson date of the mark.")
+    reason: str = Field(description="foreign_group, not_enrolled_on_date, future_date, month_closed, not_a_lesson_day, duplicate_mark.")
+
+
+class AttendanceReport(BaseModel):
+    accepted: int = Field(description="Marks accepted.")
+    recorded: int = Field(description="New marks.")
+    corrected: int = Field(description="Marks whose status changed.")
+    unchanged: int = Field(description="Marks repeated with the same status.")
+    events: int = Field(description="AttendanceRecorded events published (one per enrolment and month).")
+    rejected: list[RejectedMarkOut] = Field(description="Refused marks with their reason.")
+
+
+class MarkOut(BaseModel):
+    mark_id: uuid.UUID = Field(description="Stable mark id.")
+    enrolment_id: uuid.UUID = Field(description="Enrolment id.")
+    lesson_date: dt.date = Field(description="Lesson date.")
+    status: str = Field(description="present, absent or excused.")
+    revision: int = Field(description="Version of the mark.")
+    marked_on: dt.date = Field(description="Date of the last recording or correction.")
+    dispute_deadline: dt.date = Field(description="Last day a parent may dispute this version.")
+    open_dispute_id: uuid.UUID | None = Field(description="Open dispute on the mark, if any.")
+
+
+class DisputeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mark_id: uuid.UUID = Field(description="The disputed mark.")
+    claimed_status: MarkStatus = Field(default=MarkStatus.ABSENT, description="The status the parent says is right.")
+    comment: str | None = Field(default=None, max_length=2000, description="Free text for the operator.")
+
+
+class ResolveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    upheld: bool = Field(description="True: the parent is right; false: the mark stands.")
+    note: str | None = Field(default=None, max_length=2000, description="Operator's note.")
+
+
+class DisputeOut(BaseModel):
+    dispute_id: uuid.UUID = Field(description="Dispute id.")
+    mark_id: uuid.UUID = Field(description="Disputed mark.")
+    enrolment_id: uuid.UUID = Field(description="Enrolment id.")
+    lesson_date: dt.date = Field(description="Lesson date.")
+    mark_version: int = Field(description="Mark revision disputed.")
+    state: str = Field(description="open, upheld or rejected.")
+    claimed_status: str = Field(description="Status claimed by the parent.")
+    opened_at: dt.datetime = Field(description="When opened (UTC).")
+    resolved_at: dt.datetime | None = Field(description="When resolved (UTC).")
+
+
+class ChildOut(BaseModel):
+    certificate_id: uuid.UUID = Field(description="Certificate id.")
+    number: str = Field(description="Certificate number.")
+    municipality_code: str = Field(description="Municipality (payer).")
+    birth_date: dt.date = Field(description="Child's birth date (visible to the own parent only).")
+    status: str = Field(description="active, suspended, expired or closed.")
+    valid_until: dt.date = Field(description="Last valid day.")
+    usage_kind: str = Field(description="accounting or funding.")
+    billing_history_url: str = Field(description="Billing history of the certificate (balances and debits).")
+
+
+class RebuildOut(BaseModel):
+    events_applied: int = Field(description="Catalogue events replayed.")
+    events_skipped: int = Field(description="Records that are not catalogue events (or malformed).")
+    entries: int = Field(description="Searchable module rows after the rebuild.")
+    swapped: bool = Field(description="Whether the rebuilt catalogue replaced the live one.")

@@ -1,0 +1,50 @@
+"""Composition root of the navigator: `uvicorn pfdo_navigator.main:app`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from pfdo_plumbing.audit import audit_router
+from pfdo_plumbing.http.app import create_app
+from pfdo_plumbing.runtime import ServiceRuntime
+from pfdo_plumbing.settings import ServiceSettings
+
+from .adapters.handlers import register_handlers, run_timers
+from .api.routes import build_routers
+from .domain.errors import DomainError
+from .service.search import QuoteClient
+from .settings import NavigatorSettings
+
+
+def build_app(settings: ServiceSettings | None = None, *, quotes: QuoteClient | None = None) -> FastAPI:
+    if settings is None:
+        settings = NavigatorSettings()
+    elif not isinstance(settings, NavigatorSettings):
+        settings = NavigatorSettings(**settings.model_dump())
+    runtime = ServiceRuntime(settings)
+    register_handlers(runtime, settings)
+
+    @runtime.every("enrolment-timers", settings.jobs_interval_s)
+    async def timers() -> None:
+        await run_timers(runtime, settings)
+
+    quotes = quotes or QuoteClient(settings.billing_url, settings.billing_timeout_s)
+    app = create_app(
+        runtime,
+        title="PFDO navigator",
+        description="The regional catalogue: search, enrolment without overbooking, attendance journal, disputes, "
+        "and the parent cabinet.",
+        routers=[*build_routers(runtime, settings, quotes), audit_router(runtime)],
+        domain_errors={DomainError: 422},
+    )
+    app.state.settings = settings
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn pfdo_navigator.main:app` builds the app on first access only
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)

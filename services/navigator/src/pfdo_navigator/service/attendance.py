@@ -1,0 +1,273 @@
+"""The attendance journal and disputes.
+
+Month closing: the navigator learns that billing closed a month from billing's
+``ChargePosted`` events on the ledger topic. Billing closes a month for every contract in one
+run, so the first charge posted for a month marks that month closed (table ``closed_months``);
+from then on marks of that month are refused with ``month_closed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pfdo_contracts.common import AttendanceStatus, month_of
+from pfdo_contracts.events import billing as b
+from pfdo_contracts.events import navigator as n
+from pfdo_plumbing import audit
+from pfdo_plumbing.auth.principal import Principal, Role
+from pfdo_plumbing.http.problems import ProblemError, not_found
+from pfdo_plumbing.outbox import OutboxWriter
+
+from ..adapters.tables import CLOSED_MONTHS, DISPUTES, ENROLMENTS, MARKS, MODULES
+from ..domain import disputes as dd
+from ..domain.attendance import ContractPeriod, Group, Mark, MarkKind, MarkStatus, YearMonth, validate_marks
+from ..domain.errors import DomainError
+
+CONTRACT_STATES = ("confirmed", "terminated", "ended")
+_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class MarkInput:
+    enrolment_id: uuid.UUID
+    module_id: uuid.UUID
+    lesson_date: dt.date
+    status: MarkStatus
+
+
+async def on_charge_posted(session: AsyncSession, event: b.ChargePosted) -> None:
+    await session.execute(insert(CLOSED_MONTHS).values(month=event.month).on_conflict_do_nothing())
+
+
+async def post_marks(
+    session: AsyncSession, outbox: OutboxWriter, who: Principal, marks: list[MarkInput], *, today: dt.date
+) -> dict[str, Any]:
+    provider_id = who.provider_id or ""
+    module_ids = {m.module_id for m in marks}
+    enrolment_ids = {m.enrolment_id for m in marks}
+    groups = {
+        str(r.module_id): Group(str(r.module_id), str(r.provider_id), frozenset(r.weekdays))
+        for r in await session.execute(
+            select(MODULES.c.module_id, MODULES.c.provider_id, MODULES.c.weekdays).where(MODULES.c.module_id.in_(module_ids))
+        )
+    }
+    contract_rows = {
+        r.enrolment_id: r
+        for r in await session.execute(
+            select(ENROLMENTS).where(and_(ENROLMENTS.c.enrolment_id.in_(enrolment_ids), ENROLMENTS.c.state.in_(CONTRACT_STATES)))
+        )
+    }
+    contracts = {
+        str(eid): ContractPeriod(str(eid), str(r.module_id), r.starts_on, r.ends_on) for eid, r in contract_rows.items()
+    }
+    months = {month_of(m.lesson_date) for m in marks}
+    closed = {
+        YearMonth(int(row.month[:4]), int(row.month[5:]))
+        for row in await session.execute(select(CLOSED_MONTHS.c.month).where(CLOSED_MONTHS.c.month.in_(months)))
+    }
+    existing_rows = {
+        (str(r.enrolment_id), r.lesson_date): r
+        for r in await session.execute(
+            select(MARKS).where(MARKS.c.enrolment_id.in_(list(contract_rows))).with_for_update()
+        )
+    } if contract_rows else {}
+    domain_marks = [Mark(str(m.enrolment_id), str(m.module_id), m.lesson_date, m.status) for m in marks]
+    result = validate_marks(
+        domain_marks, provider_id=provider_id, groups=groups, contracts=contracts, today=today, closed_months=closed,
+        existing={k: MarkStatus(v.status) for k, v in existing_rows.items()},
+    )
+    changed = result.changed
+    rows = []
+    for a in changed:
+        prior = existing_rows.get(a.mark.key)
+        rows.append({
+            "mark_id": prior.mark_id if prior else uuid.uuid4(), "enrolment_id": uuid.UUID(a.mark.enrolment_id),
+            "module_id": uuid.UUID(a.mark.group_id), "provider_id": uuid.UUID(provider_id),
+            "lesson_date": a.mark.lesson_date, "status": a.mark.status.value,
+            "revision": (prior.revision + 1) if prior else 1, "marked_on": today,
+        })
+    stored: list[Any] = []
+    for start in range(0, len(rows), _CHUNK):
+        stmt = insert(MARKS).values(rows[start : start + _CHUNK])
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[MARKS.c.enrolment_id, MARKS.c.lesson_date],
+            set_={"status": stmt.excluded.status, "revision": MARKS.c.revision + 1, "marked_on": stmt.excluded.marked_on},
+        ).returning(MARKS.c.mark_id, MARKS.c.enrolment_id, MARKS.c.lesson_date, MARKS.c.status, MARKS.c.revision)
+        stored.extend((await session.execute(stmt)).all())
+    batches: dict[tuple[uuid.UUID, str], list[Any]] = defaultdict(list)
+    for r in stored:
+        batches[(r.enrolment_id, month_of(r.lesson_date))].append(r)
+    events = []
+    for (enrolment_id, month), items in batches.items():
+        contract = contract_rows[enrolment_id]
+        events.append(n.AttendanceRecorded(
+            batch_id=uuid.uuid4(), enrolment_id=enrolment_id, certificate_id=contract.certificate_id,
+            provider_id=contract.provider_id, module_id=contract.module_id, month=month,
+            marks=[n.AttendanceMark(mark_id=i.mark_id, lesson_date=i.lesson_date, status=AttendanceStatus(i.status),
+                                    revision=i.revision) for i in sorted(items, key=lambda i: i.lesson_date)],
+        ))
+    await outbox.put_many(session, events)
+    if changed:
+        await audit.record(
+            session, who, "attendance.posted", "provider", provider_id,
+            details={"fields": ["attendance_marks"], "changed": len(changed), "events": len(events)},
+        )
+    counts = {k.value: sum(1 for a in result.accepted if a.kind is k) for k in MarkKind}
+    return {
+        "accepted": len(result.accepted), **counts, "events": len(events),
+        "rejected": [
+            {"index": r.index, "enrolment_id": r.mark.enrolment_id, "lesson_date": r.mark.lesson_date,
+             "reason": r.reason.value}
+            for r in result.rejected
+        ],
+    }
+
+
+def may_see(who: Principal, enrolment: Any) -> bool:
+    if who.role == Role.PARENT:
+        return enrolment.parent_id == who.sub
+    if who.role == Role.PROVIDER:
+        return who.is_provider(enrolment.provider_id)
+    return who.covers_municipality(enrolment.municipality_code)
+
+
+async def read_marks(session: AsyncSession, who: Principal, enrolment_id: uuid.UUID, month: str | None) -> list[dict[str, Any]]:
+    enrolment = (await session.execute(select(ENROLMENTS).where(ENROLMENTS.c.enrolment_id == enrolment_id))).first()
+    if enrolment is None or not may_see(who, enrolment):
+        raise not_found("Enrolment")
+    query = select(MARKS).where(MARKS.c.enrolment_id == enrolment_id).order_by(MARKS.c.lesson_date)
+    if month:
+        first = dt.date(int(month[:4]), int(month[5:]), 1)
+        query = query.where(and_(MARKS.c.lesson_date >= first, MARKS.c.lesson_date <= YearMonth.of(first).last_day))
+    marks = (await session.execute(query)).all()
+    open_ = {
+        r.mark_id: r.dispute_id
+        for r in await session.execute(
+            select(DISPUTES.c.mark_id, DISPUTES.c.dispute_id).where(
+                and_(DISPUTES.c.enrolment_id == enrolment_id, DISPUTES.c.state == "open")
+            )
+        )
+    }
+    return [
+        {"mark_id": m.mark_id, "enrolment_id": m.enrolment_id, "lesson_date": m.lesson_date, "status": m.status,
+         "revision": m.revision, "marked_on": m.marked_on,
+         "dispute_deadline": dd.dispute_deadline(m.marked_on), "open_dispute_id": open_.get(m.mark_id)}
+        for m in marks
+    ]
+
+
+# ------------------------------------------------------------------------------- disputes
+def _dispute(row: Any) -> dd.Dispute:
+    return dd.Dispute(
+        id=str(row.dispute_id), enrolment_id=str(row.enrolment_id), lesson_date=row.lesson_date,
+        mark_version=row.mark_version, state=dd.DisputeState(row.state), opened_at=row.opened_at,
+        claimed_status=MarkStatus(row.claimed_status), comment=row.comment, resolved_at=row.resolved_at,
+        resolved_by=row.resolved_by, resolution_note=row.resolution_note,
+    )
+
+
+def _domain_problem(exc: DomainError) -> ProblemError:
+    status = 422 if exc.code in ("claim_matches_mark", "dispute_window_closed") else 409
+    return ProblemError(status, exc.code, exc.message)
+
+
+async def open_dispute(
+    session: AsyncSession, outbox: OutboxWriter, who: Principal, mark_id: uuid.UUID, claimed: MarkStatus,
+    comment: str | None, *, today: dt.date, now: dt.datetime,
+) -> Any:
+    mark = (await session.execute(select(MARKS).where(MARKS.c.mark_id == mark_id).with_for_update())).first()
+    enrolment = (
+        (await session.execute(select(ENROLMENTS).where(ENROLMENTS.c.enrolment_id == mark.enrolment_id))).first()
+        if mark else None
+    )
+    if mark is None or enrolment is None or enrolment.parent_id != who.sub:
+        raise not_found("Mark")
+    existing = [_dispute(r) for r in await session.execute(select(DISPUTES).where(DISPUTES.c.mark_id == mark_id))]
+    disputable = dd.DisputableMark(str(mark.enrolment_id), mark.lesson_date, MarkStatus(mark.status), mark.revision, mark.marked_on)
+    try:
+        dispute, _ = dd.open_dispute(
+            dispute_id=str(uuid.uuid4()), mark=disputable, existing=existing, today=today, now=now,
+            claimed_status=claimed, comment=comment,
+        )
+    except DomainError as exc:
+        raise _domain_problem(exc) from exc
+    dispute_id = uuid.UUID(dispute.id)
+    await session.execute(insert(DISPUTES).values(
+        dispute_id=dispute_id, mark_id=mark_id, enrolment_id=mark.enrolment_id, lesson_date=mark.lesson_date,
+        mark_version=dispute.mark_version, state=dispute.state.value, claimed_status=dispute.claimed_status.value,
+        comment=dispute.comment, opened_at=now, opened_by=who.sub,
+    ))
+    await outbox.put(session, n.DisputeOpened(
+        dispute_id=dispute_id, enrolment_id=mark.enrolment_id, certificate_id=enrolment.certificate_id,
+        provider_id=enrolment.provider_id, mark_id=mark_id, lesson_date=mark.lesson_date,
+        month=month_of(mark.lesson_date), claimed_status=AttendanceStatus(claimed.value), opened_on=today,
+    ))
+    await audit.record(session, who, "dispute.opened", "dispute", dispute_id, municipality=enrolment.municipality_code,
+                       details={"fields": ["state", "claimed_status"]})
+    return (await session.execute(select(DISPUTES).where(DISPUTES.c.dispute_id == dispute_id))).first()
+
+
+async def read_dispute(session: AsyncSession, who: Principal, dispute_id: uuid.UUID, *, lock: bool = False) -> tuple[Any, Any]:
+    query = select(DISPUTES).where(DISPUTES.c.dispute_id == dispute_id)
+    row = (await session.execute(query.with_for_update() if lock else query)).first()
+    enrolment = (
+        (await session.execute(select(ENROLMENTS).where(ENROLMENTS.c.enrolment_id == row.enrolment_id))).first()
+        if row else None
+    )
+    if row is None or enrolment is None or not may_see(who, enrolment):
+        raise not_found("Dispute")
+    return row, enrolment
+
+
+async def resolve_dispute(
+    session: AsyncSession, outbox: OutboxWriter, who: Principal, dispute_id: uuid.UUID, upheld: bool,
+    note: str | None, *, today: dt.date, now: dt.datetime,
+) -> Any:
+    row, enrolment = await read_dispute(session, who, dispute_id, lock=True)
+    try:
+        resolved, event = dd.resolve(_dispute(row), upheld=upheld, by=who.sub, now=now, note=note)
+    except DomainError as exc:
+        raise _domain_problem(exc) from exc
+    if event is None:
+        return row
+    mark = (await session.execute(select(MARKS).where(MARKS.c.mark_id == row.mark_id).with_for_update())).first()
+    final = dd.status_after(resolved, MarkStatus(mark.status))
+    await session.execute(update(DISPUTES).where(DISPUTES.c.dispute_id == dispute_id).values(
+        state=resolved.state.value, resolved_at=now, resolved_by=who.sub, resolution_note=note,
+    ))
+    if final.value != mark.status:
+        await session.execute(
+            update(MARKS).where(MARKS.c.mark_id == mark.mark_id).values(status=final.value, revision=MARKS.c.revision + 1)
+        )
+    await outbox.put(session, n.DisputeResolved(
+        dispute_id=dispute_id, enrolment_id=row.enrolment_id, certificate_id=enrolment.certificate_id,
+        provider_id=enrolment.provider_id, mark_id=row.mark_id, lesson_date=row.lesson_date,
+        month=month_of(row.lesson_date), outcome=n.DisputeOutcome.UPHELD if upheld else n.DisputeOutcome.REJECTED,
+        final_status=AttendanceStatus(final.value), resolved_on=today,
+    ))
+    await audit.record(session, who, "dispute.resolved", "dispute", dispute_id, municipality=enrolment.municipality_code,
+                       details={"fields": ["state", "attendance_mark.status"], "outcome": resolved.state.value})
+    return (await session.execute(select(DISPUTES).where(DISPUTES.c.dispute_id == dispute_id))).first()
+
+
+async def list_disputes(session: AsyncSession, who: Principal, state: str | None, limit: int) -> list[Any]:
+    query = select(DISPUTES, ENROLMENTS.c.municipality_code, ENROLMENTS.c.provider_id, ENROLMENTS.c.parent_id).join(
+        ENROLMENTS, ENROLMENTS.c.enrolment_id == DISPUTES.c.enrolment_id
+    )
+    if who.role == Role.PARENT:
+        query = query.where(ENROLMENTS.c.parent_id == who.sub)
+    elif who.role == Role.PROVIDER:
+        query = query.where(ENROLMENTS.c.provider_id == uuid.UUID(who.provider_id or str(uuid.UUID(int=0))))
+    elif who.role == Role.MUNICIPAL_OPERATOR:
+        query = query.where(ENROLMENTS.c.municipality_code == who.municipality)
+    if state:
+        query = query.where(DISPUTES.c.state == state)
+    return list((await session.execute(query.order_by(DISPUTES.c.opened_at).limit(limit))).all())

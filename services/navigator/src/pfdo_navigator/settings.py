@@ -1,0 +1,29 @@
+"""Navigator settings (environment, prefix ``PFDO_``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+
+from pfdo_plumbing.settings import ServiceSettings
+
+
+class NavigatorSettings(ServiceSettings):
+    service_name: str = "navigator"
+    hold_hours: float = Field(default=48.0, gt=0, description="An unconfirmed seat hold lapses after this long.")
+    direction_cap: int | None = Field(
+        default=None, ge=1, description="Most seat-holding enrolments per certificate and direction (None: no cap)."
+    )
+    cursor_key: str = Field(
+        default="navigator-dev-cursor-key", min_length=8, description="HMAC key signing search page cursors."
+    )
+    region_timezone: str = Field(default="Europe/Moscow", description="Calendar dates are dates in this zone.")
+    billing_timeout_s: float = Field(default=2.0, gt=0, description="Timeout of the batch quote call to billing.")
+    jobs_interval_s: float = Field(default=60.0, gt=0, description="How often the hold-expiry and end jobs run.")
+    facet_cache_s: float = Field(default=5.0, ge=0, description="Facet counts are reused for this long (0: never).")
+    attendance_max_marks: int = Field(default=20000, ge=1, description="Most marks in one journal posting.")
+
+    def today(self) -> dt.date:
+        return dt.datetime.now(ZoneInfo(self.region_timezone)).date()

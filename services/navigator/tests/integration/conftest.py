@@ -1,0 +1,6 @@
+"""Makes the navigator's test kit importable from its integration tests."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
