@@ -35,7 +35,7 @@ logs:
 	@$(UV) pfdo-stack logs $(PART)
 
 demo:
-	@$(UV) python -m pfdo_demo.story
+	@$(UV) python -m pfdo_devstack.demo
 
 test: bootstrap
 	@$(UV) pytest -p no:cacheprovider -q

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import insert, select
@@ -31,6 +32,8 @@ async def record(
     *, municipality: str | None = None, details: dict[str, Any] | None = None, request_id: str | None = None,
 ) -> None:
     actor = actor or SYSTEM
+    if request_id is None:  # the HTTP request being served (bound by the request-context middleware)
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
     await session.execute(
         insert(AUDIT).values(
             actor_sub=actor.sub, actor_role=actor.role.value, action=action, subject_type=subject_type,

@@ -17,6 +17,12 @@ from jwt.algorithms import RSAAlgorithm
 class DevKeys:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
+        self._loaded: dict[Path, Any] = {}  # parsing an RSA key costs ~0.1 s: once per file
+
+    def _private(self, path: Path) -> Any:
+        if path not in self._loaded:
+            self._loaded[path] = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        return self._loaded[path]
 
     def _key_files(self) -> list[Path]:
         return sorted(self.folder.glob("*.pem"), key=lambda p: p.stat().st_mtime)
@@ -41,13 +47,13 @@ class DevKeys:
     def current(self) -> tuple[str, Any]:
         self.ensure()
         path = self._key_files()[-1]
-        return path.stem, serialization.load_pem_private_key(path.read_bytes(), password=None)
+        return path.stem, self._private(path)
 
     def jwks(self) -> dict[str, Any]:
         self.ensure()
         keys = []
         for path in self._key_files():
-            private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            private = self._private(path)
             jwk = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
             jwk.update({"kid": path.stem, "use": "sig", "alg": "RS256"})
             keys.append(jwk)

@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from ..auth.policy import public
 from ..runtime import ServiceRuntime
 from .middleware import RequestContextMiddleware
+from .nul_guard import NulGuardMiddleware
 from .problems import DomainErrorMapper, Problem, install_problem_handlers
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -64,6 +65,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.verifier = runtime.verifier
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(RequestContextMiddleware, service=runtime.service)
     install_problem_handlers(app, domain_errors)
 

@@ -1,0 +1,76 @@
+"""Refuse text with NUL characters before it reaches a handler.
+
+PostgreSQL cannot store U+0000 in text columns, and no field of ours needs it: a request whose
+query string or JSON body carries one gets a clear 422 instead of a database error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+# a UTF-16 surrogate escape that is not part of a pair cannot be encoded as UTF-8 (nor stored)
+_LONE_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def _has_nul(body: bytes) -> bool:
+    return b"\x00" in body or bool(_ESCAPED_NUL.search(body)) or bool(_LONE_SURROGATE.search(body))
+
+
+class NulGuardMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query: bytes = scope.get("query_string", b"")
+        if b"%00" in query or b"\x00" in query or "\x00" in scope.get("path", ""):
+            await self._refuse(scope, send)
+            return
+        if scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if _has_nul(body):
+            await self._refuse(scope, send)
+            return
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send) -> None:
+        request_id = (scope.get("state") or {}).get("request_id")
+        payload = {
+            "type": "about:blank", "title": "Invalid characters", "status": 422, "code": "invalid_characters",
+            "detail": "Text must not contain NUL (U+0000) characters or unpaired UTF-16 surrogates.",
+        }
+        if request_id:
+            payload["request_id"] = request_id
+        body = json.dumps(payload).encode()
+        await send({"type": "http.response.start", "status": 422,
+                    "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
