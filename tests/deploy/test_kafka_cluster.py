@@ -173,7 +173,13 @@ async def test_three_nodes_replicate_and_survive_the_loss_of_one(cluster: KafkaC
     )
     try:
         assert len((await admin.describe_cluster())["brokers"]) == 3
-        parts = await _partitions(admin, topic)
+        async def all_partitions_in_sync() -> list[dict] | None:
+            # a fresh topic's metadata reaches every broker a moment after creation
+            found = await _partitions(admin, topic)
+            complete = len(found) == ATTENDANCE.partitions and all(len(p["isr"]) == 3 for p in found)
+            return found if complete else None
+
+        parts = await _wait_for(all_partitions_in_sync, timeout=30, what="topic metadata on all brokers")
         assert len(parts) == ATTENDANCE.partitions
         assert all(sorted(p["replicas"]) == [1, 2, 3] and sorted(p["isr"]) == [1, 2, 3] for p in parts)
         [resp] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic, {"min.insync.replicas": None})])

@@ -3,10 +3,9 @@ real Kafka and PostgreSQL (issue 9). Every balance, instalment and order is asse
 kopeck; the figures are worked out by hand from DESIGN §2 in the comments next to them.
 
 The calendar. The story runs from 24 August 2026 to 15 January 2027 in about a minute: the four
-service processes see a moved calendar (``storyclock/sitecustomize.py``: only what
-``datetime.now()`` answers moves; record timestamps, timeouts and the databases stay real). The
-test mints its tokens at the story's time too (the services check ``iat``/``exp`` against their
-clock). The steps are the shared ones of :mod:`pfdo_devstack.story`, which ``make demo`` runs.
+service processes' business clock is moved with ``PFDO_CLOCK_OFFSET_FILE`` (see
+:mod:`pfdo_plumbing.clock`: only business dates move; tokens, record timestamps, timeouts and the
+databases keep real time). The steps are the shared ones of :mod:`pfdo_devstack.story`, which ``make demo`` runs.
 
 The figures (kopecks):
 - nominal 30 000,00 ₽ = 3 000 000 for municipality 01, ages 5..17, period 2026-09-01..2027-08-31;
@@ -23,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
 import time
 import uuid
 from pathlib import Path
@@ -38,7 +36,6 @@ from pfdo_devstack import story as st
 pytestmark = pytest.mark.integration
 
 MSK = ZoneInfo("Europe/Moscow")
-CLOCK_HOOK = Path(__file__).parent / "storyclock"
 D = dt.date
 
 NOMINAL = 3_000_000
@@ -79,9 +76,8 @@ class ClockTokens:
 
     async def headers(self, role: str, sub: str, *, municipality: str | None = None,
                       provider_id: str | None = None) -> dict[str, str]:
-        token = self.auth.keys.mint(sub=sub, role=role, issuer=self.auth.issuer, audience=self.auth.audience,
-                                    municipality=municipality, provider_id=provider_id, now=self.clock.now())
-        return {"Authorization": f"Bearer {token}"}
+        # tokens live in real time: only the business calendar of the services moves
+        return self.auth.headers(role, sub, municipality=municipality, provider_id=provider_id)
 
 
 def month_marks(month: str, odd: dict[int, str] | None = None) -> list[tuple[dt.date, str]]:
@@ -134,10 +130,8 @@ def money(b: dict) -> tuple[int, int, int, int]:
 async def test_a_school_year_of_one_family_and_one_provider(platform_factory, auth, infra, tmp_path) -> None:  # noqa: ANN001, PLR0915
     clock = StoryClock(tmp_path)
     clock.set(D(2026, 8, 24))  # Monday, a week before the school year
-    python_path = os.pathsep.join(p for p in (str(CLOCK_HOOK), os.environ.get("PYTHONPATH", "")) if p)
-    hook_env = {"PYTHONPATH": python_path, "PFDO_STORY_CLOCK_FILE": str(clock.file)}
     platform = await platform_factory(
-        extra_env=hook_env, service_env={"navigator": {"PFDO_JOBS_INTERVAL_S": "0.5"}},
+        extra_env={"PFDO_CLOCK_OFFSET_FILE": str(clock.file)}, service_env={"navigator": {"PFDO_JOBS_INTERVAL_S": "0.5"}},
     )
     people = st.cast("journey")
     async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=30) as gw:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pfdo_contracts.envelope import Envelope, Event, wrap
 
-from . import context
+from . import clock, context
 from .db import Database
 from .kafka.topics import TopicNames
 from .logging import get_logger
@@ -44,6 +44,7 @@ class OutboxWriter:
             correlation_id=context.correlation_id(),
             causation_id=context.causation_id(),
             event_id=event_id,
+            time=clock.now(),  # the business clock: consumers date the occurrence by it
         )
 
     async def put(self, session: AsyncSession, *events: Event) -> list[Envelope]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from pfdo_plumbing import clock
 import datetime as dt
-from zoneinfo import ZoneInfo
+
 
 from pydantic import Field
 
@@ -26,4 +27,4 @@ class NavigatorSettings(ServiceSettings):
     attendance_max_marks: int = Field(default=20000, ge=1, description="Most marks in one journal posting.")
 
     def today(self) -> dt.date:
-        return dt.datetime.now(ZoneInfo(self.region_timezone)).date()
+        return clock.today(self.region_timezone)

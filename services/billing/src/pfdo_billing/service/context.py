@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pfdo_plumbing import clock
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -25,4 +26,4 @@ class Billing:
         return moment.astimezone(self.tz).date()
 
     def today(self) -> date:
-        return datetime.now(self.tz).date()
+        return clock.today(self.tz)

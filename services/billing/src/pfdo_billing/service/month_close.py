@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from pfdo_contracts.common import month_of
 from pfdo_contracts.events import billing as bev
-from pfdo_plumbing import audit, context
+from pfdo_plumbing import audit, clock, context
 from pfdo_plumbing.auth.principal import Principal
 from pfdo_plumbing.logging import get_logger
 
@@ -172,7 +172,8 @@ async def close_month(b: Billing, month: date, actor: Principal | None = None) -
                 steps["transfers"] = time.perf_counter() - t_chunk
                 await session.execute(text(_RESOLVE), {"mk": mk})
                 steps["resolve"] = time.perf_counter() - t_chunk
-                events = {"corr": context.correlation_id(), "cause": context.causation_id(), "mk": mk, "today": b.today()}
+                events = {"corr": context.correlation_id(), "cause": context.causation_id(), "mk": mk, "today": b.today(),
+                          "event_time": clock.now()}
                 await session.execute(text(charge_sql), events)
                 await session.execute(text(invoice_sql), events)
                 steps["events"] = time.perf_counter() - t_chunk

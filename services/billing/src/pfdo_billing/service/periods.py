@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pfdo_contracts.events import billing as bev
-from pfdo_plumbing import audit, context
+from pfdo_plumbing import audit, clock, context
 from pfdo_plumbing.auth.principal import Principal
 from pfdo_plumbing.http.problems import ProblemError
 
@@ -173,7 +173,8 @@ async def open_period(b: Billing, period_id: uuid.UUID, actor: Principal) -> dic
             nominals=[bev.Nominal(municipality_code=r.municipality_code, age_min=r.age_min, age_max=r.age_max,
                                   nominal_kopecks=r.amount_kopecks) for r in nominals]))
         await session.execute(text(credited_sql), {"p": period_id, "pt": str(period_id), "months": min(12, months), "starts": period["starts_on"],
-                                                   "corr": context.correlation_id(), "cause": context.causation_id()})
+                                                   "corr": context.correlation_id(), "cause": context.causation_id(),
+                                                   "event_time": clock.now()})
         totals = (await session.execute(text(
             "SELECT count(*) AS n, COALESCE(sum(amount_kopecks), 0) AS k FROM open_credits"))).one()
         await session.execute(text("UPDATE periods SET status = 'open', opened_at = now() WHERE period_id = :p"),

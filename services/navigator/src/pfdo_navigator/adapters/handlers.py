@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pfdo_plumbing import clock
 import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,7 +46,7 @@ def register_handlers(runtime: ServiceRuntime, settings: NavigatorSettings) -> N
 async def run_timers(runtime: ServiceRuntime, settings: NavigatorSettings, *, now: dt.datetime | None = None,
                      today: dt.date | None = None) -> dict[str, int]:
     """Expire unconfirmed holds and end finished contracts (one transaction per enrolment)."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     today = today or settings.today()
     db, outbox = runtime.db, runtime.outbox
     async with db.transaction() as session:

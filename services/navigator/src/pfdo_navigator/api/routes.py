@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pfdo_plumbing import clock
 import datetime as dt
 import uuid
 from typing import Any
@@ -46,7 +47,7 @@ def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: 
     facet_cache = FacetCache(settings.facet_cache_s)
 
     def now() -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
+        return clock.now()
 
     # ---------------------------------------------------------------- catalogue
     catalogue = APIRouter(tags=["catalogue"])

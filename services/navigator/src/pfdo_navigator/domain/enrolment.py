@@ -30,8 +30,8 @@ Decisions where the brief is silent (documented here, tested in the unit tests):
   or a billing answer that was overtaken by a parent's/provider's action is
   :attr:`Outcome.STALE` (no event). A reservation created by billing for an enrolment that will
   never use it (cancelled/expired/rejected before the reservation was seen) is
-  :attr:`Outcome.NEEDS_RELEASE`: the caller must make billing release it (e.g. by re-publishing
-  the terminal event). A genuine contradiction (billing rejecting a request it had already
+  :attr:`Outcome.NEEDS_RELEASE`: billing releases it on the terminal event, which follows the
+  request on the same topic and partition key, so the caller only records it. A genuine contradiction (billing rejecting a request it had already
   reserved) raises ``illegal_transition`` so the message goes to the dead-letter topic rather
   than being silently dropped.
 * **Certificate expiry** (DESIGN: "ends contracts at the end of the month of the 18th

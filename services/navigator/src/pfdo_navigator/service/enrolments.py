@@ -325,10 +325,10 @@ async def on_reservation_created(session: AsyncSession, outbox: OutboxWriter, ev
         "queue_position": None,
     }
     await _save(session, row, t.enrolment, **money)
-    if t.outcome is Outcome.NEEDS_RELEASE:
-        release = _terminal_event(row, t.enrolment, today)
-        if release is not None:
-            await outbox.put(session, release)
+    # Outcome.NEEDS_RELEASE (a reservation that arrives after the enrolment was cancelled,
+    # declined or expired) needs no new event: the terminal event is on the same topic and key
+    # as the request, so billing consumed it after making the reservation and has released it.
+    # Publishing the terminal event again would only duplicate it on the bus.
     await audit.record(session, None, "enrolment.reservation", "enrolment", row.enrolment_id,
                        municipality=row.municipality_code, details={"fields": ["state", "reserved_kopecks"]})
 

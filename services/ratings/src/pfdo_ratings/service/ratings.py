@@ -15,6 +15,7 @@ comparable; a refresh that moves the prior republishes every aggregate.
 
 from __future__ import annotations
 
+from pfdo_plumbing import clock
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 # domain scale names -> the field names of the event contract's ScaleMeans

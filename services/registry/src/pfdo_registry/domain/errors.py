@@ -23,17 +23,17 @@ the others → 422.
 
 from __future__ import annotations
 
+from pfdo_plumbing.domain_error import DomainError as BaseDomainError
 
-class DomainError(Exception):
+
+class DomainError(BaseDomainError):
     """Base of all registry domain errors: a stable ``code`` plus an English ``message``."""
 
     code: str
     message: str
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
+        super().__init__(code, message)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"

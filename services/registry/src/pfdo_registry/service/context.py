@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from pfdo_plumbing import clock
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +28,7 @@ class Registry:
         return cls(runtime, settings, PiiCipher(settings.pii_key, settings.pii_hash_key))
 
     def today(self) -> dt.date:
-        return dt.datetime.now(ZoneInfo(self.settings.timezone)).date()
+        return clock.today(self.settings.timezone)
 
 
 def not_found(what: str) -> ProblemError:
