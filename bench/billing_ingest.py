@@ -111,7 +111,7 @@ async def main(count: int, per_event: int) -> None:
     consume_s = await raw_consume(bench_infra.kafka_bootstrap, topic, count)
     url = await DatabaseFactory(bench_infra).fresh("billing")
     settings = BillingSettings(database_url=url, kafka_bootstrap=bench_infra.kafka_bootstrap, kafka_namespace=namespace,
-                               kafka_replication_factor=1, log_level="WARNING", consumer_max_records=1000)
+                               kafka_replication_factor=1, log_level="WARNING")
     runtime = ServiceRuntime(settings, configure_logs=False)
     insert_s = await raw_insert(runtime, events, 4000)
 

@@ -68,11 +68,13 @@ def all_events() -> dict[str, type[Event]]:
 
 
 def model_for(versioned_type: str) -> type[Event]:
-    all_events()
-    try:
-        return _EVENTS[versioned_type]
-    except KeyError:
-        raise UnknownEventType(versioned_type) from None
+    model = _EVENTS.get(versioned_type)
+    if model is None:
+        all_events()  # the events modules may not be imported yet
+        model = _EVENTS.get(versioned_type)
+    if model is None:
+        raise UnknownEventType(versioned_type)
+    return model
 
 
 def latest_versions() -> dict[str, type[Event]]:

@@ -5,6 +5,7 @@ consumer, Kafka broker, token verifier, background jobs. A service's composition
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -92,6 +93,12 @@ class ServiceRuntime:
                 batch_size=self.settings.relay_batch_size, idle_interval_s=self.settings.relay_idle_interval_s,
             )
             self.relay.start()
+        # everything built at start-up lives as long as the process: keep it out of collections,
+        # and collect the young generation less often (see ServiceSettings.gc_gen0_threshold)
+        gc.collect()
+        gc.freeze()
+        _, gen1, gen2 = gc.get_threshold()
+        gc.set_threshold(self.settings.gc_gen0_threshold, gen1, gen2)
         for name, interval, fn in self.jobs:
             self._job_tasks.append(asyncio.create_task(self._run_job(name, interval, fn), name=name))
         self.started = True

@@ -17,11 +17,11 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from pydantic import ValidationError
+from pydantic import ValidationError, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pfdo_contracts.envelope import Envelope, Event
-from pfdo_contracts.registry import decode
+from pfdo_contracts.registry import decode, model_for
 
 from .. import context, inbox
 from ..db import Database
@@ -59,6 +59,7 @@ class EventConsumer:
         retries: int = 3,
         max_records: int = 500,
         retry_backoff_s: float = 0.05,
+        unit_size: int = 2000,
     ) -> None:
         self.service = service
         self.db = db
@@ -66,11 +67,13 @@ class EventConsumer:
         self.retries = retries
         self.max_records = max_records
         self.retry_backoff_s = retry_backoff_s
+        self.unit_size = unit_size  # most events of one type applied in one transaction
         self.handlers: dict[str, Handler] = {}
         self.batch_handlers: dict[str, BatchHandler] = {}
         self.topics: set[str] = set()
         self.producer: AIOKafkaProducer | None = None
         self.processed = 0
+        self._typed: dict[str, type[Envelope] | None] = {}
 
     # registration -------------------------------------------------------------------------
     def on(self, *models: type[Event]) -> Callable[[Handler], Handler]:
@@ -115,25 +118,75 @@ class EventConsumer:
 
     # processing ---------------------------------------------------------------------------
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
-        """Handle records of one partition in order. Raises only on infrastructure failures."""
-        units: list[list[Received]] = []
-        for record in records:
-            try:
-                received = self._parse(record)
-            except PoisonMessage as exc:
-                await self._dead_letter(record, exc, attempts=0)
-                continue
-            if received is None:
-                continue
-            kind = received.envelope.type
-            if kind in self.batch_handlers and units and units[-1][0].envelope.type == kind:
-                units[-1].append(received)
-            else:
-                units.append([received])
-        for unit in units:
+        """Handle records of one partition in order. Raises only on infrastructure failures.
+
+        Decoding (CPU, here) and applying (mostly waiting for PostgreSQL) overlap: units are
+        handed to one applier task in order while the next records are decoded, so a flood costs
+        about max(decode, apply) rather than their sum. Order within the partition is kept: the
+        applier commits unit k before it starts unit k+1.
+        """
+        queue: asyncio.Queue[list[Received] | None] = asyncio.Queue()
+        applier = asyncio.create_task(self._apply_in_order(queue))
+        current: list[Received] = []
+        try:
+            for index, record in enumerate(records):
+                if applier.done():
+                    break  # it failed: stop decoding, its error is raised below
+                try:
+                    received = self._parse(record)
+                except PoisonMessage as exc:
+                    await self._dead_letter(record, exc, attempts=0)
+                    continue
+                if received is not None:
+                    kind = received.envelope.type
+                    joins = (kind in self.batch_handlers and current and current[0].envelope.type == kind
+                             and len(current) < self.unit_size)
+                    if joins:
+                        current.append(received)
+                    else:
+                        if current:
+                            queue.put_nowait(current)
+                        current = [received]
+                if index % 250 == 249:
+                    await asyncio.sleep(0)  # let the applier send its statements meanwhile
+            if current and not applier.done():
+                queue.put_nowait(current)
+        finally:
+            queue.put_nowait(None)
+            await applier
+
+    async def _apply_in_order(self, queue: asyncio.Queue[list[Received] | None]) -> None:
+        while (unit := await queue.get()) is not None:
             await self._process_unit(unit)
 
+    def _typed_envelope(self, versioned_type: str) -> type[Envelope] | None:
+        """An envelope model whose ``data`` is the event model itself: one validation pass."""
+        if versioned_type not in self._typed:
+            try:
+                model = model_for(versioned_type)
+            except LookupError:
+                self._typed[versioned_type] = None
+            else:
+                self._typed[versioned_type] = create_model(
+                    f"{model.__name__}Envelope", __base__=Envelope, data=(model, ...)
+                )
+        return self._typed[versioned_type]
+
     def _parse(self, record: ConsumerRecord) -> Received | None:
+        # fast path: our relay names the type in a header; validate envelope and payload at once
+        for name, value in record.headers or ():
+            if name == "ce_type":
+                kind = value.decode(errors="replace")
+                if kind in self.handlers or kind in self.batch_handlers:
+                    typed = self._typed_envelope(kind)
+                    if typed is not None:
+                        try:
+                            envelope = typed.model_validate_json(record.value or b"")
+                        except ValidationError:
+                            break  # the slow path below names the problem precisely
+                        if envelope.type == kind:
+                            return Received(record, envelope, envelope.data)  # type: ignore[arg-type]
+                break
         try:
             envelope = Envelope.model_validate_json(record.value or b"")
         except ValidationError as exc:

@@ -9,6 +9,10 @@ from pfdo_plumbing.settings import ServiceSettings
 
 class BillingSettings(ServiceSettings):
     service_name: str = "billing"
+    consumer_max_records: int = Field(
+        default=5000, ge=1,
+        description="Records per fetch; a month-end flood of attendance journals is applied in few, large transactions.",
+    )
     advance_percent: int = Field(default=80, ge=0, le=100, description="Advance share of a month's instalments, %.")
     timezone: str = Field(default="Europe/Moscow", description="The region's time zone for calendar dates.")
     month_close_chunk: int = Field(default=25_000, ge=100, description="Contract-months closed per transaction.")

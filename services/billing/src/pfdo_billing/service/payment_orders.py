@@ -111,6 +111,9 @@ async def issue_finals(b: Billing, session: AsyncSession, month: date, actor: Pr
                                details={"provider_id": str(r.provider_id), "month": month_of(month),
                                         "amount_kopecks": fin.amount, "offset_carried_kopecks": fin.offset_out})
     if new_orders:
+        # the month's rows were all rewritten by the close a moment ago: without fresh statistics the
+        # planner nests a scan of every contract-month inside a loop over the orders
+        await session.execute(text("ANALYZE contract_months, contracts"))
         await session.execute(text(
             "INSERT INTO payment_order_lines (order_id, enrolment_id, certificate_id, amount_kopecks) "
             "SELECT o.order_id, c.enrolment_id, c.certificate_id, cm.posted_kopecks "
