@@ -26,6 +26,7 @@ import os
 import sys
 import uuid
 from collections.abc import Iterable, Iterator
+from datetime import date
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from pfdo_contracts.common import ProviderStatus as CPS
 from pfdo_contracts.common import ProviderType as CPT
 from pfdo_contracts.common import UsageKind as CUK
 from pfdo_contracts.events import registry as ev
+from pfdo_plumbing import clock
 from pfdo_plumbing.db import Database
 from pfdo_plumbing.kafka.topics import TopicNames
 from pfdo_plumbing.outbox import OutboxWriter
@@ -176,10 +178,15 @@ def accounts(region: DemoRegion, *, parents: int = 10, providers: int = 10) -> d
     }
 
 
+def school_year_start(today: date) -> date:
+    """1 September of the school year under way: the demo's programs run in the current year."""
+    return date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+
+
 async def load(database_url: str, *, size: "str | RegionSize", seed: int = 48, stack_dir: str | None = None,
                settings: RegistrySettings | None = None) -> dict[str, Any]:
     settings = settings or RegistrySettings(database_url=database_url)
-    region = generate_region(seed, size)  # type: ignore[arg-type]
+    region = generate_region(seed, size, on_date=school_year_start(clock.today(settings.timezone)))  # type: ignore[arg-type]
     db = Database(database_url, pool_size=1, max_overflow=0)
     result: dict[str, Any]
     try:
