@@ -55,6 +55,7 @@ SERVICES = ("registry", "navigator", "billing", "ratings")
 NAVIGATOR_POOL = 10  # PFDO_DB_POOL_SIZE the platform gives every service
 NAVIGATOR_OVERFLOW = 20  # ServiceSettings.db_max_overflow default
 SETUP_CONCURRENCY = 16
+CLIENT_POOL = 50  # connections per HTTP client of the rush
 TOTAL_TIMEOUT_S = 1200.0
 HOLD = "UPDATE modules SET held = held + 1 WHERE module_id = $1 AND held < capacity RETURNING held"
 TARGET_REQUEST_P99_MS = 300.0
@@ -274,22 +275,29 @@ async def rush(gateway: str, auth: TestAuth, load: LoadGenerator, concurrency: i
          {"certificate_id": cert, "module_id": modules[i % len(modules)], "start_date": day, "payment_mode": "monthly"})
         for i, (cert, parent) in enumerate(load.world.certificates)
     ]
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=300)
-    async with httpx.AsyncClient(base_url=gateway, limits=limits, timeout=httpx.Timeout(60.0, connect=10.0)) as client:
+    # httpcore's pool scans its connections and waiting requests on every event: one pool of
+    # thousands of connections makes the client, not the platform, the bottleneck; so the
+    # connections are spread over clients of at most CLIENT_POOL each
+    shards = -(-concurrency // CLIENT_POOL)
+    per = -(-concurrency // shards)
+    limits = httpx.Limits(max_connections=per, max_keepalive_connections=per, keepalive_expiry=300)
+    clients = [httpx.AsyncClient(base_url=gateway, limits=limits, timeout=httpx.Timeout(60.0, connect=10.0))
+               for _ in range(shards)]
+    try:
         # open every connection first (browsers of parents waiting for the opening are connected),
         # and warm the navigator's apply route with requests that hold no seat (unknown certificate)
-        await asyncio.gather(*(client.get("/healthz") for _ in range(concurrency)))
+        await asyncio.gather(*(clients[i % shards].get("/healthz") for i in range(concurrency)))
         for _ in range(3):
             await asyncio.gather(*(
-                client.post("/api/navigator/enrolments", headers=requests[0][0],
-                            json={**requests[0][1], "certificate_id": str(uuid.uuid4())})
-                for _ in range(20)))
+                clients[i % shards].post("/api/navigator/enrolments", headers=requests[0][0],
+                                         json={**requests[0][1], "certificate_id": str(uuid.uuid4())})
+                for i in range(20)))
 
         go = asyncio.Event()
         slots = asyncio.Semaphore(concurrency)
         answers: list[Answer] = []
 
-        async def apply(headers: dict[str, str], body: dict[str, Any]) -> None:
+        async def apply(client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> None:
             await go.wait()
             async with slots:
                 t0 = time.perf_counter()
@@ -303,12 +311,14 @@ async def rush(gateway: str, auth: TestAuth, load: LoadGenerator, concurrency: i
             answers.append(Answer(status, payload.get("code"), latency, time.time(),
                                   payload.get("enrolment_id") if status == 201 else None))
 
-        tasks = [asyncio.create_task(apply(h, b)) for h, b in requests]
+        tasks = [asyncio.create_task(apply(clients[i % shards], h, b)) for i, (h, b) in enumerate(requests)]
         await asyncio.sleep(0.2)  # every task waits at the gate
         began = time.perf_counter()
         go.set()
         await asyncio.gather(*tasks)
         return answers, time.perf_counter() - began
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
 
 
 async def navigator_states(load: LoadGenerator, accepted: set[str], timeout: float = 60.0) -> Counter:
