@@ -28,6 +28,15 @@ def infra() -> BenchInfra:
         "postgresql://", "postgresql+asyncpg://"))
 
 
+def current_rss_mb() -> float:
+    """Resident set size of this process now, MB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def rss_mb() -> float:
     """Peak resident set size of this process, MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import orjson  # noqa: E402
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
-from billing_common import infra, rss_mb  # noqa: E402
+from billing_common import current_rss_mb, infra, rss_mb  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from pfdo_contracts.common import AttendanceStatus  # noqa: E402
@@ -118,6 +118,7 @@ async def main(count: int, per_event: int) -> None:
     handlers.register(Billing(runtime, settings))
     t0 = time.perf_counter()
     first = None
+    rss_before_start = current_rss_mb()
     await runtime.start(relay=False)
     try:
         while True:
@@ -129,6 +130,7 @@ async def main(count: int, per_event: int) -> None:
                 break
             await asyncio.sleep(0.05)
         end = time.perf_counter()
+        rss_after = current_rss_mb()
     finally:
         await runtime.stop()
     billing_s = end - (first or t0)
@@ -139,6 +141,7 @@ async def main(count: int, per_event: int) -> None:
     print(f"raw PostgreSQL batch insert: {raw_insert_rate:>12,.0f} marks/s (batches of 4000)")
     print(f"billing (Kafka -> inbox -> marks): {billing_rate:>6,.0f} marks/s "
           f"(from the first committed batch; {marks / (end - t0):,.0f} marks/s including group join)")
+    print(f"RSS of the process: {rss_before_start:.0f} MB before billing started, {rss_after:.0f} MB after the ingest")
     print(f"billing / slower baseline: {billing_rate / slower:.2f} (target >= 0.5); "
           f"target 20 000 marks/s: {'met' if billing_rate >= 20_000 else 'NOT met'}; peak RSS {rss_mb():.0f} MB")
 

@@ -43,7 +43,8 @@ class ServiceRuntime:
             retries=settings.consumer_retries, max_records=settings.consumer_max_records,
         )
         self.broker = KafkaBroker(
-            settings.kafka_bootstrap, client_id=f"pfdo-{self.service}", logger=None, graceful_timeout=10.0
+            # a list: FastStream hands a plain string to aiokafka as ONE host, "a:1,b:2" included
+            [host.strip() for host in settings.kafka_bootstrap.split(",") if host.strip()], client_id=f"pfdo-{self.service}", logger=None, graceful_timeout=10.0
         )
         self.verifier = TokenVerifier(
             JWKSCache(settings.jwks_url, ttl_s=settings.jwks_cache_ttl_s),

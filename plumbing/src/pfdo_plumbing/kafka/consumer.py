@@ -60,6 +60,7 @@ class EventConsumer:
         max_records: int = 500,
         retry_backoff_s: float = 0.05,
         unit_size: int = 2000,
+        fetch_max_bytes: int = 16 * 1024 * 1024,
     ) -> None:
         self.service = service
         self.db = db
@@ -68,6 +69,7 @@ class EventConsumer:
         self.max_records = max_records
         self.retry_backoff_s = retry_backoff_s
         self.unit_size = unit_size  # most events of one type applied in one transaction
+        self.fetch_max_bytes = fetch_max_bytes  # bounds the records buffered ahead of processing
         self.handlers: dict[str, Handler] = {}
         self.batch_handlers: dict[str, BatchHandler] = {}
         self.topics: set[str] = set()
@@ -106,7 +108,10 @@ class EventConsumer:
             auto_offset_reset="earliest",
             batch=True,
             max_records=self.max_records,
+            fetch_max_bytes=self.fetch_max_bytes,
+            max_partition_fetch_bytes=min(self.fetch_max_bytes, 1024 * 1024),
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=_raw_body,  # we parse the envelope ourselves: no second JSON decoding per record
             title=f"{self.service}-events",
         )
 
@@ -265,6 +270,11 @@ class EventConsumer:
             topic=record.topic, partition=record.partition, offset=record.offset,
             error_type=type(exc).__name__, error=str(exc)[:500], attempts=attempts,
         )
+
+
+async def _raw_body(message: Any) -> Any:
+    """FastStream decoder that leaves bodies alone (the consumer reads the raw records)."""
+    return None
 
 
 def new_event_id() -> uuid.UUID:

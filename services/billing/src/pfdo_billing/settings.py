@@ -10,7 +10,7 @@ from pfdo_plumbing.settings import ServiceSettings
 class BillingSettings(ServiceSettings):
     service_name: str = "billing"
     consumer_max_records: int = Field(
-        default=5000, ge=1,
+        default=2000, ge=1,
         description="Records per fetch; a month-end flood of attendance journals is applied in few, large transactions.",
     )
     advance_percent: int = Field(default=80, ge=0, le=100, description="Advance share of a month's instalments, %.")
