@@ -17,16 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from pfdo_devstack.testing import UrlInfra, infra_from_env, release, start_local_url_infra
 from pfdo_plumbing.testing import DatabaseFactory, TestAuth
-
-
-@dataclass
-class UrlInfra:
-    kafka_bootstrap: str
-    pg_base_url: str
-
-    def pg_url(self, database: str) -> str:
-        return f"{self.pg_base_url.rstrip('/')}/{database}"
 
 
 def _docker_answers() -> bool:
@@ -43,10 +35,9 @@ def _docker_answers() -> bool:
 
 @pytest.fixture(scope="session")
 def infra() -> Iterator[UrlInfra]:
-    kafka = os.environ.get("PFDO_TEST_KAFKA_BOOTSTRAP")
-    pg = os.environ.get("PFDO_TEST_PG_URL")
-    if kafka and pg:
-        yield UrlInfra(kafka, pg)
+    given = infra_from_env()
+    if given is not None:
+        yield given
         return
     if _docker_answers():
         from testcontainers.kafka import KafkaContainer
@@ -56,13 +47,11 @@ def infra() -> Iterator[UrlInfra]:
             url = postgres.get_connection_url().rsplit("/", 1)[0]
             yield UrlInfra(kafka_c.get_bootstrap_server(), url)
         return
-    from pfdo_devstack.testing import start_test_infra, stop_test_infra
-
-    local = start_test_infra()
+    local = start_local_url_infra()
     try:
-        yield UrlInfra(local.kafka_bootstrap, local.dsn("postgres").rsplit("/", 1)[0])
+        yield local
     finally:
-        stop_test_infra(local)
+        release(local)
 
 
 @pytest.fixture(scope="session")

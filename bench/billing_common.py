@@ -3,29 +3,13 @@ PFDO_TEST_PG_URL when set, otherwise the local test stack (pfdo_devstack.testing
 
 from __future__ import annotations
 
-import os
 import resource
-from dataclasses import dataclass
+
+from pfdo_devstack.testing import UrlInfra, env_or_local_infra
 
 
-@dataclass
-class BenchInfra:
-    kafka_bootstrap: str
-    pg_base_url: str
-
-    def pg_url(self, database: str) -> str:
-        return f"{self.pg_base_url.rstrip('/')}/{database}"
-
-
-def infra() -> BenchInfra:
-    kafka, pg = os.environ.get("PFDO_TEST_KAFKA_BOOTSTRAP"), os.environ.get("PFDO_TEST_PG_URL")
-    if kafka and pg:
-        return BenchInfra(kafka, pg)
-    from pfdo_devstack.testing import start_test_infra
-
-    local = start_test_infra()
-    return BenchInfra(local.kafka_bootstrap, local.pg_admin_dsn("postgres").rsplit("/", 1)[0].replace(
-        "postgresql://", "postgresql+asyncpg://"))
+def infra() -> UrlInfra:
+    return env_or_local_infra()
 
 
 def current_rss_mb() -> float:

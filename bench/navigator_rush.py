@@ -48,7 +48,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pfdo_contracts.topics import RESERVATIONS
 from pfdo_devstack.gateway import HIGH_LIMITS
 from pfdo_devstack.platform import PlatformUnderTest
-from pfdo_plumbing.testing import TestAuth, plain_dsn
+from pfdo_devstack.testing import UrlInfra, env_or_local_infra, release
+from pfdo_plumbing.testing import TestAuth, create_database, plain_dsn
 from tests.faults.load import LoadConfig, LoadGenerator, today
 
 SERVICES = ("registry", "navigator", "billing", "ratings")
@@ -63,45 +64,13 @@ TARGET_SAGA_P99_S = 2.0
 
 
 # ------------------------------------------------------------------------------- infrastructure
-@dataclass
-class Infra:
-    kafka_bootstrap: str
-    pg_base_url: str
-    local: Any = None
-    """the local test stack when this run started it (stopped at the end)."""
-
-    def pg_url(self, database: str) -> str:
-        return f"{self.pg_base_url.rstrip('/')}/{database}"
-
-
-def start_infra() -> Infra:
-    kafka, pg = os.environ.get("PFDO_TEST_KAFKA_BOOTSTRAP"), os.environ.get("PFDO_TEST_PG_URL")
-    if kafka and pg:
-        return Infra(kafka, pg)
-    from pfdo_devstack.testing import start_test_infra
-
-    local = start_test_infra()
-    return Infra(local.kafka_bootstrap, local.dsn("postgres").rsplit("/", 1)[0], local)
-
-
-def stop_infra(infra: Infra) -> None:
-    if infra.local is not None:
-        from pfdo_devstack.testing import stop_test_infra
-
-        stop_test_infra(infra.local)
+Infra = UrlInfra
+start_infra = env_or_local_infra
+stop_infra = release
 
 
 async def create_databases(infra: Infra, prefix: str) -> dict[str, str]:
-    conn = await asyncpg.connect(plain_dsn(infra.pg_url("postgres")))
-    try:
-        urls = {}
-        for name in SERVICES:
-            db = f"{prefix}_{name}"
-            await conn.execute(f'CREATE DATABASE "{db}"')
-            urls[name] = infra.pg_url(db)
-        return urls
-    finally:
-        await conn.close()
+    return {name: await create_database(infra, f"{prefix}_{name}") for name in SERVICES}
 
 
 async def drop_databases(infra: Infra, urls: dict[str, str]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -156,7 +156,3 @@ class ServiceRuntime:
             yield self
         finally:
             await self.stop()
-
-
-def topics_of(runtime: ServiceRuntime) -> Iterable[str]:
-    return sorted(runtime.consumer.topics)

@@ -213,3 +213,41 @@ def _stop(infra: TestInfra) -> None:
             lock_path.unlink(missing_ok=True)
     if errors:
         raise RuntimeError(f"stopping the test infrastructure failed: {errors}")
+
+
+@dataclass
+class UrlInfra:
+    """Kafka and PostgreSQL by address, wherever they come from: what tests and benchmarks use."""
+
+    __test__ = False
+    kafka_bootstrap: str
+    pg_base_url: str
+    """``postgresql+asyncpg://user@host:port`` without a database name."""
+    local: TestInfra | None = None
+    """The local test stack when it was started for this run (stopped by :func:`release`)."""
+
+    def pg_url(self, database: str) -> str:
+        return f"{self.pg_base_url.rstrip('/')}/{database}"
+
+
+def infra_from_env(env: Mapping[str, str] | None = None) -> UrlInfra | None:
+    """``PFDO_TEST_KAFKA_BOOTSTRAP`` and ``PFDO_TEST_PG_URL`` when both are set."""
+    env = os.environ if env is None else env
+    kafka, pg = env.get("PFDO_TEST_KAFKA_BOOTSTRAP"), env.get("PFDO_TEST_PG_URL")
+    return UrlInfra(kafka, pg) if kafka and pg else None
+
+
+def start_local_url_infra() -> UrlInfra:
+    local = start_test_infra()
+    return UrlInfra(local.kafka_bootstrap, local.dsn("postgres").rsplit("/", 1)[0], local)
+
+
+def env_or_local_infra() -> UrlInfra:
+    """The infrastructure named by the environment, else the local test stack."""
+    return infra_from_env() or start_local_url_infra()
+
+
+def release(infra: UrlInfra) -> None:
+    """Stop the local test stack if this run started it; infrastructure given by address stays."""
+    if infra.local is not None:
+        stop_test_infra(infra.local)

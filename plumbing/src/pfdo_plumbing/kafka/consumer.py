@@ -8,7 +8,6 @@ negatively acknowledged and redelivered from the same offset once things are bac
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -125,43 +124,26 @@ class EventConsumer:
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
         """Handle records of one partition in order. Raises only on infrastructure failures.
 
-        Decoding (CPU, here) and applying (mostly waiting for PostgreSQL) overlap: units are
-        handed to one applier task in order while the next records are decoded, so a flood costs
-        about max(decode, apply) rather than their sum. Order within the partition is kept: the
-        applier commits unit k before it starts unit k+1.
+        Consecutive events of a type with a batch handler form one unit (at most ``unit_size``),
+        applied in one transaction; every other event is a unit of its own.
         """
-        queue: asyncio.Queue[list[Received] | None] = asyncio.Queue()
-        applier = asyncio.create_task(self._apply_in_order(queue))
-        current: list[Received] = []
-        try:
-            for index, record in enumerate(records):
-                if applier.done():
-                    break  # it failed: stop decoding, its error is raised below
-                try:
-                    received = self._parse(record)
-                except PoisonMessage as exc:
-                    await self._dead_letter(record, exc, attempts=0)
-                    continue
-                if received is not None:
-                    kind = received.envelope.type
-                    joins = (kind in self.batch_handlers and current and current[0].envelope.type == kind
-                             and len(current) < self.unit_size)
-                    if joins:
-                        current.append(received)
-                    else:
-                        if current:
-                            queue.put_nowait(current)
-                        current = [received]
-                if index % 250 == 249:
-                    await asyncio.sleep(0)  # let the applier send its statements meanwhile
-            if current and not applier.done():
-                queue.put_nowait(current)
-        finally:
-            queue.put_nowait(None)
-            await applier
-
-    async def _apply_in_order(self, queue: asyncio.Queue[list[Received] | None]) -> None:
-        while (unit := await queue.get()) is not None:
+        units: list[list[Received]] = []
+        for record in records:
+            try:
+                received = self._parse(record)
+            except PoisonMessage as exc:
+                await self._dead_letter(record, exc, attempts=0)
+                continue
+            if received is None:
+                continue
+            kind = received.envelope.type
+            last = units[-1] if units else None
+            if (kind in self.batch_handlers and last and last[0].envelope.type == kind
+                    and len(last) < self.unit_size):
+                last.append(received)
+            else:
+                units.append([received])
+        for unit in units:
             await self._process_unit(unit)
 
     def _typed_envelope(self, versioned_type: str) -> type[Envelope] | None:
@@ -277,8 +259,4 @@ async def _raw_body(message: Any) -> Any:
     return None
 
 
-def new_event_id() -> uuid.UUID:
-    return uuid.uuid4()
-
-
-__all__: list[Any] = ["EventConsumer", "PoisonMessage"]
+__all__ = ["EventConsumer", "PoisonMessage"]
