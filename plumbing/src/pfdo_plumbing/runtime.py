@@ -41,6 +41,7 @@ class ServiceRuntime:
         self.consumer = EventConsumer(
             service=self.service, db=self.db, names=self.names,
             retries=settings.consumer_retries, max_records=settings.consumer_max_records,
+            unit_bytes=settings.consumer_unit_bytes,
         )
         self.broker = KafkaBroker(
             # a list: FastStream hands a plain string to aiokafka as ONE host, "a:1,b:2" included

@@ -19,7 +19,12 @@ class ServiceSettings(BaseSettings):
         default="", description="Prefix for topic and group names; lets test runs share one broker."
     )
     kafka_replication_factor: int = Field(default=3, description="Capped at the broker count.")
-    consumer_max_records: int = 500
+    consumer_max_records: int = Field(default=500, description="Records per fetch handed to the consumer at most.")
+    consumer_unit_bytes: int = Field(
+        default=256 * 1024, ge=1024,
+        description="Payload per transaction when a batch handler takes a run of events: smaller units let "
+        "decoding the next one overlap applying this one; larger ones pay fewer commits.",
+    )
     consumer_retries: int = Field(default=3, description="Attempts before a message goes to the DLQ.")
     gc_gen0_threshold: int = Field(
         default=50_000, ge=700,
