@@ -39,12 +39,13 @@ SEED = [
        FROM certificates""",
     """INSERT INTO contracts (enrolment_id, certificate_id, module_id, program_id, provider_id, municipality_code,
                               payer_code, direction, funding_kind, period_id, payment_mode, start_date, end_date,
-                              weekdays, status, total_cost_kopecks, certificate_kopecks, family_kopecks)
+                              weekdays, status, total_cost_kopecks, certificate_kopecks, family_kopecks, reservation_id)
        SELECT md5('e' || c.certificate_id)::uuid, c.certificate_id, md5('m')::uuid, md5('pr')::uuid,
               md5('prov' || (abs(hashtext(c.certificate_id::text)) % 200))::uuid, c.municipality_code,
               c.municipality_code, 'technical', 'certificate', CAST(:p AS uuid),
               CASE WHEN abs(hashtext(c.certificate_id::text)) % 2 = 0 THEN 'attendance' ELSE 'monthly' END,
-              '2026-10-01', '2027-05-31', '{2,4}', 'active', 1068132, 890110, 178022
+              '2026-10-01', '2027-05-31', '{2,4}', 'active', 1068132, 890110, 178022,
+              md5('r' || c.certificate_id)::uuid
        FROM certificates c""",
     """INSERT INTO contract_months (enrolment_id, month, certificate_kopecks, family_kopecks, planned_lessons)
        SELECT enrolment_id, CAST(:m AS date), 111263, 22252, 8 FROM contracts""",
@@ -59,6 +60,10 @@ SEED = [
               CASE WHEN extract(day FROM d)::int % 4 = 0 THEN 'absent' ELSE 'present' END, 1
        FROM contracts c, generate_series(DATE '2026-11-01', DATE '2026-11-30', interval '1 day') d
        WHERE c.payment_mode = 'attendance' AND extract(isodow FROM d) IN (2, 4)""",
+    # the navigator froze November and billing applied every attendance event of it (one per
+    # attendance-mode contract): the month-close gate is open
+    """INSERT INTO attendance_months (month, published_events, frozen_on, applied_events)
+       SELECT CAST(:m AS date), count(*), '2026-12-05', count(*) FROM contracts WHERE payment_mode = 'attendance'""",
     "ANALYZE",
 ]
 
@@ -94,13 +99,15 @@ async def main(n: int) -> None:
     again_s = time.perf_counter() - t0
     async with runtime.db.transaction() as s:
         outbox = await s.scalar(text("SELECT count(*) FROM outbox"))
+        releases = await s.scalar(text(
+            "SELECT count(*) FROM outbox WHERE event_type = 'pfdo.billing.reservation.released.v1'"))
         bad = await s.scalar(text("SELECT count(*) FROM certificate_balances WHERE nominal <> available + reserved + spent"))
     await runtime.db.dispose()
 
     print(f"month close: {result.contracts_closed} contracts in {close_s:.2f} s "
           f"({result.contracts_closed / close_s:,.0f} contracts/s), {result.chunks} chunks, "
           f"posted {result.posted_kopecks} released {result.released_kopecks} invoiced {result.family_invoiced_kopecks} "
-          f"kopecks, {outbox} outbox events, {result.final_orders_issued} final orders")
+          f"kopecks, {outbox} outbox events ({releases} reservation releases), {result.final_orders_issued} final orders")
     print(f"repeat close (idempotent): closed {again.closed_now} in {again_s:.2f} s")
     print(f"baseline raw set-based UPDATE of the same {n} rows: {raw_s:.2f} s")
     print(f"peak RSS of this process: {rss_mb():.0f} MB (target < 200 MB); invariant violations: {bad}")

@@ -72,7 +72,8 @@ async def chaos(auth: Any, infra: Any) -> AsyncIterator[Chaos]:  # noqa: ANN401
     platform = PlatformUnderTest(
         kafka_bootstrap=bootstrap, database_url=urls.__getitem__, jwks_url=str(auth.jwks_path),
         issuer=auth.issuer, audience=auth.audience, extra_env=extra_env,
-        service_env={"billing": {"PFDO_MONTH_CLOSE_REQUIRES_MONTH_END": "false"}},
+        service_env={"billing": {"PFDO_MONTH_CLOSE_REQUIRES_MONTH_END": "false"},
+                     "navigator": {"PFDO_JOURNAL_FREEZE_REQUIRES_MONTH_END": "false"}},
         work_dir=pg.folder,  # our own folder: no other session's clean-up can pull it away
     )
     try:

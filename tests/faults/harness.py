@@ -331,6 +331,10 @@ _ONCE: dict[str, tuple[str, ...]] = {
 }
 
 
+_CREDITED = "pfdo.billing.certificate.credited.v1"
+_FUNDING_RETURNED = "pfdo.billing.certificate.funding_returned.v1"
+
+
 class Auditor:
     def __init__(self, platform: PlatformUnderTest, bootstrap: str, auth: Any, injected: Injected) -> None:
         self.platform = platform
@@ -445,22 +449,33 @@ class Auditor:
     # -- zero duplicated money effects ----------------------------------------------------------
     async def _duplicates(self, result: Audit, records: dict[str, list[Any]]) -> None:
         seen: dict[tuple[Any, ...], set[uuid.UUID]] = defaultdict(set)
+        returns: dict[tuple[str, str], set[uuid.UUID]] = defaultdict(set)
         for name in (self.names.name(t) for t in ALL_TOPICS):
             for r in records.get(name, []):
                 env = parse(r.value)
-                if env is None or env.type not in _ONCE:
+                if env is None:
+                    continue
+                if env.type == _FUNDING_RETURNED:
+                    returns[(str(env.data.get("certificate_id")), str(env.data.get("period_id")))].add(env.id)
+                if env.type not in _ONCE:
                     continue
                 key = (env.type, *(str(env.data.get(f)) for f in _ONCE[env.type]))
                 seen[key].add(env.id)
         for key, ids in seen.items():
-            if len(ids) > 1:
-                result.duplicated.append(f"{key[0]} {key[1:]} published {len(ids)} times with distinct ids")
+            # a certificate that gave its funding slot back is credited again when funded again
+            allowed = 1 + (len(returns[(key[1], key[2])]) if key[0] == _CREDITED else 0)
+            if len(ids) > allowed:
+                result.duplicated.append(f"{key[0]} {key[1:]} published {len(ids)} times with distinct ids"
+                                         + (f" ({allowed - 1} funding returns)" if allowed > 1 else ""))
         if "billing" not in self.services:
             return
         rows = await self.sql("billing", """
             SELECT kind, certificate_id, enrolment_id, month, period_id, count(*) AS n, sum(amount) AS total
-            FROM transfers WHERE kind IN ('credit_nominal', 'reserve', 'post', 'invoice_family')
-            GROUP BY kind, certificate_id, enrolment_id, month, period_id HAVING count(*) > 1""")
+            FROM transfers t WHERE kind IN ('credit_nominal', 'reserve', 'post', 'invoice_family')
+            GROUP BY kind, certificate_id, enrolment_id, month, period_id
+            HAVING count(*) > 1 + CASE WHEN kind <> 'credit_nominal' THEN 0 ELSE (
+                SELECT count(*) FROM transfers r WHERE r.kind = 'return_unused' AND r.transfer_id LIKE 'unfund:%'
+                AND r.certificate_id = t.certificate_id AND r.period_id = t.period_id) END""")
         for r in rows:
             result.duplicated.append(f"ledger: {r['n']} '{r['kind']}' transfers for certificate {r['certificate_id']} "
                                      f"enrolment {r['enrolment_id']} month {r['month']}")

@@ -289,5 +289,15 @@ class LoadGenerator:
     async def close_month(self, month: dt.date) -> dict[str, Any]:
         key = f"{month:%Y-%m}"
         await self.must("month.advance", "POST", f"/api/billing/months/{key}/advance", self.ro())
-        r = await self.must("month.close", "POST", f"/api/billing/months/{key}/close", self.ro(), timeout=120)
-        return r.json()
+        # the month-close protocol: the navigator freezes the journal, billing closes once it has
+        # applied every attendance event of the month (409 journal_not_frozen/_drained until then)
+        await self.must("month.freeze", "POST", f"/api/navigator/attendance/months/{key}/freeze", self.ro())
+        deadline = time.monotonic() + 120
+        while True:
+            r = await self.must("month.close", "POST", f"/api/billing/months/{key}/close", self.ro(), ok=(200, 409),
+                                timeout=120)
+            if r.status_code == 200:
+                return r.json()
+            if r.json().get("code") not in ("journal_not_frozen", "journal_not_drained") or time.monotonic() > deadline:
+                raise AssertionError(f"month.close answered 409: {r.text[:500]}")
+            await asyncio.sleep(0.5)

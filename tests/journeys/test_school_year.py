@@ -22,10 +22,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import time
 import uuid
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -35,7 +32,6 @@ from pfdo_devstack import story as st
 
 pytestmark = pytest.mark.integration
 
-MSK = ZoneInfo("Europe/Moscow")
 D = dt.date
 
 NOMINAL = 3_000_000
@@ -50,34 +46,6 @@ LESSONS = {  # the module's Tuesdays and Thursdays
     "2026-11": [3, 5, 10, 12, 17, 19, 24, 26],
     "2026-12": [1, 3, 8, 10, 15, 17, 22, 24, 29, 31],
 }
-
-
-class StoryClock:
-    """The calendar of the service processes (a file they read) and of the test's tokens."""
-
-    def __init__(self, folder: Path) -> None:
-        self.file = folder / "story-clock"
-        self.offset = 0.0
-
-    def set(self, day: dt.date, hour: int = 12) -> None:
-        target = dt.datetime(day.year, day.month, day.day, hour, tzinfo=MSK).timestamp()
-        self.offset = target - time.time()
-        tmp = self.file.with_suffix(".tmp")
-        tmp.write_text(f"{self.offset:.3f}")
-        tmp.replace(self.file)
-
-    def now(self) -> float:
-        return time.time() + self.offset
-
-
-class ClockTokens:
-    def __init__(self, auth, clock: StoryClock) -> None:  # noqa: ANN001
-        self.auth, self.clock = auth, clock
-
-    async def headers(self, role: str, sub: str, *, municipality: str | None = None,
-                      provider_id: str | None = None) -> dict[str, str]:
-        # tokens live in real time: only the business calendar of the services moves
-        return self.auth.headers(role, sub, municipality=municipality, provider_id=provider_id)
 
 
 def month_marks(month: str, odd: dict[int, str] | None = None) -> list[tuple[dt.date, str]]:
@@ -128,14 +96,14 @@ def money(b: dict) -> tuple[int, int, int, int]:
 
 
 async def test_a_school_year_of_one_family_and_one_provider(platform_factory, auth, infra, tmp_path) -> None:  # noqa: ANN001, PLR0915
-    clock = StoryClock(tmp_path)
+    clock = st.StoryClock(tmp_path)
     clock.set(D(2026, 8, 24))  # Monday, a week before the school year
     platform = await platform_factory(
         extra_env={"PFDO_CLOCK_OFFSET_FILE": str(clock.file)}, service_env={"navigator": {"PFDO_JOBS_INTERVAL_S": "0.5"}},
     )
     people = st.cast("journey")
     async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=30) as gw:
-        s = st.Story(gw, ClockTokens(auth, clock), people)
+        s = st.Story(gw, st.TestAuthTokens(auth), people)
         try:
             await school_year(s, clock, infra, platform.namespace)
         except BaseException:
@@ -144,7 +112,7 @@ async def test_a_school_year_of_one_family_and_one_provider(platform_factory, au
             raise
 
 
-async def school_year(s: st.Story, clock: StoryClock, infra, namespace: str) -> None:  # noqa: ANN001, PLR0915
+async def school_year(s: st.Story, clock: st.StoryClock, infra, namespace: str) -> None:  # noqa: ANN001, PLR0915
     # --- 24 Aug 2026: the parent applies once; the operator approves -------------------------
     await st.open_region(s)
     application = await st.apply_for_certificate(s, surname="Соколов", first_name="Артём", birth_date=BIRTH)
@@ -217,8 +185,11 @@ async def school_year(s: st.Story, clock: StoryClock, infra, namespace: str) -> 
     balances = [("enrolled (24 Aug)", b)]
 
     async def close(month: str) -> dict:
-        r = await st.close_month(s, month)
-        return st.expect(r, 200)
+        # the month-close protocol: the navigator freezes the journal, billing closes once it has
+        # applied every attendance event of the month
+        frozen = st.expect(await st.freeze_month(s, month), 200)
+        assert frozen["state"] == "frozen"
+        return await st.close_month_when_ready(s, month)
 
     async def order(month: str, kind: str) -> dict:
         async def probe() -> dict | None:
@@ -242,7 +213,8 @@ async def school_year(s: st.Story, clock: StoryClock, infra, namespace: str) -> 
     early = await st.close_month(s, "2026-10")
     assert early.status_code == 409 and early.json()["code"] == "month_not_over"
     clock.set(D(2026, 10, 1))
-    await st.eventually(lambda: _marks_billed(s, "2026-09", 9), "billing has September's journal")
+    unfrozen = await st.close_month(s, "2026-09")  # billing waits for the navigator's freeze
+    assert unfrozen.status_code == 409 and unfrozen.json()["code"] == "journal_not_frozen"
     closed = await close("2026-09")
     # attended 8 of 9: 300 005 × 8 / 9 = 266 671.1 → 266 671 posted, 33 334 back to available;
     # the family's 100 003 × 8 / 9 = 88 891.5 → 88 891 invoiced
@@ -257,15 +229,10 @@ async def school_year(s: st.Story, clock: StoryClock, infra, namespace: str) -> 
     again = await close("2026-09")  # month close is idempotent
     assert again["closed_now"] == 0 and again["final_orders_issued"] == 0
 
-    async def september_locked() -> bool | None:
-        # the navigator learns of the close from billing's charge.posted events; repeating an
-        # existing mark changes nothing while the month is open, and is refused once it is closed
-        report = await st.post_attendance(s, ours, [(D(2026, 9, 29), "present")])
-        return True if [r["reason"] for r in report["rejected"]] == ["month_closed"] else None
-
-    await st.eventually(september_locked, "the navigator refuses corrections of a closed month")
-    refused = await st.post_attendance(s, ours, [(D(2026, 9, 29), "absent")])
-    assert [r["reason"] for r in refused["rejected"]] == ["month_closed"] and refused["accepted"] == 0
+    # the journal was frozen before the close: a correction of September is refused, atomically
+    refused = await st.post_attendance_raw(s, ours, [(D(2026, 9, 29), "absent")])
+    assert refused.status_code == 409 and refused.json()["code"] == "journal_frozen"
+    assert {m["lesson_date"]: m["status"] for m in await st.marks(s, "2026-09")}["2026-09-29"] == "present"
 
     # --- October: an absence and an excused absence; the final order goes negative -------------
     await st.issue_advance(s, "2026-10")
@@ -273,7 +240,6 @@ async def school_year(s: st.Story, clock: StoryClock, infra, namespace: str) -> 
     clock.set(D(2026, 10, 31))
     await st.post_attendance(s, ours, month_marks("2026-10", {13: "absent", 22: "excused"}))
     clock.set(D(2026, 11, 2))
-    await st.eventually(lambda: _marks_billed(s, "2026-10", 9), "billing has October's journal")
     closed = await close("2026-10")
     # 7 of 9: 300 000 × 7 / 9 = 233 333.3 → 233 333, 66 667 back; family 99 999 × 7 / 9 = 77 777
     assert (closed["posted_kopecks"], closed["released_kopecks"], closed["family_invoiced_kopecks"]) == (
@@ -303,7 +269,6 @@ async def school_year(s: st.Story, clock: StoryClock, infra, namespace: str) -> 
     clock.set(D(2026, 11, 30))
     await st.post_attendance(s, ours, [(D(2026, 11, 24), "present"), (D(2026, 11, 26), "present")])
     clock.set(D(2026, 12, 1))
-    await st.eventually(lambda: _marks_billed(s, "2026-11", 8), "billing has November's journal")
     closed = await close("2026-11")
     # 7 of 8 (the upheld dispute): 300 000 × 7 / 8 = 262 500, 37 500 back; family 99 999 × 7 / 8 = 87 499.1 → 87 499
     assert (closed["posted_kopecks"], closed["released_kopecks"], closed["family_invoiced_kopecks"]) == (
@@ -323,7 +288,9 @@ async def school_year(s: st.Story, clock: StoryClock, infra, namespace: str) -> 
     terminated = await st.terminate(s)
     assert terminated["state"] == "terminated" and terminated["ends_on"] == "2026-12-31"
     # January..May (5 × 300 000) go back to the balance at once
-    e = await st.enrolment_when(s, "the rest released", lambda e: e["released_kopecks"] == 1_500_000)
+    # released so far: the unearned parts of September..November (33 334 + 66 667 + 37 500, published at
+    # each month close) and now January..May
+    e = await st.enrolment_when(s, "the rest released", lambda e: e["released_kopecks"] == 1_637_501)
     assert e["reserved_kopecks"] == 300_000
     b = await st.balance_when(s, "the rest released", lambda b: b["reserved"] == 300_000)
     assert money(b) == (NOMINAL, 437_496 + 1_500_000, 300_000, 762_504)
@@ -335,7 +302,6 @@ async def school_year(s: st.Story, clock: StoryClock, infra, namespace: str) -> 
     clock.set(D(2027, 1, 1))
     e = await st.enrolment_when(s, "the contract ended", lambda e: e["state"] == "ended")
     assert e["end_outcome"] == "terminated"
-    await st.eventually(lambda: _marks_billed(s, "2026-12", 10), "billing has December's journal")
     closed = await close("2026-12")
     # 9 of 10: 300 000 × 9 / 10 = 270 000, 30 000 back; family 99 999 × 9 / 10 = 89 999.1 → 89 999
     assert (closed["posted_kopecks"], closed["released_kopecks"], closed["family_invoiced_kopecks"]) == (
@@ -367,6 +333,11 @@ async def school_year(s: st.Story, clock: StoryClock, infra, namespace: str) -> 
     assert seen["orders_total"] == seen["charges_total"] == 1_032_504
     assert seen["copayments_total"] == 88_891 + 77_777 + 87_499 + 89_999  # 344 166
     assert seen["credited_total"] == NOMINAL
+    # the journal and the money agree: every month's billed lessons are the journal's present marks
+    billed = {e["data"]["month"]: e["data"]["attended_lessons"] for e in seen["raw"]
+              if e["type"] == "pfdo.billing.charge.posted.v1"}
+    journal = {month: sum(1 for m in await st.marks(s, month) if m["status"] == "present") for month in billed}
+    assert billed == journal == {"2026-09": 8, "2026-10": 7, "2026-11": 7, "2026-12": 9}
     finance_text = json.dumps(seen["raw"], ensure_ascii=False)
     assert "Соколов" not in finance_text and "2009-01-15" not in finance_text  # no personal data
 
@@ -404,17 +375,3 @@ async def school_year(s: st.Story, clock: StoryClock, infra, namespace: str) -> 
         return True if r.status_code == 422 and "certificate_not_active" in r.text else None
 
     await st.eventually(nav_refuses, "the navigator refuses an expired certificate")
-
-
-async def _marks_billed(s: st.Story, month: str, count: int) -> bool | None:
-    """The navigator's journal holds ``count`` marks of ``month``; then give billing a moment.
-
-    Billing closes a month with the marks it has consumed, and it has no API that shows them, so
-    the test cannot observe the moment they arrive: it waits 2 s after the journal is complete
-    (consumption takes well under a second here). A late mark would make the figures wrong, and
-    the assertions would say so."""
-    marks = await st.marks(s, month)
-    if len(marks) != count:
-        return None
-    await asyncio.sleep(2.0)
-    return True

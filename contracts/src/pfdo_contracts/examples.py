@@ -133,6 +133,18 @@ _EXAMPLES: dict[type[Event], Callable[[], Event]] = {
         program_id=PROGRAM_ID, provider_id=PROVIDER_ID, module_id=MODULE_ID,
         outcome=n.EndOutcome.COMPLETED, end_date=D(2026, 5, 31),
     ),
+    n.EnrolmentWaitlisted: lambda: n.EnrolmentWaitlisted(
+        enrolment_id=ENROLMENT_ID, certificate_id=CERTIFICATE_ID, parent_id=PARENT_ID, module_id=MODULE_ID,
+        program_id=PROGRAM_ID, provider_id=PROVIDER_ID, municipality_code="01", position=3,
+        start_date=D(2025, 10, 1), waitlisted_at=dt.datetime(2025, 9, 1, 6, 0, 1, tzinfo=dt.UTC),
+    ),
+    n.EnrolmentWaitlistLeft: lambda: n.EnrolmentWaitlistLeft(
+        enrolment_id=ENROLMENT_ID, certificate_id=CERTIFICATE_ID, module_id=MODULE_ID,
+        reason=n.WaitlistLeaveReason.PARENT_LEFT, left_on=D(2025, 9, 20),
+    ),
+    n.WaitingListChanged: lambda: n.WaitingListChanged(
+        module_id=MODULE_ID, provider_id=PROVIDER_ID, enabled=True, max_length=20, changed_on=D(2025, 8, 20),
+    ),
     n.AttendanceRecorded: lambda: n.AttendanceRecorded(
         batch_id=_id("batch"), enrolment_id=ENROLMENT_ID, certificate_id=CERTIFICATE_ID,
         provider_id=PROVIDER_ID, module_id=MODULE_ID, month="2025-10",
@@ -150,6 +162,9 @@ _EXAMPLES: dict[type[Event], Callable[[], Event]] = {
         dispute_id=_id("dispute"), enrolment_id=ENROLMENT_ID, certificate_id=CERTIFICATE_ID,
         provider_id=PROVIDER_ID, mark_id=_id("mark-1"), lesson_date=D(2025, 10, 2), month="2025-10",
         outcome=n.DisputeOutcome.UPHELD, final_status=AttendanceStatus.ABSENT, resolved_on=D(2025, 10, 12),
+    ),
+    n.AttendanceMonthFrozen: lambda: n.AttendanceMonthFrozen(
+        month="2025-10", attendance_events=1234, frozen_on=D(2025, 11, 5), frozen_by=n.FrozenBy.SCHEDULE,
     ),
     b.ReservationCreated: lambda: b.ReservationCreated(
         reservation_id=_id("reservation"), enrolment_id=ENROLMENT_ID, certificate_id=CERTIFICATE_ID,
@@ -179,6 +194,10 @@ _EXAMPLES: dict[type[Event], Callable[[], Event]] = {
     b.CertificateCredited: lambda: b.CertificateCredited(
         credit_id=_id("credit"), certificate_id=CERTIFICATE_ID, period_id=PERIOD_ID, municipality_code="01",
         amount_kopecks=1_250_000, pro_rata=True, months_covered=10, credited_on=D(2025, 10, 1),
+    ),
+    b.CertificateFundingReturned: lambda: b.CertificateFundingReturned(
+        return_id=_id("return"), certificate_id=CERTIFICATE_ID, period_id=PERIOD_ID, municipality_code="01",
+        amount_kopecks=1_250_000, returned_on=D(2025, 10, 3),
     ),
     b.ChargePosted: lambda: b.ChargePosted(
         posting_id=_id("posting"), enrolment_id=ENROLMENT_ID, certificate_id=CERTIFICATE_ID,

@@ -73,7 +73,7 @@ RESERVATIONS = Topic(
 )
 LEDGER = Topic(
     "pfdo.billing.ledger.v1", key="certificate_id", producer="billing",
-    consumers=("navigator",), finance_facing=True, external_readers=("treasury", "accounting"),
+    consumers=(), finance_facing=True, external_readers=("treasury", "accounting"),
     description=(
         "Money movements: period opened/closed, certificate credited, charge posted, "
         "co-payment invoiced. Period events are keyed by period_id."

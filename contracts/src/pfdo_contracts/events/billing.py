@@ -110,6 +110,7 @@ class ReleaseReason(StrEnum):
     CERTIFICATE_EXPIRED = "certificate_expired"
     CERTIFICATE_CLOSED = "certificate_closed"
     PERIOD_CLOSED = "period_closed"
+    MONTH_UNEARNED = "month_unearned"  # month close: the part of the month's instalment not earned
 
 
 @event("pfdo.billing.reservation.released", version=1, topic=RESERVATIONS)
@@ -123,6 +124,9 @@ class ReservationReleased(Event):
     remaining_reserved_kopecks: Kopecks = Field(description="Still reserved for this enrolment after.")
     reason: ReleaseReason = Field(description="Why it was released.")
     released_on: dt.date = Field(description="Date of the release.")
+    month: Month | None = Field(
+        default=None, description="The month released, 'YYYY-MM' (set for month_unearned: the closed month)."
+    )
 
 
 # --- ledger -------------------------------------------------------------------------------
@@ -165,6 +169,22 @@ class CertificateCredited(Event):
     pro_rata: bool = Field(description="True when credited mid-period by remaining months.")
     months_covered: int = Field(ge=1, le=12, description="Months of the period the amount covers.")
     credited_on: dt.date = Field(description="Date of the credit.")
+
+
+@event("pfdo.billing.certificate.funding_returned", version=1, topic=LEDGER)
+class CertificateFundingReturned(Event):
+    """A funding certificate gave its slot of the municipality's yearly cap back without using
+    any of the period's money (its funding request ended before the contract started, or it
+    left the registry with nothing spent): its nominal went back to the budget. If the family
+    applies again, a new ``certificate.credited`` follows (the credits of a certificate and
+    period exceed its returns by at most one)."""
+
+    return_id: uuid.UUID = Field(description="Posting id.")
+    certificate_id: uuid.UUID = Field(description="Certificate id.")
+    period_id: uuid.UUID = Field(description="Period id.")
+    municipality_code: MunicipalityCode = Field(description="Municipality (payer) whose budget gets the money back.")
+    amount_kopecks: Kopecks = Field(description="Amount returned to the budget (the whole available balance).")
+    returned_on: dt.date = Field(description="Date of the return.")
 
 
 @event("pfdo.billing.charge.posted", version=1, topic=LEDGER)

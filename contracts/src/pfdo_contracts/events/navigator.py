@@ -61,6 +61,11 @@ class EnrolmentRequested(Event):
         min_length=1, description="Weekly timetable: planned lessons of a month are counted from it."
     )
     lessons_per_week: int = Field(ge=1, le=50, description="Planned lessons per week.")
+    from_waiting_list: bool = Field(
+        default=False,
+        description="True when a freed seat went to this application from the group's waiting list "
+        "(it was published as enrolment.waitlisted before); start_date may then be later than asked.",
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> EnrolmentRequested:
@@ -179,6 +184,64 @@ class EnrolmentEnded(Event):
     end_date: dt.date = Field(description="Last contract day.")
 
 
+# --- waiting list -------------------------------------------------------------------------
+
+
+@event("pfdo.navigator.enrolment.waitlisted", version=1, topic=ENROLMENTS)
+class EnrolmentWaitlisted(Event):
+    """The group was full and its provider keeps a waiting list: the application waits for a
+    seat (none is held, billing reserves nothing yet). When a seat frees, the first waiting
+    application gets it and ``enrolment.requested`` (``from_waiting_list``) follows."""
+
+    enrolment_id: uuid.UUID = Field(description="Enrolment (application) id.")
+    certificate_id: uuid.UUID = Field(description="Certificate id.")
+    parent_id: SubjectId = Field(description="Opaque account subject of the applicant.")
+    module_id: uuid.UUID = Field(description="Module (group) id.")
+    program_id: uuid.UUID = Field(description="Program id.")
+    provider_id: uuid.UUID = Field(description="Provider running the module.")
+    municipality_code: MunicipalityCode = Field(description="Municipality where the module runs.")
+    position: int = Field(ge=1, description="1-based place on the group's waiting list when joining.")
+    start_date: dt.date = Field(description="Start date asked for (moves to the offer day if it has passed).")
+    waitlisted_at: dt.datetime = Field(description="When the application joined the list (UTC): the order.")
+
+
+class WaitlistLeaveReason(StrEnum):
+    PARENT_LEFT = "parent_left"
+    NO_LONGER_ELIGIBLE = "no_longer_eligible"  # re-checked when a seat was offered
+    CERTIFICATE_EXPIRED = "certificate_expired"
+    CERTIFICATE_CLOSED = "certificate_closed"
+
+
+@event("pfdo.navigator.enrolment.waitlist_left", version=1, topic=ENROLMENTS)
+class EnrolmentWaitlistLeft(Event):
+    """The application left the waiting list without ever holding a seat (nothing to release)."""
+
+    enrolment_id: uuid.UUID = Field(description="Enrolment (application) id.")
+    certificate_id: uuid.UUID = Field(description="Certificate id.")
+    module_id: uuid.UUID = Field(description="Module (group) id.")
+    reason: WaitlistLeaveReason = Field(description="Why it left.")
+    details: list[str] = Field(
+        default_factory=list, max_length=20,
+        description="Reason codes behind no_longer_eligible (e.g. age_out_of_range, certificate_not_active).",
+    )
+    left_on: dt.date = Field(description="Regional date it left.")
+
+
+@event(
+    "pfdo.navigator.waiting_list.changed", version=1, topic=ENROLMENTS, key="module_id",
+    key_note="A setting of a module group, not of a certificate: keyed by module id (no per-certificate order).",
+)
+class WaitingListChanged(Event):
+    """The provider turned a group's waiting list on or off or changed its maximum length.
+    Turning it off stops new entries; applications already waiting keep their place."""
+
+    module_id: uuid.UUID = Field(description="Module (group) id.")
+    provider_id: uuid.UUID = Field(description="Provider running the module.")
+    enabled: bool = Field(description="Whether the group takes applications onto a waiting list when full.")
+    max_length: int | None = Field(default=None, ge=1, description="Most waiting applications (null: no limit).")
+    changed_on: dt.date = Field(description="Regional date of the change.")
+
+
 # --- attendance ---------------------------------------------------------------------------
 
 
@@ -195,7 +258,8 @@ class AttendanceMark(Part):
 class AttendanceRecorded(Event):
     """A batch of marks for ONE enrolment and month (one lesson or a whole journal).
 
-    Corrections reuse this event with higher mark revisions; allowed until the month closes.
+    Corrections reuse this event with higher mark revisions; allowed until the month's journal
+    is frozen (see ``AttendanceMonthFrozen``).
     """
 
     batch_id: uuid.UUID = Field(description="Id of this batch (one journal posting).")
@@ -208,9 +272,12 @@ class AttendanceRecorded(Event):
 
     @model_validator(mode="after")
     def _one_month(self) -> AttendanceRecorded:
-        if any(month_of(m.lesson_date) != self.month for m in self.marks):
+        # runs for every journal posting a consumer reads (floods of them): integer compares and
+        # the UUIDs' integers, not a formatted month string and UUID.__hash__ per mark
+        year, month = int(self.month[:4]), int(self.month[5:7])
+        if any(m.lesson_date.month != month or m.lesson_date.year != year for m in self.marks):
             raise ValueError("every lesson_date must fall in month")
-        if len({m.mark_id for m in self.marks}) != len(self.marks):
+        if len({m.mark_id.int for m in self.marks}) != len(self.marks):
             raise ValueError("a mark appears once per batch")
         return self
 
@@ -251,3 +318,32 @@ class DisputeResolved(_DisputeBase):
     outcome: DisputeOutcome = Field(description="upheld or rejected.")
     final_status: AttendanceStatus = Field(description="The status to bill the lesson by.")
     resolved_on: dt.date = Field(description="Date of the decision.")
+
+
+class FrozenBy(StrEnum):
+    OPERATOR = "operator"  # a regional operator's command
+    SCHEDULE = "schedule"  # the navigator's job on the configured freeze day
+
+
+@event(
+    "pfdo.navigator.attendance.month_frozen", version=1, topic=ATTENDANCE, key="month",
+    key_note=(
+        "Concerns every enrolment of the month: keyed by month. Its place in the partitions does "
+        "not matter: billing compares the count it carries with the attendance events it applied."
+    ),
+)
+class AttendanceMonthFrozen(Event):
+    """The month's journal is frozen: no more marks or corrections for it. Billing closes the
+    month only after this event and after it has applied ``attendance_events`` attendance.recorded
+    events of the month (every one the navigator published), whatever their partitions.
+
+    Disputes of the month's marks stay possible after the freeze (a parent's 7-day right); they
+    are billed as before: a dispute open when billing closes the month keeps its mark unbilled.
+    """
+
+    month: Month = Field(description="The frozen month, 'YYYY-MM'.")
+    attendance_events: int = Field(
+        ge=0, description="How many attendance.recorded events the navigator published for this month in total."
+    )
+    frozen_on: dt.date = Field(description="Regional date of the freeze.")
+    frozen_by: FrozenBy = Field(description="operator or schedule.")

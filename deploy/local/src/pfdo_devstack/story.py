@@ -17,10 +17,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -30,6 +33,47 @@ MUNICIPALITY = "01"
 class Tokens(Protocol):
     async def headers(self, role: str, sub: str, *, municipality: str | None = None,
                       provider_id: str | None = None) -> dict[str, str]: ...
+
+
+class TestAuthTokens:
+    """``Tokens`` from a test token minter (``pfdo_plumbing.testing.TestAuth``). Tokens live in
+    real time: only the business calendar of the services moves (``StoryClock``)."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, auth: Any) -> None:
+        self.auth = auth
+
+    async def headers(self, role: str, sub: str, *, municipality: str | None = None,
+                      provider_id: str | None = None) -> dict[str, str]:
+        return self.auth.headers(role, sub, municipality=municipality, provider_id=provider_id)
+
+
+class StoryClock:
+    """The business calendar of service processes started with ``PFDO_CLOCK_OFFSET_FILE`` pointing
+    at ``file`` (see :mod:`pfdo_plumbing.clock`; tests only). No file: real time."""
+
+    def __init__(self, folder: Path) -> None:
+        self.file = folder / "story-clock"
+        self.offset = 0.0
+
+    def set(self, day: dt.date, hour: int = 12) -> None:
+        """Noon (by default) of ``day`` in Europe/Moscow is "now" for the services from here on."""
+        target = dt.datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo("Europe/Moscow")).timestamp()
+        self.offset = target - time.time()
+        tmp = self.file.with_suffix(".tmp")
+        tmp.write_text(f"{self.offset:.3f}")
+        tmp.replace(self.file)
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def reset(self) -> None:
+        """Back to real time."""
+        self.offset = 0.0
+        tmp = self.file.with_suffix(".tmp")
+        tmp.write_text("0")
+        tmp.replace(self.file)
 
 
 class StoryError(AssertionError):
@@ -142,8 +186,10 @@ async def run_expiry_job(s: Story) -> int:
 # --- billing: the period -------------------------------------------------------------------
 
 
-async def open_period(s: Story, *, starts_on: dt.date, ends_on: dt.date, nominal: int) -> dict:
-    """Create (or reuse) the period, set the nominal of every age group 5..17, open it."""
+async def open_period(s: Story, *, starts_on: dt.date, ends_on: dt.date, nominal: int,
+                      municipalities: Iterable[str] = (MUNICIPALITY,)) -> dict:
+    """Create (or reuse) the period, set the nominal of every age group 5..17 in each of
+    ``municipalities``, open it."""
     periods = expect(await s.get("region", "/api/billing/periods"), 200)
     period = next((p for p in periods if p["starts_on"] == starts_on.isoformat()), None)
     if period is None:
@@ -151,8 +197,8 @@ async def open_period(s: Story, *, starts_on: dt.date, ends_on: dt.date, nominal
                                      {"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()}), 201)
     s.ids["period"] = str(period["period_id"])
     if period["status"] == "draft":
-        nominals = {"nominals": [{"municipality_code": MUNICIPALITY, "age_min": 5, "age_max": 17,
-                                  "amount_kopecks": nominal}]}
+        nominals = {"nominals": [{"municipality_code": code, "age_min": 5, "age_max": 17, "amount_kopecks": nominal}
+                                 for code in municipalities]}
         expect(await s.put("region", f"/api/billing/periods/{s.ids['period']}/nominals", nominals), 204)
         return expect(await s.post("region", f"/api/billing/periods/{s.ids['period']}/open"), 200)
     return period
@@ -292,10 +338,14 @@ async def terminate(s: Story, who: str = "parent") -> dict:
     return expect(await s.post(who, f"/api/navigator/enrolments/{s.ids['enrolment']}/terminate"), 200)
 
 
-async def post_attendance(s: Story, module_id: str, marks: Iterable[tuple[dt.date, str]]) -> dict:
+async def post_attendance_raw(s: Story, module_id: str, marks: Iterable[tuple[dt.date, str]]) -> httpx.Response:
     body = {"marks": [{"enrolment_id": s.ids["enrolment"], "module_id": module_id, "lesson_date": d.isoformat(),
                        "status": status} for d, status in marks]}
-    return expect(await s.post("provider", "/api/navigator/attendance", body), 200)
+    return await s.post("provider", "/api/navigator/attendance", body)
+
+
+async def post_attendance(s: Story, module_id: str, marks: Iterable[tuple[dt.date, str]]) -> dict:
+    return expect(await post_attendance_raw(s, module_id, marks), 200)
 
 
 async def marks(s: Story, month: str, who: str = "parent") -> list[dict]:
@@ -321,6 +371,25 @@ async def issue_advance(s: Story, month: str) -> dict:
 
 async def close_month(s: Story, month: str) -> httpx.Response:
     return await s.post("region", f"/api/billing/months/{month}/close")
+
+
+async def freeze_month(s: Story, month: str) -> httpx.Response:
+    """The regional operator freezes the month's attendance journal (the navigator's job does it
+    on the configured day): no more marks or corrections; billing may then close the month."""
+    return await s.post("region", f"/api/navigator/attendance/months/{month}/freeze")
+
+
+async def close_month_when_ready(s: Story, month: str, timeout: float = 30.0) -> dict:
+    """Close a frozen month, retrying while billing has not yet applied every attendance event of
+    it (409 journal_not_frozen / journal_not_drained: "retry later")."""
+
+    async def probe() -> dict | None:
+        r = await close_month(s, month)
+        if r.status_code == 409 and r.json().get("code") in ("journal_not_frozen", "journal_not_drained"):
+            return None
+        return expect(r, 200)
+
+    return await eventually(probe, f"billing closes {month}", timeout=timeout)
 
 
 async def payment_orders(s: Story, who: str = "finance") -> list[dict]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import jwt
 from pydantic import ValidationError
 
@@ -17,6 +20,20 @@ class InvalidToken(Exception):
         self.reason = reason
 
 
+def _unverified_header(token: str) -> dict:
+    """The JOSE header, only to pick the key (``jwt.decode`` below checks the whole token again).
+    PyJWT's own ``get_unverified_header`` validates every segment character by character in
+    Python, which doubled the cost of a request's token check."""
+    try:
+        head = token.split(".", 1)[0]
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidToken("malformed token") from exc
+    if not isinstance(header, dict):
+        raise InvalidToken("malformed token")
+    return header
+
+
 class TokenVerifier:
     def __init__(self, jwks: JWKSCache, *, issuer: str, audience: str, leeway_s: int = 30) -> None:
         self.jwks = jwks
@@ -25,10 +42,7 @@ class TokenVerifier:
         self.leeway_s = leeway_s
 
     async def verify(self, token: str) -> Principal:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
-            raise InvalidToken("malformed token") from exc
+        header = _unverified_header(token)
         if header.get("alg") not in ALGORITHMS:
             raise InvalidToken("unsupported algorithm")
         key = await self.jwks.key(str(header.get("kid", "")))

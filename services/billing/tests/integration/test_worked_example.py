@@ -22,6 +22,8 @@ from pfdo_contracts.events import billing as bev
 from pfdo_contracts.events import navigator as n
 from pfdo_contracts.topics import LEDGER, PAYMENT_ORDERS, RESERVATIONS
 
+from pfdo_billing.service.reservations import reservation_id
+
 pytestmark = pytest.mark.integration
 
 CERT, PARENT = uuid.uuid4(), "parent-worked"
@@ -103,9 +105,26 @@ async def test_month_close_of_six_billable_lessons_of_eight(h: Harness) -> None:
         return n.AttendanceRecorded(batch_id=uuid.uuid4(), enrolment_id=ENROLMENT, certificate_id=CERT,
                                     provider_id=PROVIDER, module_id=MODULE, month="2026-11", marks=marks)
 
+    # month close waits for the navigator's freeze of the journal ...
+    r = await h.operator("POST", "/months/2026-11/close")
+    assert r.status_code == 409 and r.json()["code"] == "journal_not_frozen", r.text
     await h.publish(batch(first))
     await h.publish(batch(corrected))
+    # ... and for every attendance event of the month: the freeze says 3 were published, and the
+    # third is still on its way
+    await h.publish(n.AttendanceMonthFrozen(month="2026-11", attendance_events=3, frozen_on=D(2026, 12, 5),
+                                            frozen_by=n.FrozenBy.SCHEDULE))
+    await h.wait_for("SELECT count(*) FROM attendance_months WHERE month = '2026-11-01' AND published_events = 3 "
+                     "AND applied_events = 2")
+    r = await h.operator("POST", "/months/2026-11/close")
+    assert r.status_code == 409 and r.json()["code"] == "journal_not_drained", r.text
+    assert r.headers["retry-after"]
+    state = (await h.client.get("/api/billing/months/2026-11/journal", headers=h.headers("finance", "fin-1"))).json()
+    assert state == {"month": "2026-11", "frozen": True, "published_events": 3, "applied_events": 2,
+                     "closable": False, "close_status": None}
+    assert await h.scalar("SELECT count(*) FROM month_closes") == 0  # a refused close wrote nothing
     await h.publish(batch(first))  # a stale revision arriving late changes nothing
+    await h.wait_for("SELECT applied_events FROM attendance_months WHERE month = '2026-11-01'", lambda v: v == 3)
     disputed = NOV_LESSONS[0]
     await h.publish(n.DisputeOpened(dispute_id=uuid.uuid4(), enrolment_id=ENROLMENT, certificate_id=CERT,
                                     provider_id=PROVIDER, mark_id=MARKS[disputed], lesson_date=disputed,
@@ -143,6 +162,12 @@ async def test_month_close_of_six_billable_lessons_of_eight(h: Harness) -> None:
     assert [(c.month, c.certificate_kopecks, c.returned_kopecks, c.attended_lessons, c.planned_lessons)
             for c in charges] == [("2026-11", 83_447, 27_816, 6, 8)]
     assert [(i.month, i.amount_kopecks) for i in invoices] == [("2026-11", 16_689)]
+    # the unearned part of November went back to the balance: published as a release of the month
+    released = [e for e in await read_topic(h.infra, h.names, RESERVATIONS, min_count=2)
+                if isinstance(e, bev.ReservationReleased)]
+    assert [(e.reason, e.month, e.released_kopecks, e.remaining_reserved_kopecks) for e in released] == [
+        (bev.ReleaseReason.MONTH_UNEARNED, "2026-11", 27_816, 890_110 - 111_263)]
+    assert released[0].reservation_id == reservation_id(ENROLMENT)  # the id ReservationCreated carried
     paid = [e for e in await read_topic(h.infra, h.names, PAYMENT_ORDERS, min_count=2)
             if isinstance(e, bev.PaymentOrderIssued)]
     assert sorted((p.kind.value, p.amount_kopecks) for p in paid) == [("advance", 89_010), ("final", 0)]
@@ -176,7 +201,7 @@ async def test_termination_keeps_the_current_month_and_releases_later_ones(h: Ha
     released = [e for e in await read_topic(h.infra, h.names, RESERVATIONS, min_count=2)
                 if isinstance(e, bev.ReservationReleased)]
     assert [(e.reason.value, e.released_kopecks, e.remaining_reserved_kopecks) for e in released] == [
-        ("terminated", 556_315, 222_532)]
+        ("month_unearned", 27_816, 778_847), ("terminated", 556_315, 222_532)]
 
 
 async def test_cancellation_before_start_releases_everything(h: Harness) -> None:

@@ -11,7 +11,7 @@ from pfdo_plumbing.http.app import create_app
 from pfdo_plumbing.runtime import ServiceRuntime
 from pfdo_plumbing.settings import ServiceSettings
 
-from .adapters.handlers import register_handlers, run_timers
+from .adapters.handlers import register_handlers, run_journal_freeze, run_timers
 from .api.routes import build_routers
 from .domain.errors import DomainError
 from .service.search import QuoteClient
@@ -29,6 +29,10 @@ def build_app(settings: ServiceSettings | None = None, *, quotes: QuoteClient | 
     @runtime.every("enrolment-timers", settings.jobs_interval_s)
     async def timers() -> None:
         await run_timers(runtime, settings)
+
+    @runtime.every("journal-freeze", settings.jobs_interval_s)
+    async def freeze_due_journals() -> None:
+        await run_journal_freeze(runtime, settings)
 
     quotes = quotes or QuoteClient(settings.billing_url, settings.billing_timeout_s)
     app = create_app(

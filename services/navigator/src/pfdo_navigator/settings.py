@@ -24,6 +24,13 @@ class NavigatorSettings(ServiceSettings):
     billing_timeout_s: float = Field(default=2.0, gt=0, description="Timeout of the batch quote call to billing.")
     jobs_interval_s: float = Field(default=60.0, gt=0, description="How often the hold-expiry and end jobs run.")
     facet_cache_s: float = Field(default=5.0, ge=0, description="Facet counts are reused for this long (0: never).")
+    journal_freeze_day: int = Field(
+        default=5, ge=1, le=28,
+        description="On this day of the next month (regional business date) the job freezes a month's journal.",
+    )
+    journal_freeze_requires_month_end: bool = Field(
+        default=True, description="Refuse to freeze a month that has not ended (off only in tests and demos)."
+    )
     attendance_max_marks: int = Field(default=20000, ge=1, description="Most marks in one journal posting.")
 
     def today(self) -> dt.date:

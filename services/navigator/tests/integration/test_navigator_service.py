@@ -400,15 +400,34 @@ async def test_enrolment_saga_attendance_and_disputes(nav) -> None:  # noqa: ANN
                               headers=parent)).json()
     assert next(m for m in after if m["lesson_date"] == "2026-09-15")["status"] == "absent"
 
-    # billing closes September: marks of September are refused from then on
-    await bus.publish(b.ChargePosted(
-        posting_id=uuid.uuid4(), enrolment_id=eid, certificate_id=cert.certificate_id, provider_id=P1,
-        period_id=uuid.uuid4(), municipality_code="01", month="2026-09", payment_mode="monthly",
-        certificate_kopecks=500_000, returned_kopecks=0, attended_lessons=5, planned_lessons=9))
-    await eventually(lambda: scalar(nav, "SELECT count(*) FROM closed_months WHERE month = '2026-09'"), what="closed month")
-    closed = await client.post("/api/navigator/attendance", headers=provider, json={"marks": [
+    # the operator freezes September's journal before billing closes it: not before the month is
+    # over, not by a provider; the freeze publishes the count of September's attendance events
+    region = auth.headers("regional_operator", "ro")
+    freeze = "/api/navigator/attendance/months/2026-09/freeze"
+    early = await client.post(freeze, headers=region)
+    assert early.status_code == 409 and early.json()["code"] == "month_not_over"
+    assert (await client.post(freeze, headers=provider)).status_code == 403
+    CLOCK["today"] = dt.date(2026, 10, 1)
+    frozen = await client.post(freeze, headers=region)
+    assert frozen.status_code == 200 and frozen.json()["state"] == "frozen", frozen.text
+    published = [e for e in await bus.read_all(ATTENDANCE)
+                 if e["type"] == "pfdo.navigator.attendance.recorded.v1" and e["data"]["month"] == "2026-09"]
+    assert frozen.json()["attendance_events"] == len(published) >= 2
+    ev = await bus.wait_for_event(ATTENDANCE, "pfdo.navigator.attendance.month_frozen.v1", month="2026-09")
+    assert ev["data"]["attendance_events"] == len(published) and ev["data"]["frozen_by"] == "operator"
+    again = await client.post(freeze, headers=region)  # idempotent: same answer, no second event
+    assert again.json() == frozen.json()
+    state = await client.get("/api/navigator/attendance/months/2026-09", headers=provider)
+    assert state.json()["state"] == "frozen"
+    refused = await client.post("/api/navigator/attendance", headers=provider, json={"marks": [
         {"enrolment_id": eid, "module_id": mod_a, "lesson_date": "2026-09-22", "status": "present"}]})
-    assert closed.json()["rejected"][0]["reason"] == "month_closed"
+    assert refused.status_code == 409 and refused.json()["code"] == "journal_frozen"
+    assert refused.json()["errors"][0]["reason"] == "month_closed"
+    assert await scalar(nav, "SELECT count(*) FROM attendance_marks WHERE lesson_date = '2026-09-22' "
+                             "AND status = 'present'") == 0
+    frozen_events = [e for e in await bus.read_all(ATTENDANCE)
+                     if e["type"] == "pfdo.navigator.attendance.month_frozen.v1"]
+    assert len(frozen_events) == 1
 
     # terminate (parent): the contract ends at the end of this month, then the end job publishes ended
     CLOCK["today"] = dt.date(2026, 10, 5)

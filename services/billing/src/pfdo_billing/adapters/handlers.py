@@ -30,6 +30,7 @@ _SINGLE: dict[type, Callable[..., Awaitable[Any]]] = {
     n.EnrolmentEnded: reservations.enrolment_ended,
     n.DisputeOpened: attendance.dispute_opened,
     n.DisputeResolved: attendance.dispute_resolved,
+    n.AttendanceMonthFrozen: attendance.month_frozen,
 }
 
 

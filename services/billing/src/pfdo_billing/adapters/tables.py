@@ -89,6 +89,7 @@ FUNDING_QUEUE = Table(
     Column("request", JSONB, nullable=False),
     Column("status", String(10), nullable=False),
     Column("queued_at", DateTime(timezone=True)),
+    Column("position", Integer),
 )
 
 ACCOUNTS = Table(
@@ -151,6 +152,7 @@ CONTRACTS = Table(
     Column("certificate_kopecks", BigInteger, nullable=False),
     Column("family_kopecks", BigInteger, nullable=False),
     Column("funding_activated", Boolean, nullable=False),
+    Column("reservation_id", UUID(as_uuid=True), nullable=False),
     Column("cause_event_id", UUID(as_uuid=True)),
     Column("created_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True)),
@@ -179,6 +181,15 @@ ATTENDANCE_MARKS = Table(
     Column("status", String(8), nullable=False),
     Column("revision", Integer, nullable=False),
     Column("disputed", Boolean, nullable=False),
+)
+
+ATTENDANCE_MONTHS = Table(
+    "attendance_months", metadata,
+    Column("month", Date, primary_key=True),
+    Column("published_events", Integer),
+    Column("frozen_on", Date),
+    Column("frozen_event_id", UUID(as_uuid=True)),
+    Column("applied_events", Integer, nullable=False),
 )
 
 MONTH_CLOSES = Table(

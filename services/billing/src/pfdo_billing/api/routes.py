@@ -12,6 +12,7 @@ from pfdo_plumbing.auth.policy import require
 from pfdo_plumbing.auth.principal import Principal, Role
 from pfdo_plumbing.http.problems import ProblemError
 
+from pfdo_billing.domain.month_gate import JournalCountMismatch, JournalNotDrained, JournalNotFrozen
 from pfdo_billing.service import month_close, payment_orders, periods, queries
 from pfdo_billing.service.context import Billing
 
@@ -73,6 +74,15 @@ def build_router(b: Billing) -> APIRouter:
             return await queries.history(session, certificate_id, limit, after)
 
     # --- payment orders -------------------------------------------------------------------
+    # a municipal operator sees the orders that pay for its municipality's certificates (an order
+    # is per provider and may carry lines of several municipalities), and only those lines
+    _ORDER_IN_MUNICIPALITY = (
+        "(CAST(:muni AS text) IS NULL OR EXISTS (SELECT 1 FROM payment_order_lines l JOIN certificates c "
+        "ON c.certificate_id = l.certificate_id WHERE l.order_id = o.order_id AND c.municipality_code = :muni))")
+
+    def _municipality_scope(who: Principal) -> str | None:
+        return (who.municipality or "--") if who.role == Role.MUNICIPAL_OPERATOR else None
+
     def _order_out(row: dict) -> dict:
         return {**row, "month": f"{row['month']:%Y-%m}"}
 
@@ -90,22 +100,27 @@ def build_router(b: Billing) -> APIRouter:
             provider_id = uuid.UUID(who.provider_id) if who.provider_id else uuid.UUID(int=0)
         async with db.transaction() as session:
             rows = (await session.execute(text(
-                "SELECT * FROM payment_orders WHERE (CAST(:p AS uuid) IS NULL OR provider_id = :p) "
+                "SELECT * FROM payment_orders o WHERE (CAST(:p AS uuid) IS NULL OR provider_id = :p) "
                 "AND (CAST(:m AS date) IS NULL OR month = :m) AND (CAST(:k AS text) IS NULL OR kind = :k) "
-                "ORDER BY month, provider_id, kind LIMIT :l"),
-                {"p": provider_id, "m": _month(month) if month else None, "k": kind, "l": limit})).mappings().all()
+                f"AND {_ORDER_IN_MUNICIPALITY} ORDER BY month, provider_id, kind LIMIT :l"),
+                {"p": provider_id, "m": _month(month) if month else None, "k": kind, "l": limit,
+                 "muni": _municipality_scope(who)})).mappings().all()
         return [_order_out(dict(r)) for r in rows]
 
     @router.get("/payment-orders/{order_id}", response_model=s.PaymentOrderDetail, summary="A payment order with its lines")
     async def get_order(order_id: uuid.UUID, who: Principal = Depends(require("billing.order.read"))) -> dict:
         async with db.transaction() as session:
-            row = (await session.execute(text("SELECT * FROM payment_orders WHERE order_id = :o"),
-                                         {"o": order_id})).mappings().first()
+            muni = _municipality_scope(who)
+            row = (await session.execute(text(f"SELECT * FROM payment_orders o WHERE order_id = :o "
+                                              f"AND {_ORDER_IN_MUNICIPALITY}"),
+                                         {"o": order_id, "muni": muni})).mappings().first()
             if row is None or (who.role == Role.PROVIDER and not who.is_provider(row["provider_id"])):
                 raise ProblemError(404, "not_found", "payment order not found")
             lines = (await session.execute(text(
-                "SELECT enrolment_id, certificate_id, amount_kopecks FROM payment_order_lines WHERE order_id = :o "
-                "ORDER BY enrolment_id"), {"o": order_id})).mappings().all()
+                "SELECT l.enrolment_id, l.certificate_id, l.amount_kopecks FROM payment_order_lines l "
+                "JOIN certificates c ON c.certificate_id = l.certificate_id WHERE l.order_id = :o "
+                "AND (CAST(:muni AS text) IS NULL OR c.municipality_code = :muni) ORDER BY l.enrolment_id"),
+                {"o": order_id, "muni": muni})).mappings().all()
         return {**_order_out(dict(row)), "lines": [dict(line) for line in lines]}
 
     # --- reconciliation -------------------------------------------------------------------
@@ -146,16 +161,12 @@ def build_router(b: Billing) -> APIRouter:
 
     @router.post("/periods/{period_id}/open", response_model=s.PeriodAction,
                  summary="Open: credit every active funding certificate its nominal")
-    async def open_period(period_id: uuid.UUID, who: Principal = Depends(require("billing.period.manage"))) -> dict:
-        if who.role == Role.MUNICIPAL_OPERATOR:
-            raise ProblemError(403, "forbidden", "Only a regional operator opens a period for the whole region.")
+    async def open_period(period_id: uuid.UUID, who: Principal = Depends(require("billing.period.open_close"))) -> dict:
         return await periods.open_period(b, period_id, who)
 
     @router.post("/periods/{period_id}/close", response_model=s.PeriodAction,
                  summary="Close: unused money returns to the budget")
-    async def close_period(period_id: uuid.UUID, who: Principal = Depends(require("billing.period.manage"))) -> dict:
-        if who.role == Role.MUNICIPAL_OPERATOR:
-            raise ProblemError(403, "forbidden", "Only a regional operator closes a period for the whole region.")
+    async def close_period(period_id: uuid.UUID, who: Principal = Depends(require("billing.period.open_close"))) -> dict:
         return await periods.close_period(b, period_id, who)
 
     # --- months ---------------------------------------------------------------------------
@@ -172,6 +183,23 @@ def build_router(b: Billing) -> APIRouter:
         first = _month(month)
         if b.settings.month_close_requires_month_end and first >= b.today().replace(day=1):
             raise ProblemError(409, "month_not_over", "A month can be closed only after it has ended.")
-        return (await month_close.close_month(b, first, who)).as_dict()
+        try:
+            return (await month_close.close_month(b, first, who)).as_dict()
+        except (JournalNotFrozen, JournalNotDrained) as exc:
+            raise ProblemError(409, exc.code, exc.message, headers={"Retry-After": "5"}) from exc
+        except JournalCountMismatch as exc:
+            raise ProblemError(409, exc.code, exc.message) from exc
+
+    @router.get("/months/{month}/journal", response_model=s.JournalStateOut,
+                summary="Whether the month's attendance journal is frozen and fully applied (may the month close?)")
+    async def journal_state(month: str = Path(pattern=s.MONTH),
+                            who: Principal = Depends(require("billing.period.read"))) -> dict:
+        first = _month(month)
+        async with db.transaction() as session:
+            mark = await month_close.journal_watermark(session, first)
+            status = (await session.execute(text("SELECT status FROM month_closes WHERE month = :m"),
+                                            {"m": first})).scalar()
+        return {"month": month, "frozen": mark.frozen, "published_events": mark.published,
+                "applied_events": mark.applied, "closable": mark.drained, "close_status": status}
 
     return router

@@ -175,6 +175,15 @@ class MonthCloseOut(BaseModel):
     seconds: float
 
 
+class JournalStateOut(BaseModel):
+    month: str = Field(description="Month, 'YYYY-MM'.")
+    frozen: bool = Field(description="The navigator froze the month's journal (AttendanceMonthFrozen received).")
+    published_events: int | None = Field(description="Attendance events of the month the navigator published (when frozen).")
+    applied_events: int = Field(description="Attendance events of the month billing has applied.")
+    closable: bool = Field(description="Frozen and drained: month close may run.")
+    close_status: str | None = Field(description="running, done, or null when the close has not started.")
+
+
 class AdvanceOut(BaseModel):
     month: str
     orders_issued: int = Field(description="New advance orders (0 on a repeat).")

@@ -7,6 +7,15 @@ mark the months closed, write the journal (post, its budget mirror, release, fam
 resolve the reservations, and add the outbox rows: no Python loop per contract. A closed month
 is never picked again, so re-running (or resuming after a crash) changes nothing that is done.
 After the last chunk the final payment orders are issued per provider.
+
+The unearned part of each contract-month goes back to the available balance as a release of
+the month's pending reservation and is published as ``ReservationReleased`` (reason
+``month_unearned``, with the month), one INSERT ... SELECT into the outbox per chunk like the
+charges.
+
+A month is closed only once its journal is complete (``domain/month_gate.py``): the navigator
+froze it and billing applied every attendance event of it; otherwise the close is refused with
+``journal_not_frozen`` / ``journal_not_drained`` before anything is written.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pfdo_contracts.common import month_of
 from pfdo_contracts.events import billing as bev
@@ -26,6 +36,7 @@ from pfdo_plumbing.logging import get_logger
 
 from pfdo_billing.adapters.sql_events import outbox_insert
 from pfdo_billing.domain.calendar import month_end, month_start
+from pfdo_billing.domain.month_gate import JournalWatermark, check_closable
 
 from .context import Billing
 from .payment_orders import issue_finals
@@ -36,7 +47,8 @@ _PICK = """
 WITH picked AS (
     SELECT cm.enrolment_id, c.certificate_id, c.provider_id, c.period_id, c.payer_code AS payer, c.payment_mode,
            cm.certificate_kopecks AS ci, cm.family_kopecks AS fi,
-           GREATEST(cm.month, c.start_date) AS d0, LEAST(CAST(:month_end AS date), c.end_date) AS d1, c.weekdays
+           GREATEST(cm.month, c.start_date) AS d0, LEAST(CAST(:month_end AS date), c.end_date) AS d1, c.weekdays,
+           c.reservation_id
     FROM contract_months cm JOIN contracts c ON c.enrolment_id = cm.enrolment_id
     WHERE cm.month = :month AND cm.state = 'reserved' AND c.status IN ('active', 'terminated', 'ended')
       AND cm.enrolment_id > :after
@@ -66,7 +78,7 @@ WITH picked AS (
         closed_at = now()
     FROM due d WHERE cm.enrolment_id = d.enrolment_id AND cm.month = :month
     RETURNING d.enrolment_id, d.certificate_id, d.provider_id, d.period_id, d.payer, d.payment_mode,
-              d.ci, d.fi, d.planned, d.attended, d.posted, d.invoiced
+              d.ci, d.fi, d.planned, d.attended, d.posted, d.invoiced, d.reservation_id
 )
 INSERT INTO close_rows SELECT * FROM upd
 """
@@ -120,6 +132,13 @@ class MonthCloseResult:
         return asdict(self)
 
 
+async def journal_watermark(session: AsyncSession, month: date) -> JournalWatermark:
+    """The navigator's published count of the month's attendance events and billing's applied count."""
+    row = (await session.execute(text(
+        "SELECT published_events, applied_events FROM attendance_months WHERE month = :m"), {"m": month})).first()
+    return JournalWatermark(month_of(month), row.published_events if row else None, row.applied_events if row else 0)
+
+
 async def close_month(b: Billing, month: date, actor: Principal | None = None) -> MonthCloseResult:
     month = month_start(month)
     mk = month_of(month)
@@ -139,8 +158,22 @@ async def close_month(b: Billing, month: date, actor: Principal | None = None) -
                   "'enrolment_id', r.enrolment_id, 'certificate_id', r.certificate_id, 'provider_id', r.provider_id, "
                   "'month', CAST(:mk AS text), 'amount_kopecks', r.invoiced, 'issued_on', CAST(:today AS date))"),
         from_sql="FROM close_rows r WHERE r.invoiced > 0")
+    # the month's unearned part back to the available balance: what is still reserved for the
+    # contract afterwards is its later months (this month's row is closed by now)
+    released_sql = outbox_insert(
+        bev.ReservationReleased, names=names, source=source, key_sql="r.certificate_id",
+        data_sql=("jsonb_build_object('reservation_id', r.reservation_id, 'enrolment_id', r.enrolment_id, "
+                  "'certificate_id', r.certificate_id, 'released_kopecks', r.ci - r.posted, "
+                  "'remaining_reserved_kopecks', (SELECT COALESCE(sum(x.certificate_kopecks), 0)::bigint "
+                  "FROM contract_months x WHERE x.enrolment_id = r.enrolment_id AND x.state = 'reserved'), "
+                  f"'reason', '{bev.ReleaseReason.MONTH_UNEARNED.value}', 'released_on', CAST(:today AS date), "
+                  "'month', CAST(:mk AS text))"),
+        from_sql="FROM close_rows r WHERE r.ci - r.posted > 0")
 
     async with b.runtime.db.transaction() as session:
+        done = (await session.execute(text("SELECT status FROM month_closes WHERE month = :m"), {"m": month})).scalar()
+        if done != "done":
+            check_closable(await journal_watermark(session, month))  # raises: retry later
         await session.execute(text("INSERT INTO month_closes (month, status) VALUES (:m, 'running') ON CONFLICT DO NOTHING"),
                               {"m": month})
         state = (await session.execute(text("SELECT status FROM month_closes WHERE month = :m"), {"m": month})).scalar()
@@ -156,7 +189,7 @@ async def close_month(b: Billing, month: date, actor: Principal | None = None) -
                 await session.execute(text(
                     "CREATE TEMP TABLE close_rows (enrolment_id uuid, certificate_id uuid, provider_id uuid, "
                     "period_id uuid, payer varchar(2), payment_mode varchar(10), ci bigint, fi bigint, planned int, "
-                    "attended int, posted bigint, invoiced bigint) ON COMMIT DROP"))
+                    "attended int, posted bigint, invoiced bigint, reservation_id uuid) ON COMMIT DROP"))
                 await session.execute(text(_PICK), {"month": month, "month_end": month_end(month), "after": after,
                                                     "chunk": b.settings.month_close_chunk})
                 summary = (await session.execute(text(
@@ -176,6 +209,7 @@ async def close_month(b: Billing, month: date, actor: Principal | None = None) -
                           "event_time": clock.now()}
                 await session.execute(text(charge_sql), events)
                 await session.execute(text(invoice_sql), events)
+                await session.execute(text(released_sql), events)
                 steps["events"] = time.perf_counter() - t_chunk
                 await session.execute(text(
                     "UPDATE month_closes SET contracts_closed = contracts_closed + :n WHERE month = :m"),

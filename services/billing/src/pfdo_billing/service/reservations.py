@@ -27,6 +27,7 @@ from pfdo_billing.adapters.ledger import AK, Transfer
 from pfdo_billing.adapters.tables import CONTRACT_MONTHS, CONTRACTS, FUNDING_QUEUE
 from pfdo_billing.domain.calendar import Period, month_start, remaining_months
 from pfdo_billing.domain.errors import NoAgeGroup
+from pfdo_billing.domain.funding_queue import frees_funding_slot, position_updates
 from pfdo_billing.domain.nominal import AgeGroup, NominalRate, nominal_for, prorated_nominal
 from pfdo_billing.domain.quote import Instalment, Quote, free_place, quote
 from pfdo_billing.domain.termination import terminate
@@ -67,14 +68,21 @@ async def nominal_of(session: AsyncSession, period: dict, municipality: str, bir
 
 async def credit_certificate(b: Billing, session: AsyncSession, certificate: dict, period: dict, on: date,
                              env: Envelope | None) -> int:
-    """Credit a funding certificate its nominal for ``period`` (pro rata when after the start)."""
+    """Credit a funding certificate its nominal for ``period`` (pro rata when after the start).
+
+    A certificate that gave its funding slot back (its nominal returned) and is funded again gets
+    a new credit: the transfer id counts the earlier returns."""
     full = await nominal_of(session, period, certificate["municipality_code"], certificate["birth_date"])
     domain_period = Period(period["starts_on"], period["ends_on"])
     amount = prorated_nominal(full, domain_period, on)
     months = remaining_months(domain_period, on)
     cid, pid = certificate["certificate_id"], period["period_id"]
+    unfunded = await session.scalar(
+        text("SELECT count(*) FROM transfers WHERE certificate_id = :c AND period_id = :p AND kind = 'return_unused' "
+             "AND transfer_id LIKE 'unfund:%'"), {"c": cid, "p": pid})
+    credit_key = f"credit:{cid}:{pid}" + (f":{unfunded}" if unfunded else "")
     new = await ledger.record(session, [Transfer(
-        f"credit:{cid}:{pid}", "credit_nominal", pid, (AK.BUDGET, certificate["municipality_code"]),
+        credit_key, "credit_nominal", pid, (AK.BUDGET, certificate["municipality_code"]),
         ledger.cert(AK.CERTIFICATE_AVAILABLE, cid), amount, certificate_id=cid,
         cause_event_id=env.id if env else None,
     )])
@@ -85,7 +93,7 @@ async def credit_certificate(b: Billing, session: AsyncSession, certificate: dic
     )
     if new:
         await b.runtime.outbox.put(session, bev.CertificateCredited(
-            credit_id=uuid.uuid5(uuid.NAMESPACE_URL, f"pfdo-billing:credit:{cid}:{pid}"), certificate_id=cid,
+            credit_id=uuid.uuid5(uuid.NAMESPACE_URL, f"pfdo-billing:{credit_key}"), certificate_id=cid,
             period_id=pid, municipality_code=certificate["municipality_code"], amount_kopecks=amount,
             pro_rata=on > period["starts_on"], months_covered=max(1, months), credited_on=on,
         ))
@@ -138,7 +146,8 @@ def _contract_values(e: n.EnrolmentRequested, env: Envelope, *, status: str, per
         payment_mode=e.payment_mode.value, start_date=e.start_date, end_date=e.end_date,
         weekdays=sorted(s.weekday for s in e.schedule), status=status, reject_reason=reason,
         total_cost_kopecks=q.cost if q else 0, certificate_kopecks=q.certificate_part if q else 0,
-        family_kopecks=q.family_part if q else 0, funding_activated=activated, cause_event_id=env.id,
+        family_kopecks=q.family_part if q else 0, funding_activated=activated,
+        reservation_id=reservation_id(e.enrolment_id), cause_event_id=env.id,
     )
 
 
@@ -173,6 +182,8 @@ async def _queue(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, env
              "AND q.status = 'waiting' AND q.seq <= (SELECT seq FROM funding_queue WHERE enrolment_id = :e)"),
         {"p": period["period_id"], "m": payer, "e": e.enrolment_id},
     )
+    await session.execute(text("UPDATE funding_queue SET position = :n WHERE enrolment_id = :e"),
+                          {"n": int(position or 1), "e": e.enrolment_id})
     await b.runtime.outbox.put(session, bev.ReservationRejected(
         enrolment_id=e.enrolment_id, certificate_id=e.certificate_id, reason=R.FUNDING_CAP_QUEUED,
         queue_position=int(position or 1)))
@@ -380,6 +391,11 @@ async def _release_all(b: Billing, session: AsyncSession, enrolment_id: uuid.UUI
                 reservation_id=reservation_id(enrolment_id), enrolment_id=enrolment_id,
                 certificate_id=contract["certificate_id"], released_kopecks=0, remaining_reserved_kopecks=0,
                 reason=reason, released_on=on))
+        if contract["funding_kind"] == "certificate" and contract["period_id"] is not None:
+            await release_funding_if_unused(b, session, contract["certificate_id"], contract["period_id"], env, on)
+    elif contract["period_id"] is not None and contract["payer_code"]:
+        # a waiting request left the queue: those behind it move up (and may get in)
+        await admit_queue(b, session, contract["period_id"], contract["payer_code"])
 
 
 async def enrolment_confirmed(b: Billing, session: AsyncSession, e: n.EnrolmentConfirmed, env: Envelope) -> None:
@@ -453,6 +469,80 @@ async def end_contracts_of_certificate(b: Billing, session: AsyncSession, certif
                 enrolment_id=eid, certificate_id=certificate_id, reason=R.CERTIFICATE_NOT_ACTIVE))
             continue
         await _end_early(b, session, contract, on, reason, env)
+    queues = (await session.execute(
+        text("SELECT DISTINCT period_id, municipality_code FROM funding_queue WHERE certificate_id = :c"),
+        {"c": certificate_id})).all()
+    for q in queues:
+        await admit_queue(b, session, q.period_id, q.municipality_code)
+    period = await open_period_for(session, on)
+    if period is not None:
+        await release_funding_if_unused(b, session, certificate_id, period["period_id"], env, on)
+
+
+async def release_funding_if_unused(b: Billing, session: AsyncSession, certificate_id: uuid.UUID,
+                                    period_id: uuid.UUID, env: Envelope, on: date) -> bool:
+    """Give the certificate's funding slot of the period back when it used none of the period's
+    money (``domain/funding_queue.py``); then admit waiting requests in queue order."""
+    cert = await _certificate(session, certificate_id, lock=True)
+    if cert is None or cert["usage_kind"] != "funding":
+        return False
+    balance = await ledger.lock_balance(session, certificate_id, period_id)
+    if balance is None:
+        return False
+    usage = (await session.execute(text(
+        "SELECT count(*) FILTER (WHERE status IN ('reserved', 'active', 'terminated')) AS live, "
+        "COALESCE(bool_or(funding_activated), false) AS activated FROM contracts "
+        "WHERE certificate_id = :c AND period_id = :p AND funding_kind = 'certificate'"),
+        {"c": certificate_id, "p": period_id})).one()
+    if not frees_funding_slot(
+        funding=True, certificate_active=cert["status"] == "active", activated_this_period=usage.activated,
+        live_paid_contracts=usage.live, reserved_kopecks=balance["reserved"], spent_kopecks=balance["spent"],
+    ):
+        return False
+    payer = cert["municipality_code"]
+    return_key = f"unfund:{certificate_id}:{period_id}:{env.id}"
+    await ledger.record(session, [Transfer(
+        return_key, "return_unused", period_id,
+        ledger.cert(AK.CERTIFICATE_AVAILABLE, certificate_id), (AK.BUDGET, payer), balance["available"],
+        certificate_id=certificate_id, cause_event_id=env.id, cause="funding_unused",
+    )])
+    await b.runtime.outbox.put(session, bev.CertificateFundingReturned(
+        return_id=uuid.uuid5(uuid.NAMESPACE_URL, f"pfdo-billing:{return_key}"), certificate_id=certificate_id,
+        period_id=period_id, municipality_code=payer, amount_kopecks=balance["available"], returned_on=on,
+    ))
+    await session.execute(text(
+        "UPDATE certificates SET usage_kind = 'accounting', funded_on = NULL, updated_at = now() WHERE certificate_id = :c"),
+        {"c": certificate_id})
+    await session.execute(text(
+        "UPDATE contracts SET funding_activated = false WHERE certificate_id = :c AND period_id = :p"),
+        {"c": certificate_id, "p": period_id})
+    await session.execute(text(
+        "UPDATE caps SET funding_used = funding_used - 1 WHERE period_id = :p AND municipality_code = :m "
+        "AND funding_used > 0"), {"p": period_id, "m": payer})
+    await audit.record(session, None, "billing.funding.slot_freed", "certificate", certificate_id, municipality=payer,
+                       details={"period_id": str(period_id), "returned_kopecks": balance["available"],
+                                "cause_event_id": str(env.id)})
+    await admit_queue(b, session, period_id, payer)
+    return True
+
+
+async def refresh_queue_positions(b: Billing, session: AsyncSession, period_id: uuid.UUID, municipality: str) -> int:
+    """Tell every waiting request whose queue position changed its new position."""
+    rows = (await session.execute(
+        text("SELECT enrolment_id, certificate_id, position FROM funding_queue WHERE period_id = :p "
+             "AND municipality_code = :m AND status = 'waiting' ORDER BY seq FOR UPDATE"),
+        {"p": period_id, "m": municipality})).all()
+    certificates = {r.enrolment_id: r.certificate_id for r in rows}
+    updates = position_updates({r.enrolment_id: r.position for r in rows}, [r.enrolment_id for r in rows])
+    if updates:
+        await session.execute(text("UPDATE funding_queue SET position = :n WHERE enrolment_id = :e"),
+                              [{"e": eid, "n": pos} for eid, pos in updates])
+        await b.runtime.outbox.put_many(session, [
+            bev.ReservationRejected(enrolment_id=eid, certificate_id=certificates[eid], reason=R.FUNDING_CAP_QUEUED,
+                                    queue_position=pos)
+            for eid, pos in updates
+        ])
+    return len(updates)
 
 
 async def admit_queue(b: Billing, session: AsyncSession, period_id: uuid.UUID, municipality: str) -> int:
@@ -468,6 +558,7 @@ async def admit_queue(b: Billing, session: AsyncSession, period_id: uuid.UUID, m
         if outcome == "queued":
             break
         admitted += outcome == "reserved"
+    await refresh_queue_positions(b, session, period_id, municipality)
     return admitted
 
 

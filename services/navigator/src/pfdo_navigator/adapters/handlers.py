@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pfdo_contracts.envelope import Envelope, Event
 from pfdo_contracts.events import billing as b
+from pfdo_contracts.events import navigator as n
 from pfdo_contracts.events import registry as g
 from pfdo_plumbing.runtime import ServiceRuntime
 
+from ..domain import journal
 from ..service import attendance, catalogue, enrolments
 from ..settings import NavigatorSettings
 
@@ -24,7 +26,7 @@ def register_handlers(runtime: ServiceRuntime, settings: NavigatorSettings) -> N
     @consumer.on(g.CertificateIssued, g.CertificateSuspended, g.CertificateReinstated, g.CertificateExpired,
                  g.CertificateClosed)
     async def certificate(session: AsyncSession, event: Event, envelope: Envelope) -> None:
-        await enrolments.on_certificate_event(session, outbox, event, envelope)
+        await enrolments.on_certificate_event(session, outbox, event, envelope, direction_cap=settings.direction_cap)
 
     @consumer.on(b.ReservationCreated)
     async def reservation_created(session: AsyncSession, event: b.ReservationCreated, envelope: Envelope) -> None:
@@ -32,30 +34,51 @@ def register_handlers(runtime: ServiceRuntime, settings: NavigatorSettings) -> N
 
     @consumer.on(b.ReservationRejected)
     async def reservation_rejected(session: AsyncSession, event: b.ReservationRejected, envelope: Envelope) -> None:
-        await enrolments.on_reservation_rejected(session, event)
+        await enrolments.on_reservation_rejected(
+            session, event, refill=enrolments.Refill(outbox, settings.today(), settings.direction_cap))
 
     @consumer.on(b.ReservationReleased)
     async def reservation_released(session: AsyncSession, event: b.ReservationReleased, envelope: Envelope) -> None:
         await enrolments.on_reservation_released(session, event)
 
-    @consumer.on(b.ChargePosted)
-    async def charge_posted(session: AsyncSession, event: b.ChargePosted, envelope: Envelope) -> None:
-        await attendance.on_charge_posted(session, event)
-
 
 async def run_timers(runtime: ServiceRuntime, settings: NavigatorSettings, *, now: dt.datetime | None = None,
                      today: dt.date | None = None) -> dict[str, int]:
-    """Expire unconfirmed holds and end finished contracts (one transaction per enrolment)."""
+    """Expire unconfirmed holds and end finished contracts (one transaction per enrolment); freed
+    seats go to the groups' waiting lists in the same transactions, and any group left with a free
+    seat and a waiting application is refilled."""
     now = now or clock.now()
     today = today or settings.today()
     db, outbox = runtime.db, runtime.outbox
     async with db.transaction() as session:
         expiring = await enrolments.expiring_holds(session, now - dt.timedelta(hours=settings.hold_hours))
         finished = await enrolments.finished_contracts(session, today)
+    cap = settings.direction_cap
     for enrolment_id in expiring:
         async with db.transaction() as session:
-            await enrolments.expire_hold(session, outbox, enrolment_id, today)
+            await enrolments.expire_hold(session, outbox, enrolment_id, today, direction_cap=cap)
     for enrolment_id in finished:
         async with db.transaction() as session:
-            await enrolments.end_contract(session, outbox, enrolment_id, today)
-    return {"expired": len(expiring), "ended": len(finished)}
+            await enrolments.end_contract(session, outbox, enrolment_id, today, direction_cap=cap)
+    async with db.transaction() as session:
+        groups = await enrolments.groups_to_refill(session)
+    offered = 0
+    for module_id in groups:
+        async with db.transaction() as session:
+            offered += await enrolments.fill_free_seats(session, enrolments.Refill(outbox, today, cap), module_id)
+    return {"expired": len(expiring), "ended": len(finished), "offered": offered}
+
+
+async def run_journal_freeze(runtime: ServiceRuntime, settings: NavigatorSettings, *,
+                             today: dt.date | None = None) -> list[str]:
+    """Freeze every journal month whose freeze day has come (one transaction per month)."""
+    today = today or settings.today()
+    async with runtime.db.transaction() as session:
+        open_months = await attendance.open_journal_months(session)
+    frozen = []
+    for month in journal.months_to_freeze(open_months, today, settings.journal_freeze_day):
+        async with runtime.db.transaction() as session:
+            row = await attendance.freeze_month(session, runtime.outbox, None, str(month), today=today,
+                                                by=n.FrozenBy.SCHEDULE)
+        frozen.append(row["month"])
+    return frozen

@@ -130,6 +130,8 @@ MODULES = Table(
     Column("weekdays", ARRAY(SmallInteger), nullable=False),
     Column("schedule", JSONB, nullable=False),
     Column("lessons_per_week", Integer, nullable=False),
+    Column("waitlist_enabled", Boolean, nullable=False),
+    Column("waitlist_max", Integer),
 )
 
 ENROLMENTS = Table(
@@ -159,12 +161,25 @@ ENROLMENTS = Table(
     Column("family_kopecks", BigInteger),
     Column("released_kopecks", BigInteger, nullable=False),
     Column("instalments", JSONB),
+    Column("waitlisted_at", DateTime(timezone=True)),
+    Column("wait_seq", BigInteger),
 )
 
-CLOSED_MONTHS = Table(
-    "closed_months", _md,
+JOURNAL_MONTHS = Table(
+    "journal_months", _md,
     Column("month", String(7), primary_key=True),
-    Column("closed_at", DateTime(timezone=True)),
+    Column("state", String(10), nullable=False),
+    Column("attendance_events", Integer),
+    Column("frozen_on", Date),
+    Column("frozen_by", String(20)),
+    Column("frozen_at", DateTime(timezone=True)),
+)
+ATTENDANCE_BATCHES = Table(
+    "attendance_batches", _md,
+    Column("batch_id", UUID(as_uuid=True), primary_key=True),
+    Column("month", String(7), nullable=False),
+    Column("enrolment_id", UUID(as_uuid=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
 )
 
 MARKS = Table(

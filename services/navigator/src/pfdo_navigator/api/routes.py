@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import and_, select
 
 from pfdo_plumbing.auth.policy import require
@@ -15,8 +15,12 @@ from pfdo_plumbing.auth.principal import Principal, Role
 from pfdo_plumbing.http.problems import ProblemError, not_found
 from pfdo_plumbing.runtime import ServiceRuntime
 
+from pfdo_contracts.events.navigator import FrozenBy
+
 from ..adapters.tables import CERTIFICATES, ENROLMENTS
+from ..domain.errors import DomainError
 from ..domain.search_query import SearchQuery
+from ..domain.waitlist import WaitingListSetting
 from ..service import attendance as att
 from ..service import enrolments as enr
 from ..service.rebuild import rebuild_catalogue
@@ -35,10 +39,29 @@ def _history_url(certificate_id: uuid.UUID) -> str:
     return f"/api/billing/certificates/{certificate_id}/history"
 
 
-def _enrolment_out(row: Any) -> s.EnrolmentOut:
+def _enrolment_out(row: Any, positions: dict[uuid.UUID, int] | None = None) -> s.EnrolmentOut:
     data = dict(row._mapping)
     data["billing_history_url"] = _history_url(row.certificate_id)
+    data["waiting_position"] = (positions or {}).get(row.enrolment_id)
     return s.EnrolmentOut.model_validate(data)
+
+
+async def _enrolments_out(session: Any, rows: Any) -> list[s.EnrolmentOut]:
+    rows = list(rows)
+    positions = await enr.waiting_positions(session, rows)
+    return [_enrolment_out(r, positions) for r in rows]
+
+
+_WAITLISTED_RESPONSE = {
+    202: {
+        "model": s.EnrolmentOut,
+        "description": "The group is full and keeps a waiting list: the application waits (state `waitlisted`, "
+        "`waiting_position` its place). When a seat frees it gets it automatically, first come first served "
+        "(state `requested`, then the usual saga).",
+    },
+    409: {"description": "`no_free_seats` (full, no waiting list), `waiting_list_full`, `already_enrolled`, "
+          "`program_unavailable`."},
+}
 
 
 def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: QuoteClient) -> list[APIRouter]:
@@ -144,20 +167,33 @@ def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: 
 
     @enrolments.post(
         "/enrolments", response_model=s.EnrolmentOut, status_code=201, summary="Apply for a module group",
-        description="Checks the certificate and the age, holds a seat atomically and asks billing to reserve. "
-        "409 `no_free_seats` when the group is full; 422 `not_eligible` with every reason.",
+        description="Checks the certificate and the age, holds a seat atomically and asks billing to reserve "
+        "(201, state `requested`). When the group is full: 202 with state `waitlisted` and `waiting_position` if "
+        "its provider keeps a waiting list with room, else 409 `no_free_seats` (or `waiting_list_full`); 422 "
+        "`not_eligible` with every reason.",
+        responses=_WAITLISTED_RESPONSE,
     )
-    async def apply(body: s.ApplyRequest, who: Principal = Depends(require("navigator.enrolment.apply"))) -> s.EnrolmentOut:
+    async def apply(
+        body: s.ApplyRequest, response: Response, who: Principal = Depends(require("navigator.enrolment.apply"))
+    ) -> s.EnrolmentOut:
+        # a full group without a waiting list is answered with one statement, outside any transaction
+        async with db.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            if await enr.group_is_full_without_list(raw.driver_connection.fetchrow, body.module_id):
+                raise ProblemError(409, "no_free_seats", "The group is full.")
         cmd = enr.ApplyCommand(body.certificate_id, body.module_id, body.start_date, body.payment_mode)
         try:
             async with db.transaction() as session:
                 row = await enr.apply(session, outbox, who, cmd, today=settings.today(), now=now(),
                                       direction_cap=settings.direction_cap)
+                positions = await enr.waiting_positions(session, [row])
         except Exception as exc:  # a concurrent twin request of the same child and group
             if type(exc).__name__ == "IntegrityError" and "ux_enrolments_live" in str(exc):
                 raise ProblemError(409, "already_enrolled", "The child already has a live enrolment in this group.") from exc
             raise
-        return _enrolment_out(row)
+        if row.state == "waitlisted":
+            response.status_code = 202
+        return _enrolment_out(row, positions)
 
     @enrolments.get("/enrolments", response_model=list[s.EnrolmentOut], summary="List enrolments in scope")
     async def list_enrolments(
@@ -181,12 +217,12 @@ def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: 
         if state:
             query = query.where(ENROLMENTS.c.state == state)
         async with db.transaction() as session:
-            return [_enrolment_out(r) for r in await session.execute(query)]
+            return await _enrolments_out(session, await session.execute(query))
 
     @enrolments.get("/enrolments/{enrolment_id}", response_model=s.EnrolmentOut, summary="One enrolment")
     async def get_enrolment(enrolment_id: uuid.UUID, who: Principal = Depends(require("navigator.enrolment.read"))) -> s.EnrolmentOut:
         async with db.transaction() as session:
-            return _enrolment_out(await enr.read(session, who, enrolment_id))
+            return (await _enrolments_out(session, [await enr.read(session, who, enrolment_id)]))[0]
 
     @enrolments.post("/enrolments/{enrolment_id}/confirm", response_model=s.EnrolmentOut,
                      summary="Provider confirms: the contract is concluded")
@@ -198,19 +234,59 @@ def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: 
                      summary="Provider declines (before the contract starts)")
     async def decline(enrolment_id: uuid.UUID, who: Principal = Depends(require("navigator.enrolment.decide"))) -> s.EnrolmentOut:
         async with db.transaction() as session:
-            return _enrolment_out(await enr.decline(session, outbox, who, enrolment_id, settings.today()))
+            return _enrolment_out(await enr.decline(session, outbox, who, enrolment_id, settings.today(),
+                                                    direction_cap=settings.direction_cap))
 
     @enrolments.post("/enrolments/{enrolment_id}/cancel", response_model=s.EnrolmentOut,
-                     summary="Parent cancels before the contract starts")
+                     summary="Parent cancels before the contract starts",
+                     description="Everything is released and the seat goes to the group's waiting list. Cancelling "
+                     "a waiting application takes it off the list (as leave-waiting-list).")
     async def cancel(enrolment_id: uuid.UUID, who: Principal = Depends(require("navigator.enrolment.cancel"))) -> s.EnrolmentOut:
         async with db.transaction() as session:
-            return _enrolment_out(await enr.cancel(session, outbox, who, enrolment_id, settings.today()))
+            return _enrolment_out(await enr.cancel(session, outbox, who, enrolment_id, settings.today(),
+                                                   direction_cap=settings.direction_cap))
+
+    @enrolments.post("/enrolments/{enrolment_id}/leave-waiting-list", response_model=s.EnrolmentOut,
+                     tags=["waiting list"], summary="Parent takes a waiting application off the list",
+                     description="waitlisted -> withdrawn (idempotent); 409 `illegal_transition` when the "
+                     "application is not waiting. Own children only (404 otherwise).")
+    async def leave_waiting_list(
+        enrolment_id: uuid.UUID, who: Principal = Depends(require("navigator.waitlist.leave"))
+    ) -> s.EnrolmentOut:
+        async with db.transaction() as session:
+            return _enrolment_out(await enr.leave_waiting_list(session, outbox, who, enrolment_id, settings.today()))
+
+    def _waiting_list_out(view: enr.WaitingListView) -> s.WaitingListOut:
+        return s.WaitingListOut.model_validate(view.__dict__)
+
+    @enrolments.get("/modules/{module_id}/waiting-list", response_model=s.WaitingListOut, tags=["waiting list"],
+                    summary="A group's waiting-list setting and its waiting applications in order",
+                    description="Providers see their own groups, municipal operators the groups of their "
+                    "municipality (404 otherwise). Parents see their own place in the enrolment itself.")
+    async def get_waiting_list(
+        module_id: uuid.UUID, who: Principal = Depends(require("navigator.waitlist.read"))
+    ) -> s.WaitingListOut:
+        async with db.transaction() as session:
+            return _waiting_list_out(await enr.read_waiting_list(session, who, module_id))
+
+    @enrolments.put("/modules/{module_id}/waiting-list", response_model=s.WaitingListOut, tags=["waiting list"],
+                    summary="Provider keeps (or stops) a waiting list for an own group",
+                    description="`enabled` with an optional `max_length`. Turning it off stops new entries; "
+                    "applications already waiting keep their place and still get freed seats.")
+    async def put_waiting_list(
+        module_id: uuid.UUID, body: s.WaitingListIn, who: Principal = Depends(require("navigator.waitlist.manage"))
+    ) -> s.WaitingListOut:
+        setting = WaitingListSetting(body.enabled, body.max_length)
+        async with db.transaction() as session:
+            return _waiting_list_out(await enr.set_waiting_list(
+                session, outbox, who, module_id, setting, today=settings.today(), direction_cap=settings.direction_cap))
 
     @enrolments.post("/enrolments/{enrolment_id}/terminate", response_model=s.EnrolmentOut,
                      summary="Parent or provider terminates a running contract (ends at the end of this month)")
     async def terminate(enrolment_id: uuid.UUID, who: Principal = Depends(require("navigator.enrolment.terminate"))) -> s.EnrolmentOut:
         async with db.transaction() as session:
-            return _enrolment_out(await enr.terminate(session, outbox, who, enrolment_id, settings.today()))
+            return _enrolment_out(await enr.terminate(session, outbox, who, enrolment_id, settings.today(),
+                                                      direction_cap=settings.direction_cap))
 
     # ---------------------------------------------------------------- attendance
     attendance = APIRouter(tags=["attendance"])
@@ -234,6 +310,39 @@ def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: 
     ) -> list[s.MarkOut]:
         async with db.transaction() as session:
             return [s.MarkOut.model_validate(m) for m in await att.read_marks(session, who, enrolment_id, month)]
+
+    month_pattern = r"^2[0-9]{3}-(0[1-9]|1[0-2])$"
+
+    @attendance.post("/attendance/months/{month}/freeze", response_model=s.JournalMonthOut,
+                     summary="Freeze a month's journal before billing closes the month (idempotent)",
+                     description="From then on marks and corrections of the month are refused (409 journal_frozen); "
+                     "the navigator publishes AttendanceMonthFrozen with the count of the month's attendance events, "
+                     "which billing waits for before it closes the month. The scheduled job does the same on the "
+                     "configured freeze day. Disputes of the month's marks stay possible.")
+    async def freeze_month(
+        month: str = Path(pattern=month_pattern, description="'YYYY-MM'."),
+        who: Principal = Depends(require("navigator.attendance.freeze")),
+    ) -> s.JournalMonthOut:
+        try:
+            async with db.transaction() as session:
+                row = await att.freeze_month(
+                    session, outbox, who, month, today=settings.today(), by=FrozenBy.OPERATOR,
+                    require_month_end=settings.journal_freeze_requires_month_end,
+                )
+        except DomainError as exc:
+            if exc.code == "month_not_over":
+                raise ProblemError(409, exc.code, exc.message) from exc
+            raise
+        return s.JournalMonthOut.model_validate(row)
+
+    @attendance.get("/attendance/months/{month}", response_model=s.JournalMonthOut,
+                    summary="Whether a month's journal is open or frozen")
+    async def journal_month(
+        month: str = Path(pattern=month_pattern, description="'YYYY-MM'."),
+        who: Principal = Depends(require("navigator.attendance.read")),
+    ) -> s.JournalMonthOut:
+        async with db.transaction() as session:
+            return s.JournalMonthOut.model_validate(await att.read_journal_month(session, month))
 
     # ---------------------------------------------------------------- disputes
     disputes = APIRouter(tags=["disputes"])
@@ -297,7 +406,7 @@ def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: 
         if certificate_id:
             query = query.where(and_(ENROLMENTS.c.certificate_id == certificate_id))
         async with db.transaction() as session:
-            return [_enrolment_out(r) for r in await session.execute(query)]
+            return await _enrolments_out(session, await session.execute(query))
 
     # ---------------------------------------------------------------- operations
     admin = APIRouter(tags=["admin"])

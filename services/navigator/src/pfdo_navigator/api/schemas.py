@@ -74,7 +74,10 @@ class EnrolmentOut(BaseModel):
     municipality_code: str = Field(description="Municipality of the module.")
     direction: str = Field(description="Direction.")
     payment_mode: str = Field(description="monthly or attendance.")
-    state: str = Field(description="requested, reserved, rejected, confirmed, declined, expired, cancelled, terminated, ended.")
+    state: str = Field(
+        description="requested, reserved, rejected, confirmed, declined, expired, cancelled, terminated, ended; "
+        "waitlisted (the group was full: waiting for a seat, see waiting_position) or withdrawn (left the list)."
+    )
     starts_on: dt.date = Field(description="Contract start.")
     ends_on: dt.date = Field(description="Contract last day.")
     requested_at: dt.datetime = Field(description="When the parent applied (UTC).")
@@ -87,6 +90,37 @@ class EnrolmentOut(BaseModel):
     released_kopecks: int = Field(description="Reserved money returned to the balance so far.")
     instalments: list[dict[str, Any]] | None = Field(description="Monthly instalments (certificate and family).")
     billing_history_url: str | None = Field(default=None, description="Billing history of the certificate.")
+    waiting_position: int | None = Field(
+        default=None, description="While waitlisted: the current 1-based place on the group's waiting list."
+    )
+    waitlisted_at: dt.datetime | None = Field(default=None, description="When it joined the waiting list (UTC).")
+
+
+class WaitingListIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = Field(description="Take applications to a full group onto a waiting list.")
+    max_length: int | None = Field(
+        default=None, ge=1, le=10_000, description="Most waiting applications (null: no limit)."
+    )
+
+
+class WaitingEntryOut(BaseModel):
+    position: int = Field(description="1-based place, first come first served.")
+    enrolment_id: uuid.UUID = Field(description="The waiting application.")
+    certificate_id: uuid.UUID = Field(description="Certificate of the child.")
+    waitlisted_at: dt.datetime = Field(description="When it joined (UTC).")
+    starts_on: dt.date = Field(description="Start date asked for (moves to the offer day if passed).")
+
+
+class WaitingListOut(BaseModel):
+    module_id: uuid.UUID = Field(description="Module group.")
+    provider_id: uuid.UUID = Field(description="Provider running it.")
+    enabled: bool = Field(description="Whether new applications join the list when the group is full.")
+    max_length: int | None = Field(description="Most waiting applications (null: no limit).")
+    capacity: int = Field(description="Seats of the group.")
+    held: int = Field(description="Seats held (requests and contracts).")
+    waiting: int = Field(description="Applications waiting now.")
+    entries: list[WaitingEntryOut] = Field(description="The waiting applications in order.")
 
 
 class MarkIn(BaseModel):
@@ -116,6 +150,16 @@ class AttendanceReport(BaseModel):
     unchanged: int = Field(description="Marks repeated with the same status.")
     events: int = Field(description="AttendanceRecorded events published (one per enrolment and month).")
     rejected: list[RejectedMarkOut] = Field(description="Refused marks with their reason.")
+
+
+class JournalMonthOut(BaseModel):
+    month: str = Field(description="Month, 'YYYY-MM'.")
+    state: str = Field(description="open (marks and corrections accepted) or frozen (refused: billing may close it).")
+    attendance_events: int | None = Field(
+        description="Frozen: how many attendance.recorded events were published for the month (billing's watermark)."
+    )
+    frozen_on: dt.date | None = Field(description="Regional date of the freeze.")
+    frozen_by: str | None = Field(description="operator or schedule.")
 
 
 class MarkOut(BaseModel):

@@ -14,6 +14,10 @@ the contract). The state machine::
     confirmed ──module end passed──▶ ended (outcome completed)
     terminated ──its last day passed──▶ ended (outcome terminated)
 
+    (group full, the provider keeps a waiting list)
+    waitlisted ──a seat frees, still eligible──▶ requested (then as above)
+        └─parent leaves, child no longer eligible, certificate expires──▶ withdrawn
+
 Seat-holding states (the seat counter in :mod:`.seats` counts them): ``requested``,
 ``reserved``, and ``confirmed``/``terminated``/``ended`` until the contract's last day.
 
@@ -40,6 +44,14 @@ Decisions where the brief is silent (documented here, tested in the unit tests):
   month is billed by its mode, later months are released); a request, or a contract that would
   not have started by then, becomes ``cancelled`` (reason ``certificate_expired``), releasing
   everything.
+* **Waiting list** (:mod:`.waitlist`): a full group whose provider keeps a waiting list takes
+  the application as ``waitlisted`` (no seat held, event ``enrolment.waitlisted``). When a seat
+  frees, the first waiting application (first come, first served) takes it: ``waitlisted →
+  requested`` with the hold starting then (event ``enrolment.requested`` with
+  ``from_waiting_list``), and the saga runs as for any request. Leaving the list (the parent,
+  or the system when the child is no longer eligible at the time of the offer or the
+  certificate expires) is ``withdrawn`` (event ``enrolment.waitlist_left``); billing never
+  hears of an application that never held a seat.
 * **Ended** is published once the contract's last day has passed, for completed and for
   terminated contracts alike (``end_outcome`` says which); it is what lets the parent rate.
 """
@@ -66,6 +78,8 @@ class EnrolmentState(StrEnum):
     CANCELLED = "cancelled"
     TERMINATED = "terminated"
     ENDED = "ended"
+    WAITLISTED = "waitlisted"  # the group was full: waiting for a seat, none held
+    WITHDRAWN = "withdrawn"  # left the waiting list without ever holding a seat
 
 
 class EnrolmentEvent(StrEnum):
@@ -79,6 +93,8 @@ class EnrolmentEvent(StrEnum):
     EXPIRED = "enrolment.expired"
     TERMINATED = "enrolment.terminated"
     ENDED = "enrolment.ended"
+    WAITLISTED = "enrolment.waitlisted"
+    WAITLIST_LEFT = "enrolment.waitlist_left"
 
 
 class Outcome(StrEnum):
@@ -113,6 +129,7 @@ TERMINAL_STATES = frozenset(
         EnrolmentState.EXPIRED,
         EnrolmentState.CANCELLED,
         EnrolmentState.ENDED,
+        EnrolmentState.WITHDRAWN,
     }
 )
 #: States that hold a seat regardless of the date.
@@ -231,6 +248,54 @@ def request(
         requested_at=requested_at,
     )
     return Transition(enrolment, EnrolmentEvent.REQUESTED, Outcome.APPLIED)
+
+
+def waitlist(
+    *,
+    enrolment_id: str,
+    certificate_id: str,
+    module_id: str,
+    starts_on: date,
+    module_ends_on: date,
+    requested_at: datetime | None = None,
+) -> Transition:
+    """A parent applies to a full group that keeps a waiting list (eligibility already checked,
+    the place on the list already taken): ``waitlisted``. Publishes ``enrolment.waitlisted``;
+    no seat is held and billing is not asked yet."""
+    t = request(
+        enrolment_id=enrolment_id, certificate_id=certificate_id, module_id=module_id,
+        starts_on=starts_on, module_ends_on=module_ends_on, requested_at=requested_at,
+    )
+    return Transition(replace(t.enrolment, state=EnrolmentState.WAITLISTED), EnrolmentEvent.WAITLISTED, Outcome.APPLIED)
+
+
+def offer_seat(enrolment: Enrolment, starts_on: date, now: datetime) -> Transition:
+    """A seat freed and this waiting application is first: ``waitlisted → requested``, the seat
+    already held by the caller. The hold deadline runs from ``now``; the start date may have
+    moved later (an application waiting past its start date starts on the day of the offer).
+    Publishes ``enrolment.requested``."""
+    if enrolment.state is not EnrolmentState.WAITLISTED:
+        raise _illegal(enrolment, "offer a seat to")
+    if not enrolment.starts_on <= starts_on <= enrolment.ends_on:
+        raise DomainError("start_outside_module", "the start date is outside the module", enrolment_id=enrolment.id)
+    return _applied(enrolment, EnrolmentEvent.REQUESTED, state=EnrolmentState.REQUESTED, starts_on=starts_on,
+                    requested_at=now)
+
+
+#: Reason codes of leaving the waiting list.
+LEFT_BY_PARENT = "parent_left"
+NO_LONGER_ELIGIBLE = "no_longer_eligible"
+
+
+def leave_waiting_list(enrolment: Enrolment, reason: str, by: Actor) -> Transition:
+    """The application leaves the waiting list without a seat: ``waitlisted → withdrawn``.
+    Publishes ``enrolment.waitlist_left``. Repeating it is a ``DUPLICATE``."""
+    if enrolment.state is EnrolmentState.WITHDRAWN:
+        return _noop(enrolment, Outcome.DUPLICATE)
+    if enrolment.state is not EnrolmentState.WAITLISTED:
+        raise _illegal(enrolment, "leave the waiting list with", "the application is not waiting")
+    return _applied(enrolment, EnrolmentEvent.WAITLIST_LEFT, state=EnrolmentState.WITHDRAWN, reason=reason,
+                    closed_by=by)
 
 
 def hold_expires_at(requested_at: datetime, hold_for: timedelta) -> datetime:
@@ -393,11 +458,14 @@ def on_certificate_expired(enrolment: Enrolment, expired_on: date) -> Transition
     running by then → ``terminated`` by the system (reason ``certificate_expired``, ``ends_on``
     moved to that month end, event ``enrolment.terminated``). A pending request, or a contract
     that would only start after that month → ``cancelled`` (everything released, event
-    ``enrolment.cancelled``). Other states are unaffected (``STALE``; ``DUPLICATE`` when
+    ``enrolment.cancelled``). A waiting application leaves the list (``withdrawn``, event
+    ``enrolment.waitlist_left``). Other states are unaffected (``STALE``; ``DUPLICATE`` when
     already closed for this reason).
     """
     month_end = last_day_of_month(expired_on)
     state = enrolment.state
+    if state is EnrolmentState.WAITLISTED:
+        return leave_waiting_list(enrolment, CERTIFICATE_EXPIRED, Actor.SYSTEM)
     if state in PENDING_STATES or (state is EnrolmentState.CONFIRMED and enrolment.starts_on > month_end):
         return _applied(
             enrolment,

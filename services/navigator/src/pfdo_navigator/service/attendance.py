@@ -1,9 +1,11 @@
 """The attendance journal and disputes.
 
-Month closing: the navigator learns that billing closed a month from billing's
-``ChargePosted`` events on the ledger topic. Billing closes a month for every contract in one
-run, so the first charge posted for a month marks that month closed (table ``closed_months``);
-from then on marks of that month are refused with ``month_closed``.
+Month closing (see ``domain/journal.py``): the navigator freezes a month's journal before
+billing may close the month (an operator's command, or the scheduled job on the freeze day);
+postings hold a shared lock on the month's ``journal_months`` row and the freeze an exclusive
+one, so a posting is either counted in the freeze's watermark or refused with 409
+``journal_frozen``. The freeze publishes ``AttendanceMonthFrozen`` with the number of
+``AttendanceRecorded`` events of the month (one ``attendance_batches`` row each).
 """
 
 from __future__ import annotations
@@ -14,21 +16,30 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pfdo_contracts.common import AttendanceStatus, month_of
-from pfdo_contracts.events import billing as b
 from pfdo_contracts.events import navigator as n
 from pfdo_plumbing import audit
 from pfdo_plumbing.auth.principal import Principal, Role
 from pfdo_plumbing.http.problems import ProblemError, not_found
 from pfdo_plumbing.outbox import OutboxWriter
 
-from ..adapters.tables import CLOSED_MONTHS, DISPUTES, ENROLMENTS, MARKS, MODULES
+from ..adapters.tables import ATTENDANCE_BATCHES, DISPUTES, ENROLMENTS, JOURNAL_MONTHS, MARKS, MODULES
 from ..domain import disputes as dd
-from ..domain.attendance import ContractPeriod, Group, Mark, MarkKind, MarkStatus, YearMonth, validate_marks
+from ..domain import journal
+from ..domain.attendance import (
+    ContractPeriod,
+    Group,
+    Mark,
+    MarkKind,
+    MarkRejection,
+    MarkStatus,
+    YearMonth,
+    validate_marks,
+)
 from ..domain.errors import DomainError
 
 CONTRACT_STATES = ("confirmed", "terminated", "ended")
@@ -43,8 +54,21 @@ class MarkInput:
     status: MarkStatus
 
 
-async def on_charge_posted(session: AsyncSession, event: b.ChargePosted) -> None:
-    await session.execute(insert(CLOSED_MONTHS).values(month=event.month).on_conflict_do_nothing())
+async def _lock_journal_months(session: AsyncSession, months: set[str]) -> set[YearMonth]:
+    """Share-lock the journal rows of ``months`` (created open when new); returns the frozen ones.
+
+    Shared locks let postings of one month run side by side, and make a concurrent freeze wait
+    until they committed (they are then part of its count)."""
+    if not months:
+        return set()
+    ordered = sorted(months)
+    await session.execute(insert(JOURNAL_MONTHS).values([{"month": m, "state": "open"} for m in ordered])
+                          .on_conflict_do_nothing(index_elements=[JOURNAL_MONTHS.c.month]))
+    rows = await session.execute(
+        select(JOURNAL_MONTHS.c.month, JOURNAL_MONTHS.c.state).where(JOURNAL_MONTHS.c.month.in_(ordered))
+        .order_by(JOURNAL_MONTHS.c.month).with_for_update(read=True)
+    )
+    return {journal.parse_month(r.month) for r in rows if r.state == "frozen"}
 
 
 async def post_marks(
@@ -68,11 +92,7 @@ async def post_marks(
     contracts = {
         str(eid): ContractPeriod(str(eid), str(r.module_id), r.starts_on, r.ends_on) for eid, r in contract_rows.items()
     }
-    months = {month_of(m.lesson_date) for m in marks}
-    closed = {
-        YearMonth(int(row.month[:4]), int(row.month[5:]))
-        for row in await session.execute(select(CLOSED_MONTHS.c.month).where(CLOSED_MONTHS.c.month.in_(months)))
-    }
+    closed = await _lock_journal_months(session, {month_of(m.lesson_date) for m in marks})
     existing_rows = {
         (str(r.enrolment_id), r.lesson_date): r
         for r in await session.execute(
@@ -84,6 +104,16 @@ async def post_marks(
         domain_marks, provider_id=provider_id, groups=groups, contracts=contracts, today=today, closed_months=closed,
         existing={k: MarkStatus(v.status) for k, v in existing_rows.items()},
     )
+    late = [r for r in result.rejected if r.reason is MarkRejection.MONTH_CLOSED]
+    if late:
+        frozen = ", ".join(str(m) for m in journal.frozen_in((YearMonth.of(r.mark.lesson_date) for r in late), closed))
+        raise ProblemError(
+            409, "journal_frozen",
+            f"The attendance journal of {frozen} is frozen for month close: marks and corrections of it are no "
+            "longer accepted. Nothing of this posting was stored.",
+            errors=[{"index": r.index, "enrolment_id": r.mark.enrolment_id, "lesson_date": r.mark.lesson_date.isoformat(),
+                     "reason": r.reason.value} for r in late],
+        )
     changed = result.changed
     rows = []
     for a in changed:
@@ -115,6 +145,10 @@ async def post_marks(
                                     revision=i.revision) for i in sorted(items, key=lambda i: i.lesson_date)],
         ))
     await outbox.put_many(session, events)
+    if events:  # the watermark of the month's freeze counts these rows
+        await session.execute(insert(ATTENDANCE_BATCHES), [
+            {"batch_id": e.batch_id, "month": e.month, "enrolment_id": e.enrolment_id} for e in events
+        ])
     if changed:
         await audit.record(
             session, who, "attendance.posted", "provider", provider_id,
@@ -271,3 +305,48 @@ async def list_disputes(session: AsyncSession, who: Principal, state: str | None
     if state:
         query = query.where(DISPUTES.c.state == state)
     return list((await session.execute(query.order_by(DISPUTES.c.opened_at).limit(limit))).all())
+
+
+# ------------------------------------------------------------------------------- journal freeze
+def _journal_out(month: str, row: Any) -> dict[str, Any]:
+    if row is None:
+        return {"month": month, "state": "open", "attendance_events": None, "frozen_on": None, "frozen_by": None}
+    return {"month": row.month, "state": row.state, "attendance_events": row.attendance_events,
+            "frozen_on": row.frozen_on, "frozen_by": row.frozen_by}
+
+
+async def read_journal_month(session: AsyncSession, month: str) -> dict[str, Any]:
+    journal.parse_month(month)
+    row = (await session.execute(select(JOURNAL_MONTHS).where(JOURNAL_MONTHS.c.month == month))).first()
+    return _journal_out(month, row)
+
+
+async def freeze_month(
+    session: AsyncSession, outbox: OutboxWriter, who: Principal | None, month: str, *, today: dt.date,
+    by: n.FrozenBy, require_month_end: bool = True,
+) -> dict[str, Any]:
+    """Freeze a month's journal (idempotent): refuse its later marks, publish the watermark."""
+    ym = journal.parse_month(month)
+    journal.check_freeze_allowed(ym, today, require_month_end=require_month_end)
+    month = str(ym)
+    await session.execute(insert(JOURNAL_MONTHS).values(month=month, state="open")
+                          .on_conflict_do_nothing(index_elements=[JOURNAL_MONTHS.c.month]))
+    # exclusive: waits for the postings of the month in flight (they hold shared locks)
+    row = (await session.execute(select(JOURNAL_MONTHS).where(JOURNAL_MONTHS.c.month == month).with_for_update())).one()
+    if row.state == "frozen":
+        return _journal_out(month, row)
+    count = int(await session.scalar(
+        select(func.count()).select_from(ATTENDANCE_BATCHES).where(ATTENDANCE_BATCHES.c.month == month)) or 0)
+    await session.execute(update(JOURNAL_MONTHS).where(JOURNAL_MONTHS.c.month == month).values(
+        state="frozen", attendance_events=count, frozen_on=today, frozen_by=by.value, frozen_at=func.now()))
+    await outbox.put(session, n.AttendanceMonthFrozen(month=month, attendance_events=count, frozen_on=today,
+                                                      frozen_by=by))
+    await audit.record(session, who, "attendance.month_frozen", "journal_month", month,
+                       details={"fields": ["state"], "attendance_events": count, "frozen_by": by.value})
+    row = (await session.execute(select(JOURNAL_MONTHS).where(JOURNAL_MONTHS.c.month == month))).one()
+    return _journal_out(month, row)
+
+
+async def open_journal_months(session: AsyncSession) -> list[YearMonth]:
+    rows = await session.execute(select(JOURNAL_MONTHS.c.month).where(JOURNAL_MONTHS.c.state == "open"))
+    return [journal.parse_month(r.month) for r in rows]

@@ -19,18 +19,22 @@ from pfdo_contracts.envelope import Envelope, Event
 from pfdo_contracts.events import billing as b
 from pfdo_contracts.events import navigator as n
 from pfdo_contracts.events import registry as g
-from pfdo_plumbing import audit
+from pfdo_plumbing import audit, clock
 from pfdo_plumbing.auth.principal import Principal, Role
 from pfdo_plumbing.http.problems import ProblemError, not_found
 from pfdo_plumbing.outbox import OutboxWriter
 
 from ..adapters.tables import CERTIFICATES, ENROLMENTS, LIVE, MODULES
 from ..domain import enrolment as saga
-from ..domain.eligibility import ActiveEnrolment, ModuleTerms, check_eligibility
+from ..domain import waitlist as wl
+from ..domain.eligibility import ActiveEnrolment, Ineligibility, ModuleTerms, check_eligibility
 from ..domain.enrolment import Enrolment, EnrolmentEvent, EnrolmentState, Outcome
 from ..domain.errors import DomainError
+from ..domain.seats import SeatCount
 
 SEAT_HOLDING = ("requested", "reserved", "confirmed", "terminated")
+#: States that stop the same child applying to the same group again (seat holders and waiters).
+LIVE_STATES = (*SEAT_HOLDING, "waitlisted")
 RELEASES_SEAT = frozenset(
     {EnrolmentState.REJECTED, EnrolmentState.DECLINED, EnrolmentState.EXPIRED, EnrolmentState.CANCELLED, EnrolmentState.ENDED}
 )
@@ -61,10 +65,20 @@ async def load(session: AsyncSession, enrolment_id: uuid.UUID, *, lock: bool = T
     return (await session.execute(query)).first()
 
 
-async def _save(session: AsyncSession, row: Any, e: Enrolment, **extra: Any) -> None:
+@dataclass(frozen=True)
+class Refill:
+    """What a freed seat needs to go to the waiting list in the same transaction."""
+
+    outbox: OutboxWriter
+    today: dt.date
+    direction_cap: int | None = None
+
+
+async def _save(session: AsyncSession, row: Any, e: Enrolment, *, refill: Refill | None = None, **extra: Any) -> None:
     await session.execute(
         update(ENROLMENTS).where(ENROLMENTS.c.enrolment_id == row.enrolment_id).values(
-            state=e.state.value, ends_on=e.ends_on, reason=e.reason,
+            state=e.state.value, ends_on=e.ends_on, reason=e.reason, starts_on=e.starts_on,
+            requested_at=e.requested_at or row.requested_at,
             reservation_id=uuid.UUID(e.reservation_id) if e.reservation_id else None,
             closed_by=e.closed_by.value if e.closed_by else None,
             end_outcome=e.end_outcome.value if e.end_outcome else None,
@@ -73,6 +87,8 @@ async def _save(session: AsyncSession, row: Any, e: Enrolment, **extra: Any) -> 
     )
     if e.state in RELEASES_SEAT and row.state in SEAT_HOLDING:
         await release_seat(session, row.module_id)
+        if refill is not None:
+            await fill_free_seats(session, refill, row.module_id)
 
 
 async def release_seat(session: AsyncSession, module_id: uuid.UUID) -> None:
@@ -91,40 +107,74 @@ async def hold_seat(session: AsyncSession, module_id: uuid.UUID) -> bool:
 
 
 # ------------------------------------------------------------------------------- apply
+#: The cheap answer for a full group, before any transaction: one statement, no lock.
+SEATS_SQL = "SELECT held, capacity, waitlist_enabled FROM modules WHERE module_id = $1"
+
+
+async def group_is_full_without_list(raw_fetchrow: Any, module_id: uuid.UUID) -> bool:
+    """True when the group is full and keeps no waiting list (the answer is 409 at once).
+
+    ``raw_fetchrow`` runs one statement outside any transaction (the driver's ``fetchrow``).
+    Like the old in-transaction pre-check it reads without a lock: the atomic hold decides.
+    """
+    seats = await raw_fetchrow(SEATS_SQL, module_id)
+    return seats is not None and seats["held"] >= seats["capacity"] and not seats["waitlist_enabled"]
+
+
+_APPLY_READ = text(
+    """
+    SELECT c.certificate_id, c.parent_id, c.status, c.birth_date,
+           e.module_id, e.program_id, e.program_revision, e.provider_id, e.municipality_code, e.direction,
+           e.funding_kind, e.age_min, e.age_max, e.start_date, e.end_date, e.visible, e.price_kopecks,
+           e.normative_cost_kopecks, e.schedule, e.lessons_per_week,
+           (SELECT coalesce(array_agg(x.module_id::text || '|' || x.direction || '|' || x.state || '|' || x.ends_on::text), '{}')
+              FROM enrolments x WHERE x.certificate_id = c.certificate_id AND x.state = ANY(:live)) AS holdings
+      FROM certificates c LEFT JOIN catalogue.entries e ON e.module_id = :m
+     WHERE c.certificate_id = :c
+       FOR UPDATE OF c
+    """
+)
+
+
+def _actives(holdings: list[str], today: dt.date) -> tuple[list[ActiveEnrolment], set[str]]:
+    """The certificate's seat-holding enrolments (for the caps) and every module it is live in."""
+    actives, live_modules = [], set()
+    for item in holdings:
+        module_id, direction, state, ends_on = item.split("|")
+        st = EnrolmentState(state)
+        if st is EnrolmentState.WAITLISTED:
+            live_modules.add(module_id)
+        elif st in saga.PENDING_STATES or (st in saga.CONTRACT_STATES and today <= dt.date.fromisoformat(ends_on)):
+            actives.append(ActiveEnrolment(module_id, direction))
+            live_modules.add(module_id)
+    return actives, live_modules
+
+
 async def apply(
     session: AsyncSession, outbox: OutboxWriter, who: Principal, cmd: ApplyCommand, *,
     today: dt.date, now: dt.datetime, direction_cap: int | None,
 ) -> Any:
-    seats = (await session.execute(
-        select(MODULES.c.held, MODULES.c.capacity).where(MODULES.c.module_id == cmd.module_id)
+    """Apply for a group: hold a seat (state ``requested``), or, when the group is full and keeps
+    a waiting list with room, join it (state ``waitlisted``); otherwise 409 ``no_free_seats`` /
+    ``waiting_list_full``. Four reads in one statement, then the atomic hold."""
+    found = (await session.execute(
+        _APPLY_READ, {"c": cmd.certificate_id, "m": cmd.module_id, "live": list(LIVE_STATES)}
     )).first()
-    if seats is not None and seats.held >= seats.capacity:  # fast answer for a full group; the hold below decides
-        raise ProblemError(409, "no_free_seats", "The group is full.")
-    cert = (
-        await session.execute(
-            select(CERTIFICATES).where(CERTIFICATES.c.certificate_id == cmd.certificate_id).with_for_update()
-        )
-    ).first()
-    if cert is None or cert.parent_id != who.sub:
+    if found is None or found.parent_id != who.sub:
         raise not_found("Certificate")
-    entry = (await session.execute(select(LIVE.entries).where(LIVE.entries.c.module_id == cmd.module_id))).first()
-    if entry is None:
+    if found.module_id is None:
         raise not_found("Module")
-    if not entry.visible:
+    if not found.visible:
         raise ProblemError(409, "program_unavailable", "The program does not take enrolments now.")
-    holding = (
-        await session.execute(
-            select(ENROLMENTS).where(
-                and_(ENROLMENTS.c.certificate_id == cmd.certificate_id, ENROLMENTS.c.state.in_(SEAT_HOLDING))
-            )
-        )
-    ).all()
-    actives = [ActiveEnrolment(str(r.module_id), r.direction) for r in holding if to_domain(r).holds_seat(today)]
-    terms = ModuleTerms(str(entry.module_id), entry.direction, entry.age_min, entry.age_max, entry.start_date, entry.end_date)
+    actives, live_modules = _actives(found.holdings, today)
+    terms = ModuleTerms(str(found.module_id), found.direction, found.age_min, found.age_max, found.start_date, found.end_date)
     reasons = check_eligibility(
-        certificate_status=cert.status, birth_date=cert.birth_date, module=terms, start_date=cmd.start_date,
+        certificate_status=found.status, birth_date=found.birth_date, module=terms, start_date=cmd.start_date,
         today=today, active_enrolments=actives, direction_cap=direction_cap,
     )
+    if str(found.module_id) in live_modules and Ineligibility.ALREADY_ENROLLED not in reasons:
+        # waiting on this group's list (not a seat holder, so not in the caps) counts as enrolled here
+        reasons = sorted([*reasons, Ineligibility.ALREADY_ENROLLED], key=list(Ineligibility).index)
     if reasons:
         raise ProblemError(
             422, "not_eligible", "The child may not enrol in this group: " + ", ".join(r.value for r in reasons) + ".",
@@ -132,36 +182,270 @@ async def apply(
         )
     enrolment_id = uuid.uuid4()
     transition = saga.request(
-        enrolment_id=str(enrolment_id), certificate_id=str(cert.certificate_id), module_id=str(entry.module_id),
-        starts_on=cmd.start_date, module_ends_on=entry.end_date, requested_at=now,
+        enrolment_id=str(enrolment_id), certificate_id=str(found.certificate_id), module_id=str(found.module_id),
+        starts_on=cmd.start_date, module_ends_on=found.end_date, requested_at=now,
     )
-    if not await hold_seat(session, entry.module_id):
-        raise ProblemError(409, "no_free_seats", "The group is full.")
+    position: int | None = None
+    if not await hold_seat(session, found.module_id):
+        placement, position = await _full_group(session, found.module_id)
+        if placement == wl.Placement.NO_FREE_SEATS:
+            raise ProblemError(409, "no_free_seats", "The group is full.")
+        if placement == wl.Placement.WAITING_LIST_FULL:
+            raise ProblemError(409, "waiting_list_full", "The group is full and its waiting list is at its maximum.")
+        if placement == wl.Placement.WAITING_LIST:
+            transition = saga.waitlist(
+                enrolment_id=str(enrolment_id), certificate_id=str(found.certificate_id),
+                module_id=str(found.module_id), starts_on=cmd.start_date, module_ends_on=found.end_date,
+                requested_at=now,
+            )
     e = transition.enrolment
-    await session.execute(
+    waiting = e.state is EnrolmentState.WAITLISTED
+    row = (await session.execute(
         insert(ENROLMENTS).values(
-            enrolment_id=enrolment_id, certificate_id=cert.certificate_id, parent_id=who.sub,
-            module_id=entry.module_id, program_id=entry.program_id, provider_id=entry.provider_id,
-            municipality_code=entry.municipality_code, direction=entry.direction, funding_kind=entry.funding_kind,
+            enrolment_id=enrolment_id, certificate_id=found.certificate_id, parent_id=who.sub,
+            module_id=found.module_id, program_id=found.program_id, provider_id=found.provider_id,
+            municipality_code=found.municipality_code, direction=found.direction, funding_kind=found.funding_kind,
             payment_mode=cmd.payment_mode.value, state=e.state.value, starts_on=e.starts_on, ends_on=e.ends_on,
             requested_at=now, updated_at=now, released_kopecks=0,
-        )
+            waitlisted_at=now if waiting else None,
+            wait_seq=text("nextval('enrolment_wait_seq')") if waiting else None,
+        ).returning(*ENROLMENTS.c)
+    )).first()
+    if waiting:
+        assert position is not None
+        await outbox.put(session, n.EnrolmentWaitlisted(
+            enrolment_id=enrolment_id, certificate_id=found.certificate_id, parent_id=who.sub,
+            module_id=found.module_id, program_id=found.program_id, provider_id=found.provider_id,
+            municipality_code=found.municipality_code, position=position, start_date=e.starts_on, waitlisted_at=now,
+        ))
+    else:
+        await outbox.put(session, _requested_event(found, e, who.sub, cmd.payment_mode, from_waiting_list=False))
+    await audit.record(
+        session, who, f"enrolment.{e.state.value}", "enrolment", enrolment_id, municipality=found.municipality_code,
+        details={"fields": ["state", "waiting_list" if waiting else "seat"], "module_id": str(found.module_id)},
     )
-    await outbox.put(session, n.EnrolmentRequested(
-        enrolment_id=enrolment_id, certificate_id=cert.certificate_id, parent_id=who.sub,
+    return row
+
+
+def _requested_event(entry: Any, e: Enrolment, parent_id: str, payment_mode: PaymentMode, *,
+                     from_waiting_list: bool) -> n.EnrolmentRequested:
+    return n.EnrolmentRequested(
+        enrolment_id=uuid.UUID(e.id), certificate_id=uuid.UUID(e.certificate_id), parent_id=parent_id,
         program_id=entry.program_id, program_revision=entry.program_revision, module_id=entry.module_id,
         provider_id=entry.provider_id, municipality_code=entry.municipality_code,
         direction=Direction(entry.direction), funding_kind=FundingKind(entry.funding_kind),
         start_date=e.starts_on, end_date=e.ends_on, module_start_date=entry.start_date,
         module_end_date=entry.end_date, price_kopecks=entry.price_kopecks,
-        normative_cost_kopecks=entry.normative_cost_kopecks, payment_mode=cmd.payment_mode,
+        normative_cost_kopecks=entry.normative_cost_kopecks, payment_mode=payment_mode,
         schedule=[ScheduleSlot.model_validate(s) for s in entry.schedule], lessons_per_week=entry.lessons_per_week,
-    ))
-    await audit.record(
-        session, who, "enrolment.requested", "enrolment", enrolment_id, municipality=entry.municipality_code,
-        details={"fields": ["state", "seat"], "module_id": str(entry.module_id)},
+        from_waiting_list=from_waiting_list,
     )
+
+
+async def _lock_group(session: AsyncSession, module_id: uuid.UUID) -> tuple[Any, int]:
+    """Lock the group's seat row (serialising joins and refills of this group) and count its
+    waiting applications."""
+    group = (await session.execute(
+        text("SELECT held, capacity, waitlist_enabled, waitlist_max FROM modules WHERE module_id = :m FOR UPDATE"),
+        {"m": module_id},
+    )).first()
+    waiting = int(await session.scalar(
+        text("SELECT count(*) FROM enrolments WHERE module_id = :m AND state = 'waitlisted'"), {"m": module_id}
+    ) or 0)
+    return group, waiting
+
+
+async def _full_group(session: AsyncSession, module_id: uuid.UUID) -> tuple[str, int | None]:
+    """The atomic hold failed: decide under the group's lock between a seat that freed meanwhile,
+    the waiting list (returns the new entry's position) and a refusal."""
+    group, waiting = await _lock_group(session, module_id)
+    placement = wl.place(
+        SeatCount(group.capacity, group.held), wl.WaitingListSetting(group.waitlist_enabled, group.waitlist_max), waiting
+    )
+    if placement == wl.Placement.SEAT:  # a seat freed between the hold and the lock, nobody waits
+        await session.execute(text("UPDATE modules SET held = held + 1 WHERE module_id = :m"), {"m": module_id})
+        return placement, None
+    return placement, waiting + 1 if placement == wl.Placement.WAITING_LIST else None
+
+
+# ------------------------------------------------------------------------------- waiting list
+async def fill_free_seats(session: AsyncSession, refill: Refill, module_id: uuid.UUID, *, limit: int = 1000) -> int:
+    """Give the group's free seats to its waiting applications, first come first served, in the
+    caller's transaction (under the group's row lock, so no two transactions refill one group at
+    once and an application joining the list is never missed). An application whose child is no
+    longer eligible leaves the list and the seat goes to the next. Returns the seats given."""
+    group, waiting = await _lock_group(session, module_id)
+    if group is None or waiting == 0 or group.held >= group.capacity:
+        return 0
+    entry = (await session.execute(select(LIVE.entries).where(LIVE.entries.c.module_id == module_id))).first()
+    held, given = group.held, 0
+    now = clock.now()
+    for _ in range(limit):
+        if held >= group.capacity:
+            break
+        cand = (await session.execute(
+            select(ENROLMENTS, CERTIFICATES.c.status.label("certificate_status"), CERTIFICATES.c.birth_date)
+            .join(CERTIFICATES, CERTIFICATES.c.certificate_id == ENROLMENTS.c.certificate_id)
+            .where(and_(ENROLMENTS.c.module_id == module_id, ENROLMENTS.c.state == "waitlisted"))
+            .order_by(ENROLMENTS.c.wait_seq).limit(1).with_for_update(of=ENROLMENTS)
+        )).first()
+        if cand is None:
+            break
+        others = (await session.execute(
+            select(ENROLMENTS.c.module_id, ENROLMENTS.c.direction, ENROLMENTS.c.state, ENROLMENTS.c.ends_on).where(and_(
+                ENROLMENTS.c.certificate_id == cand.certificate_id, ENROLMENTS.c.enrolment_id != cand.enrolment_id,
+                ENROLMENTS.c.state.in_(SEAT_HOLDING),
+            ))
+        )).all()
+        actives, _ = _actives([f"{o.module_id}|{o.direction}|{o.state}|{o.ends_on}" for o in others], refill.today)
+        decision = wl.OfferDecision(None, (wl.MODULE_UNAVAILABLE,)) if entry is None else wl.decide_offer(
+            requested_start=cand.starts_on,
+            module=ModuleTerms(str(module_id), entry.direction, entry.age_min, entry.age_max, entry.start_date,
+                               entry.end_date),
+            module_visible=entry.visible, certificate_status=cand.certificate_status, birth_date=cand.birth_date,
+            today=refill.today, other_enrolments=actives, direction_cap=refill.direction_cap,
+        )
+        current = to_domain(cand)
+        if not decision.offered:
+            t = saga.leave_waiting_list(current, saga.NO_LONGER_ELIGIBLE, saga.Actor.SYSTEM)
+            await _save(session, cand, t.enrolment)
+            await refill.outbox.put(session, _left_event(cand, t.enrolment, refill.today, list(decision.reasons)))
+            await audit.record(session, None, "enrolment.withdrawn", "enrolment", cand.enrolment_id,
+                               municipality=cand.municipality_code,
+                               details={"fields": ["state"], "reason": saga.NO_LONGER_ELIGIBLE,
+                                        "because": list(decision.reasons)})
+            continue
+        assert decision.start_date is not None
+        t = saga.offer_seat(current, decision.start_date, now)
+        await session.execute(text("UPDATE modules SET held = held + 1 WHERE module_id = :m"), {"m": module_id})
+        held += 1
+        given += 1
+        await _save(session, cand, t.enrolment)
+        await refill.outbox.put(session, _requested_event(
+            entry, t.enrolment, cand.parent_id, PaymentMode(cand.payment_mode), from_waiting_list=True))
+        await audit.record(session, None, "enrolment.requested", "enrolment", cand.enrolment_id,
+                           municipality=cand.municipality_code,
+                           details={"fields": ["state", "seat", "starts_on"], "from": "waitlisted"})
+    return given
+
+
+def _left_event(row: Any, e: Enrolment, today: dt.date, details: list[str] | None = None) -> n.EnrolmentWaitlistLeft:
+    return n.EnrolmentWaitlistLeft(
+        enrolment_id=row.enrolment_id, certificate_id=row.certificate_id, module_id=row.module_id,
+        reason=n.WaitlistLeaveReason(e.reason), details=details or [], left_on=today,
+    )
+
+
+async def leave_waiting_list(
+    session: AsyncSession, outbox: OutboxWriter, who: Principal, enrolment_id: uuid.UUID, today: dt.date
+) -> Any:
+    """The parent takes the application off the waiting list."""
+    row = await _own(session, who, enrolment_id)
+    t = _domain(saga.leave_waiting_list, to_domain(row), saga.LEFT_BY_PARENT, saga.Actor.PARENT)
+    await _commit(session, outbox, who, row, t, today)
     return await load(session, enrolment_id, lock=False)
+
+
+async def waiting_positions(session: AsyncSession, rows: list[Any]) -> dict[uuid.UUID, int]:
+    """Current 1-based waiting-list positions of the waiting applications among ``rows``."""
+    ids = [r.enrolment_id for r in rows if r.state == "waitlisted"]
+    if not ids:
+        return {}
+    result = await session.execute(
+        text(
+            "SELECT e.enrolment_id, (SELECT count(*) FROM enrolments w WHERE w.module_id = e.module_id "
+            "AND w.state = 'waitlisted' AND w.wait_seq <= e.wait_seq) AS position "
+            "FROM enrolments e WHERE e.enrolment_id = ANY(:ids) AND e.state = 'waitlisted'"
+        ),
+        {"ids": ids},
+    )
+    return {r.enrolment_id: int(r.position) for r in result}
+
+
+@dataclass(frozen=True)
+class WaitingListView:
+    module_id: uuid.UUID
+    provider_id: uuid.UUID
+    enabled: bool
+    max_length: int | None
+    capacity: int
+    held: int
+    waiting: int
+    entries: list[dict[str, Any]]
+
+
+async def _own_group(session: AsyncSession, who: Principal, module_id: uuid.UUID, *, lock: bool) -> Any:
+    query = (
+        select(MODULES.c.module_id, MODULES.c.provider_id, MODULES.c.capacity, MODULES.c.held,
+               MODULES.c.waitlist_enabled, MODULES.c.waitlist_max, LIVE.entries.c.municipality_code)
+        .select_from(MODULES.outerjoin(LIVE.entries, LIVE.entries.c.module_id == MODULES.c.module_id))
+        .where(MODULES.c.module_id == module_id)
+    )
+    if lock:
+        query = query.with_for_update(of=MODULES)
+    group = (await session.execute(query)).first()
+    if group is None:
+        raise not_found("Module")
+    if who.role == Role.PROVIDER:
+        visible = who.is_provider(group.provider_id)
+    else:
+        visible = group.municipality_code is not None and who.covers_municipality(group.municipality_code)
+    if not visible:
+        raise not_found("Module")
+    return group
+
+
+async def read_waiting_list(session: AsyncSession, who: Principal, module_id: uuid.UUID) -> WaitingListView:
+    """The group's setting and its waiting applications in order (provider: own groups;
+    operators: groups of their municipality)."""
+    group = await _own_group(session, who, module_id, lock=False)
+    rows = (await session.execute(
+        select(ENROLMENTS.c.enrolment_id, ENROLMENTS.c.certificate_id, ENROLMENTS.c.waitlisted_at,
+               ENROLMENTS.c.starts_on)
+        .where(and_(ENROLMENTS.c.module_id == module_id, ENROLMENTS.c.state == "waitlisted"))
+        .order_by(ENROLMENTS.c.wait_seq)
+    )).all()
+    entries = [{"position": i, **dict(r._mapping)} for i, r in enumerate(rows, start=1)]
+    return WaitingListView(group.module_id, group.provider_id, group.waitlist_enabled, group.waitlist_max,
+                           group.capacity, group.held, len(entries), entries)
+
+
+async def set_waiting_list(
+    session: AsyncSession, outbox: OutboxWriter, who: Principal, module_id: uuid.UUID, setting: wl.WaitingListSetting,
+    *, today: dt.date, direction_cap: int | None,
+) -> WaitingListView:
+    """The provider turns the group's waiting list on/off or changes its maximum length (own
+    groups only). Applications already waiting keep their place; a free seat is given at once."""
+    if who.role != Role.PROVIDER:
+        raise not_found("Module")
+    group = await _own_group(session, who, module_id, lock=True)
+    if (group.waitlist_enabled, group.waitlist_max) != (setting.enabled, setting.max_length):
+        await session.execute(
+            update(MODULES).where(MODULES.c.module_id == module_id)
+            .values(waitlist_enabled=setting.enabled, waitlist_max=setting.max_length)
+        )
+        await outbox.put(session, n.WaitingListChanged(
+            module_id=module_id, provider_id=group.provider_id, enabled=setting.enabled,
+            max_length=setting.max_length, changed_on=today,
+        ))
+        await audit.record(session, who, "waiting_list.changed", "module", module_id,
+                           municipality=group.municipality_code,
+                           details={"fields": ["waitlist_enabled", "waitlist_max"]})
+    await fill_free_seats(session, Refill(outbox, today, direction_cap), module_id)
+    return await read_waiting_list(session, who, module_id)
+
+
+async def groups_to_refill(session: AsyncSession, limit: int = 500) -> list[uuid.UUID]:
+    """Groups with a free seat and a waiting application (a safety net for the timer job:
+    seats are normally given in the transaction that frees them)."""
+    rows = await session.execute(
+        text(
+            "SELECT m.module_id FROM modules m WHERE m.held < m.capacity AND EXISTS "
+            "(SELECT 1 FROM enrolments e WHERE e.module_id = m.module_id AND e.state = 'waitlisted') LIMIT :n"
+        ),
+        {"n": limit},
+    )
+    return [r[0] for r in rows]
 
 
 # ------------------------------------------------------------------------------- events to publish
@@ -182,6 +466,8 @@ def _event(kind: EnrolmentEvent, row: Any, e: Enrolment, today: dt.date, **kw: A
             **common, provider_id=row.provider_id, terminated_by=kw["terminated_by"], reason=kw["reason"],
             requested_on=min(today, e.ends_on), effective_end_date=e.ends_on,
         )
+    if kind is EnrolmentEvent.WAITLIST_LEFT:
+        return _left_event(row, e, today)
     if kind is EnrolmentEvent.ENDED:
         return n.EnrolmentEnded(
             **common, parent_id=row.parent_id, program_id=row.program_id, provider_id=row.provider_id,
@@ -193,11 +479,11 @@ def _event(kind: EnrolmentEvent, row: Any, e: Enrolment, today: dt.date, **kw: A
 
 async def _commit(
     session: AsyncSession, outbox: OutboxWriter, who: Principal | None, row: Any, t: saga.Transition,
-    today: dt.date, **kw: Any,
+    today: dt.date, *, direction_cap: int | None = None, **kw: Any,
 ) -> None:
     if not t.changed:
         return
-    await _save(session, row, t.enrolment)
+    await _save(session, row, t.enrolment, refill=Refill(outbox, today, direction_cap))
     if t.event is not None:
         await outbox.put(session, _event(t.event, row, t.enrolment, today, **kw))
     await audit.record(
@@ -242,21 +528,30 @@ async def confirm(session: AsyncSession, outbox: OutboxWriter, who: Principal, e
     return await load(session, enrolment_id, lock=False)
 
 
-async def decline(session: AsyncSession, outbox: OutboxWriter, who: Principal, enrolment_id: uuid.UUID, today: dt.date) -> Any:
+async def decline(session: AsyncSession, outbox: OutboxWriter, who: Principal, enrolment_id: uuid.UUID, today: dt.date,
+                  *, direction_cap: int | None = None) -> Any:
     row = await _own(session, who, enrolment_id)
     t = _domain(saga.decline, to_domain(row), n.DeclineReason.PROVIDER_REFUSED.value, today)
-    await _commit(session, outbox, who, row, t, today, decline_reason=n.DeclineReason.PROVIDER_REFUSED)
+    await _commit(session, outbox, who, row, t, today, direction_cap=direction_cap,
+                  decline_reason=n.DeclineReason.PROVIDER_REFUSED)
     return await load(session, enrolment_id, lock=False)
 
 
-async def cancel(session: AsyncSession, outbox: OutboxWriter, who: Principal, enrolment_id: uuid.UUID, today: dt.date) -> Any:
+async def cancel(session: AsyncSession, outbox: OutboxWriter, who: Principal, enrolment_id: uuid.UUID, today: dt.date,
+                 *, direction_cap: int | None = None) -> Any:
     row = await _own(session, who, enrolment_id)
-    await _commit(session, outbox, who, row, _domain(saga.cancel, to_domain(row), today), today, cancelled_by=n.Actor.PARENT)
+    if row.state in ("waitlisted", "withdrawn"):  # cancelling a waiting application = leaving the list
+        t = _domain(saga.leave_waiting_list, to_domain(row), saga.LEFT_BY_PARENT, saga.Actor.PARENT)
+        await _commit(session, outbox, who, row, t, today)
+        return await load(session, enrolment_id, lock=False)
+    await _commit(session, outbox, who, row, _domain(saga.cancel, to_domain(row), today), today,
+                  direction_cap=direction_cap, cancelled_by=n.Actor.PARENT)
     return await load(session, enrolment_id, lock=False)
 
 
 async def terminate(
-    session: AsyncSession, outbox: OutboxWriter, who: Principal, enrolment_id: uuid.UUID, today: dt.date
+    session: AsyncSession, outbox: OutboxWriter, who: Principal, enrolment_id: uuid.UUID, today: dt.date,
+    *, direction_cap: int | None = None,
 ) -> Any:
     row = await _own(session, who, enrolment_id)
     if who.role == Role.PARENT:
@@ -264,7 +559,7 @@ async def terminate(
     else:
         by, reason, actor = saga.Actor.PROVIDER, n.TerminationReason.PROVIDER_DECISION, n.TerminatedBy.PROVIDER
     t = _domain(saga.terminate, to_domain(row), by, reason.value, today)
-    await _commit(session, outbox, who, row, t, today, terminated_by=actor, reason=reason)
+    await _commit(session, outbox, who, row, t, today, direction_cap=direction_cap, terminated_by=actor, reason=reason)
     return await load(session, enrolment_id, lock=False)
 
 
@@ -278,10 +573,11 @@ async def expiring_holds(session: AsyncSession, before: dt.datetime, limit: int 
     return [r[0] for r in rows]
 
 
-async def expire_hold(session: AsyncSession, outbox: OutboxWriter, enrolment_id: uuid.UUID, today: dt.date) -> None:
+async def expire_hold(session: AsyncSession, outbox: OutboxWriter, enrolment_id: uuid.UUID, today: dt.date,
+                      *, direction_cap: int | None = None) -> None:
     row = await load(session, enrolment_id)
     if row is not None:
-        await _commit(session, outbox, None, row, saga.expire(to_domain(row)), today)
+        await _commit(session, outbox, None, row, saga.expire(to_domain(row)), today, direction_cap=direction_cap)
 
 
 async def finished_contracts(session: AsyncSession, today: dt.date, limit: int = 500) -> list[uuid.UUID]:
@@ -293,10 +589,12 @@ async def finished_contracts(session: AsyncSession, today: dt.date, limit: int =
     return [r[0] for r in rows]
 
 
-async def end_contract(session: AsyncSession, outbox: OutboxWriter, enrolment_id: uuid.UUID, today: dt.date) -> None:
+async def end_contract(session: AsyncSession, outbox: OutboxWriter, enrolment_id: uuid.UUID, today: dt.date,
+                       *, direction_cap: int | None = None) -> None:
     row = await load(session, enrolment_id)
     if row is not None and row.state in ("confirmed", "terminated") and row.ends_on < today:
-        await _commit(session, outbox, None, row, saga.complete(to_domain(row), today), today)
+        await _commit(session, outbox, None, row, saga.complete(to_domain(row), today), today,
+                      direction_cap=direction_cap)
 
 
 # ------------------------------------------------------------------------------- billing's answers
@@ -333,7 +631,9 @@ async def on_reservation_created(session: AsyncSession, outbox: OutboxWriter, ev
                        municipality=row.municipality_code, details={"fields": ["state", "reserved_kopecks"]})
 
 
-async def on_reservation_rejected(session: AsyncSession, event: b.ReservationRejected) -> None:
+async def on_reservation_rejected(
+    session: AsyncSession, event: b.ReservationRejected, *, refill: Refill | None = None
+) -> None:
     row = await load(session, event.enrolment_id)
     if row is None:
         raise DomainError("unknown_enrolment", f"rejection for unknown enrolment {event.enrolment_id}")
@@ -346,7 +646,7 @@ async def on_reservation_rejected(session: AsyncSession, event: b.ReservationRej
         return
     t = saga.on_reservation_rejected(to_domain(row), event.reason.value)
     if t.changed:
-        await _save(session, row, t.enrolment, queue_position=None)
+        await _save(session, row, t.enrolment, refill=refill, queue_position=None)
         await audit.record(session, None, "enrolment.rejected", "enrolment", row.enrolment_id,
                            municipality=row.municipality_code, details={"fields": ["state"], "reason": event.reason.value})
 
@@ -362,7 +662,9 @@ async def on_reservation_released(session: AsyncSession, event: b.ReservationRel
 
 
 # ------------------------------------------------------------------------------- certificates
-async def on_certificate_event(session: AsyncSession, outbox: OutboxWriter, event: Event, envelope: Envelope) -> None:
+async def on_certificate_event(
+    session: AsyncSession, outbox: OutboxWriter, event: Event, envelope: Envelope, *, direction_cap: int | None = None
+) -> None:
     c = CERTIFICATES
     if isinstance(event, g.CertificateIssued):
         await session.execute(insert(c).values(
@@ -388,7 +690,7 @@ async def on_certificate_event(session: AsyncSession, outbox: OutboxWriter, even
             await session.execute(
                 select(ENROLMENTS).where(and_(
                     ENROLMENTS.c.certificate_id == event.certificate_id,
-                    ENROLMENTS.c.state.in_(("requested", "reserved", "confirmed")),
+                    ENROLMENTS.c.state.in_(("requested", "reserved", "confirmed", "waitlisted")),
                 )).with_for_update()
             )
         ).all()
@@ -398,5 +700,5 @@ async def on_certificate_event(session: AsyncSession, outbox: OutboxWriter, even
                 from dataclasses import replace
 
                 t = saga.Transition(replace(t.enrolment, reason=reason.value), t.event, t.outcome)
-            await _commit(session, outbox, None, row, t, on, cancelled_by=n.Actor.OPERATOR,
+            await _commit(session, outbox, None, row, t, on, direction_cap=direction_cap, cancelled_by=n.Actor.OPERATOR,
                           terminated_by=n.TerminatedBy.EXPIRY, reason=reason)
