@@ -75,7 +75,10 @@ def platform_factory(infra: UrlInfra, auth: TestAuth):  # noqa: ANN201
     """Start the four services as processes behind an nginx gateway (see PlatformUnderTest).
 
     Usage: ``platform = await platform_factory(service_env=..., gateway_variables=...)``; every
-    platform started this way is stopped at the end of the session.
+    platform started this way is stopped at the end of the session. ``auth`` gives the platform
+    other signing keys than the session's (the security suite rotates its keys); ``db_prefix``
+    names its fresh databases; the other keyword arguments go to PlatformUnderTest. The platform's
+    database URLs are in ``platform.databases``.
     """
     import asyncio
     import uuid as _uuid
@@ -85,10 +88,12 @@ def platform_factory(infra: UrlInfra, auth: TestAuth):  # noqa: ANN201
 
     started: list[PlatformUnderTest] = []
 
-    async def start(**kwargs):  # noqa: ANN003, ANN202
+    async def start(*, auth: TestAuth = auth, db_prefix: str = "p", **kwargs):  # noqa: ANN003, ANN202
+        from pfdo_devstack.config import SERVICES
+
         urls = {}
-        for name in ("registry", "navigator", "billing", "ratings"):
-            urls[name] = await create_database(infra, f"p_{name}_{_uuid.uuid4().hex[:8]}")
+        for name in kwargs.get("services", SERVICES):
+            urls[name] = await create_database(infra, f"{db_prefix}_{name}_{_uuid.uuid4().hex[:8]}")
         platform = PlatformUnderTest(
             kafka_bootstrap=infra.kafka_bootstrap, database_url=urls.__getitem__,
             jwks_url=str(auth.jwks_path), issuer=auth.issuer, audience=auth.audience, **kwargs,

@@ -2,7 +2,7 @@
 # Make a fresh machine ready to run PFDO locally without Docker:
 #   1. uv (pip install uv, when missing)
 #   2. the workspace venv (uv sync --frozen, never downloading a Python)
-#   3. Java 17+, Maven, PostgreSQL server, nginx (apt-get when root on Debian; otherwise the
+#   3. Java 17+, Maven, PostgreSQL server, nginx and its njs module (apt-get when root on Debian; otherwise the
 #      command to run is printed and this script fails)
 #   4. the Kafka broker jars from Maven Central into the shared cache (once)
 # Idempotent: on a ready machine it takes a few seconds.
@@ -43,7 +43,7 @@ log "uv: $("${UV[@]}" --version)"
 log "uv sync --frozen"
 "${UV[@]}" sync --frozen --quiet
 
-log "checking Java 17+, Maven, PostgreSQL, nginx"
+log "checking Java 17+, Maven, PostgreSQL, nginx with its njs module (libnginx-mod-http-js)"
 "${UV[@]}" run --frozen python -m pfdo_devstack.prereqs --install
 
 log "Kafka jars"

@@ -152,6 +152,12 @@ def test_gateway_uses_the_same_template_with_every_variable_set(compose: dict) -
     assert (ROOT / src).resolve() == template_path(StackConfig.for_tests()).resolve()
     assert dst.endswith(".conf.template")
     env = _env(gw)
+    # the template is the whole nginx.conf: the image writes it over /etc/nginx/nginx.conf
+    assert dst == "/etc/nginx/templates/nginx.conf.template" and env.pop("NGINX_ENVSUBST_OUTPUT_DIR") == "/etc/nginx"
+    njs = [(src, dst) for src, dst, *_ in mounts if src.endswith(".js")]
+    assert [(ROOT / src).resolve() for src, _ in njs] == [template_path(StackConfig.for_tests()).parent.resolve()
+                                                           / "token_subject.js"]
+    assert njs[0][1] == f"{env['NJS_PATH']}/token_subject.js"
     wanted = set(_VAR.findall(template_path(StackConfig.for_tests()).read_text()))
     assert wanted == set(env), f"missing {sorted(wanted - set(env))}, unknown {sorted(set(env) - wanted)}"
     # the same variables the local runner fills in, and its defaults where it has them

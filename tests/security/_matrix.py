@@ -40,6 +40,11 @@ PRIVACY: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
     "program_id": (NONE, ALL_SCOPED),  # certified programs are public; changes are scoped
     "module_id": (NONE, ALL_SCOPED),
     "code": (NONE, NONE),  # municipality codes: reference data (changes: regional operators only)
+    # program periods are region-wide (one school year for every municipality): there is no
+    # "another side's" period. A municipal operator's reach inside one is the municipality named in
+    # the body (nominals, caps), refused with 404 for another municipality by billing.
+    "period_id": (NONE, NONE),
+    "month": (NONE, NONE),  # calendar months (month close, journal freeze) belong to no one
 }
 """Which resources are private to whom. Unknown parameters: reads public, writes private
 (listed as an assumption in the printed report)."""

@@ -101,19 +101,20 @@ def new_world(auth: TestAuth, base_url: str) -> World:
     return world
 
 
-def _module(code: str) -> dict[str, Any]:
-    today = dt.date.today()
-    start = today + dt.timedelta(days=30)
+def _module(code: str, dates: tuple[dt.date, dt.date] | None = None) -> dict[str, Any]:
+    start = dt.date.today() + dt.timedelta(days=30)
+    start, end = dates or (start, start + dt.timedelta(days=240))
     return {
         "name": "Модуль 1", "min_age": 5, "max_age": 17, "municipality_code": code, "address": "ул. Ленина, 1",
         "schedule": [{"weekday": 1, "starts_at": "15:00:00", "ends_at": "16:30:00"}], "hours": 72,
-        "start_date": start.isoformat(), "end_date": (start + dt.timedelta(days=240)).isoformat(),
+        "start_date": start.isoformat(), "end_date": end.isoformat(),
         "capacity": 15, "price_kopecks": 1_200_000, "funding_kind": "certificate",
     }
 
 
-def build_registry_part(world: World) -> None:
-    """Municipalities, settings, a certificate and a certified program per side."""
+def build_registry_part(world: World, *, module_dates: tuple[dt.date, dt.date] | None = None) -> None:
+    """Municipalities, settings, a certificate and a certified program per side (its module runs
+    over ``module_dates``, by default from a month ahead for eight months)."""
     from pfdo_registry.domain import identifiers as ids
     from pfdo_registry.domain.program import Direction
     from pfdo_registry.domain.provider import ProviderType
@@ -162,7 +163,7 @@ def build_registry_part(world: World) -> None:
                              c.post(f"/api/registry/providers/{provider_id}/approve", headers=mo, json={}))
             r = c.post("/api/registry/programs", headers=staff.headers(world.auth), json={
                 "name": f"Робототехника {side.name}", "description": "Конструирование и программирование роботов.",
-                "direction": Direction.TECHNICAL.value, "modules": [_module(side.municipality)],
+                "direction": Direction.TECHNICAL.value, "modules": [_module(side.municipality, module_dates)],
             })
             if world.record(f"registry: program {side.name}", r):
                 program = r.json()
@@ -227,3 +228,134 @@ def harvest(world: World, routes: list, *, wait_s: float = 0.0) -> None:
             if not wanted or time.monotonic() >= deadline:
                 return
             time.sleep(1.0)
+
+
+# --- the money part: enrolments, attendance, disputes, closed months, ratings ----------------
+
+
+def school_year(today: dt.date | None = None) -> int:
+    """The first year of the school year the matrix world lives in: four years ahead of the real
+    one, so that its period and months cannot meet those of other tests on the same platform."""
+    return (today or dt.date.today()).year + 4
+
+
+def module_dates(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 9, 1), dt.date(year + 1, 5, 31)
+
+
+def _story(world: World, side: str) -> Any:
+    from pfdo_devstack import story as st
+
+    def person(role: Role) -> st.Person:
+        i = world.identity(role, side)
+        return st.Person(i.role.value, i.sub, municipality=i.municipality, provider_id=i.provider_id)
+
+    people = {"parent": person(Role.PARENT), "provider": person(Role.PROVIDER),
+              "operator": person(Role.MUNICIPAL_OPERATOR), "region": person(Role.REGIONAL_OPERATOR),
+              "finance": person(Role.FINANCE)}
+    ids = {"certificate": world.params.get("certificate_id", {}).get(side),
+           "provider": world.params.get("provider_id", {}).get(side)}
+    return st.Story(httpx.AsyncClient(base_url=world.base_url, timeout=30), st.TestAuthTokens(world.auth), people,
+                    {k: v for k, v in ids.items() if v})
+
+
+async def build_money_part(world: World, clock: Any, year: int) -> None:
+    """Per side, through the steps of the school-year story (:mod:`pfdo_devstack.story`) on the
+    platform's moved business calendar: a period with nominals for both municipalities; an
+    enrolment reserved by billing and confirmed by the provider; September's advance; attendance
+    posted on 30 September; a dispute of a mark; a termination; on 1 October the contract has ended
+    and September is closed (final payment orders); the parent rates the ended enrolment.
+
+    Gives ``period_id`` (one region-wide period: the same value on both sides), ``enrolment_id``,
+    ``dispute_id`` and ``order_id`` per side. A step that fails is recorded, the build goes on
+    with what it has (the matrix then reports the cells it could not exercise)."""
+    from pfdo_devstack import story as st
+
+    start, _end = module_dates(year)
+    september = f"{year}-09"
+    stories = {side: _story(world, side) for side in world.sides}
+
+    async def step(name: str, action: Any) -> Any:
+        try:
+            result = await action
+        except Exception as exc:  # noqa: BLE001  recorded, not hidden: the matrix reports what is missing
+            world.steps.append((name, f"failed: {str(exc)[:300]}"))
+            return None
+        world.steps.append((name, "ok"))
+        return result
+
+    try:
+        region = stories["A"]
+        period = await step("billing: period with nominals, opened", st.open_period(
+            region, starts_on=start, ends_on=dt.date(year + 1, 8, 31), nominal=2_000_000,
+            municipalities=[s.municipality for s in world.sides.values()]))
+        if period is not None:
+            for side in world.sides:
+                world.put("period_id", side, period["period_id"])
+        for side, s in stories.items():
+            module_id = world.params.get("module_id", {}).get(side)
+            if "certificate" not in s.ids or module_id is None:
+                world.steps.append((f"navigator: enrolment {side}", "not attempted (no certificate or module)"))
+                continue
+            s.ids["module"] = module_id
+            if await step(f"navigator: enrolment {side}", st.apply(s, module_id, start, "monthly")) is None:
+                continue
+            world.put("enrolment_id", side, s.ids["enrolment"])
+            if await step(f"navigator: reserved {side}", st.enrolment_when(
+                    s, "billing reserved", lambda e: e["state"] == "reserved")) is not None:
+                await step(f"navigator: confirmed {side}", st.confirm(s))
+        clock.set(start)
+        await step("billing: September advance", st.issue_advance(region, september))
+        clock.set(dt.date(year, 9, 30))
+        mondays = [start + dt.timedelta(days=d) for d in range(30) if (start + dt.timedelta(days=d)).isoweekday() == 1]
+        for side, s in stories.items():
+            if "enrolment" not in s.ids:
+                continue
+            await step(f"navigator: attendance {side}",
+                       st.post_attendance(s, s.ids["module"], [(d, "present") for d in mondays]))
+            marks = await step(f"navigator: marks {side}", st.marks(s, september))
+            if marks:
+                dispute = await step(f"navigator: dispute {side}", st.open_dispute(
+                    s, str(marks[-1]["mark_id"]), "absent", "Ребёнок болел"))
+                if dispute is not None:
+                    world.put("dispute_id", side, dispute["dispute_id"])
+            await step(f"navigator: terminate {side}", st.terminate(s))
+        clock.set(dt.date(year, 10, 1))
+        for side, s in stories.items():
+            if "enrolment" in s.ids:
+                await step(f"navigator: ended {side}", st.enrolment_when(
+                    s, "the contract ended", lambda e: e["state"] == "ended"))
+        await step("billing: September closed", _close(region, september))
+        for side, s in stories.items():
+            if "provider" in s.ids:
+                orders = await step(f"billing: payment orders {side}", st.eventually(
+                    lambda s=s: _orders(s, september), f"payment orders of side {side}"))
+                if orders:
+                    world.put("order_id", side, orders[0]["order_id"])
+            if "enrolment" in s.ids:
+                await step(f"ratings: rating {side}", st.rate(s, {
+                    "results": 80, "teachers_and_group": 90, "materials_and_equipment": 70,
+                    "overall_satisfaction": 80}, "Хорошие занятия"))
+    finally:
+        for s in stories.values():
+            await s.gw.aclose()
+
+
+async def _close(s: Any, month: str) -> dict:
+    """The navigator freezes the month's journal (operator's command), billing hears of it and closes."""
+    from pfdo_devstack import story as st
+
+    st.expect(await s.post("region", f"/api/navigator/attendance/months/{month}/freeze"), 200)
+
+    async def probe() -> dict | None:
+        r = await st.close_month(s, month)
+        return None if r.status_code == 409 and "journal_not_frozen" in r.text else st.expect(r, 200)
+
+    return await st.eventually(probe, f"billing closes {month} once the journal is frozen")
+
+
+async def _orders(s: Any, month: str) -> list[dict] | None:
+    from pfdo_devstack import story as st
+
+    found = [o for o in await st.payment_orders(s) if o["month"] == month]
+    return found or None

@@ -1,20 +1,20 @@
 """Shared fixtures of the security suite: one platform (the four services as processes behind
 the nginx gateway) with its OWN signing keys, so that the key-rotation test cannot disturb the
-tokens of other test modules in the same session."""
+tokens of other test modules in the same session. Platforms start through the root
+``platform_factory`` (stopped at the end of the session)."""
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import tempfile
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pfdo_devstack.config import SERVICES
-from pfdo_plumbing.testing import TestAuth, create_database
+from pfdo_devstack.story import StoryClock
+from pfdo_plumbing.testing import TestAuth
 
 
 def available_services() -> tuple[str, ...]:
@@ -28,43 +28,27 @@ def sec_auth() -> Iterator[TestAuth]:
         yield TestAuth(Path(folder))
 
 
-async def _start_platform(infra, sec_auth: TestAuth, prefix: str):  # noqa: ANN001, ANN202
-    from pfdo_devstack.platform import PlatformUnderTest
+@pytest.fixture(scope="session")
+def sec_clock(tmp_path_factory: pytest.TempPathFactory) -> StoryClock:
+    """The business calendar of the security platform (real time until a test moves it)."""
+    return StoryClock(tmp_path_factory.mktemp("sec-clock"))
 
-    services = available_services()
-    urls = {name: await create_database(infra, f"{prefix}_{name}_{uuid.uuid4().hex[:8]}") for name in services}
-    platform = PlatformUnderTest(
-        kafka_bootstrap=infra.kafka_bootstrap, database_url=urls.__getitem__, services=services,
-        jwks_url=str(sec_auth.jwks_path), issuer=sec_auth.issuer, audience=sec_auth.audience,
-        extra_env={"PFDO_LOG_LEVEL": "INFO"},
+
+@pytest.fixture(scope="session")
+async def sec_platform(platform_factory, sec_auth: TestAuth, sec_clock: StoryClock) -> object:  # noqa: ANN001
+    """The platform the access, token, personal-data and audit tests share. Its business clock
+    can be moved (the access matrix lives through a month to have attendance, closed months and
+    ended enrolments); the navigator's periodic jobs run often so enrolments end promptly."""
+    return await platform_factory(
+        auth=sec_auth, db_prefix="sec", services=available_services(),
+        extra_env={"PFDO_LOG_LEVEL": "INFO", "PFDO_CLOCK_OFFSET_FILE": str(sec_clock.file)},
+        service_env={"navigator": {"PFDO_JOBS_INTERVAL_S": "0.5"}},
     )
-    try:
-        await asyncio.to_thread(platform.start)
-    except BaseException:
-        for name in platform.processes:
-            print(f"--- {name} log ---\n{platform.log(name)}")
-        platform.stop()
-        raise
-    platform.database_urls = urls  # type: ignore[attr-defined]
-    return platform
 
 
 @pytest.fixture(scope="session")
-async def sec_platform(infra, sec_auth: TestAuth) -> AsyncIterator[object]:  # noqa: ANN001
-    """The platform the access, token, personal-data and audit tests share."""
-    platform = await _start_platform(infra, sec_auth, "sec")
-    try:
-        yield platform
-    finally:
-        platform.stop()
-
-
-@pytest.fixture(scope="session")
-async def fuzz_platform(infra, sec_auth: TestAuth) -> AsyncIterator[object]:  # noqa: ANN001
+async def fuzz_platform(platform_factory, sec_auth: TestAuth) -> object:  # noqa: ANN001
     """A platform of its own for the fuzzer: it changes operator settings at random, which must
     not leak into the other tests' world."""
-    platform = await _start_platform(infra, sec_auth, "fuzz")
-    try:
-        yield platform
-    finally:
-        platform.stop()
+    return await platform_factory(auth=sec_auth, db_prefix="fuzz", services=available_services(),
+                                  extra_env={"PFDO_LOG_LEVEL": "INFO"})

@@ -4,6 +4,7 @@ headers, CORS for the one portal origin, and a clean 504 when an upstream hangs.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -134,27 +135,50 @@ def test_rate_limit_per_client_gives_429_with_retry_after_past_the_limit_and_2xx
         assert paced == [200] * 5
 
 
-def test_rate_limit_per_token_is_counted_per_bearer(work_dir: Path, standins: StandIns) -> None:
-    with gateway(work_dir, standins.upstreams, RATE_PER_TOKEN="2r/s", BURST_PER_TOKEN="1") as gw, \
+def bearer(claims: dict | str, signature: str = "c2ln") -> dict[str, str]:
+    """An Authorization header with a JWT-shaped token (the gateway only decodes the payload; the
+    stand-ins, unlike the services, do not verify signatures)."""
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    header = b64(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
+    payload = claims if isinstance(claims, str) else b64(json.dumps(claims).encode())
+    return {"Authorization": f"Bearer {header}.{payload}.{signature}"}
+
+
+def test_rate_limit_per_token_subject_counts_every_token_of_the_subject(work_dir: Path, standins: StandIns) -> None:
+    with gateway(work_dir, standins.upstreams, RATE_PER_TOKEN="2r/s", BURST_PER_TOKEN="3") as gw, \
             httpx.Client(base_url=gw.url) as client:
-        first = [r.status_code for r in _burst(client, 5, "GET", "/api/billing/x", headers={"Authorization": "Bearer A"})]
-        assert first[:2] == [200, 200] and first[2:] == [429, 429, 429], first
-        # another subject is not slowed down by the first one's burst; anonymous calls are not per-token
-        assert client.get("/api/billing/x", headers={"Authorization": "Bearer B"}).status_code == 200
+        # two different tokens of the same subject (issued at different times) share one budget:
+        # 1 + burst 3 pass, whichever token is used, the rest of the burst is refused
+        first, second = bearer({"sub": "parent-7", "iat": 1}), bearer({"sub": "parent-7", "iat": 2, "jti": "x"})
+        assert first != second
+        codes = [client.get("/api/billing/x", headers=h).status_code for h in (first, second) * 4]
+        assert codes[:4] == [200] * 4 and codes[4:] == [429] * 4, codes
+        # another subject below the limit is not slowed down by the first one's burst
+        other = [client.get("/api/billing/x", headers=bearer({"sub": "parent-8", "iat": n})).status_code for n in range(3)]
+        assert other == [200] * 3
+        # anonymous calls and tokens without a readable subject are limited per client only
         assert [r.status_code for r in _burst(client, 5, "GET", "/api/billing/x")] == [200] * 5
+        for malformed in ({"Authorization": "Bearer opaque-token"}, bearer("not*base64"), bearer({"sub": 7}),
+                          bearer(base64.urlsafe_b64encode(b"[1, 2]").decode().rstrip("="))):
+            assert [r.status_code for r in _burst(client, 5, "GET", "/api/billing/x", headers=malformed)] == [200] * 5
 
 
 def test_enrolment_and_attendance_writes_have_a_stricter_limit(work_dir: Path, standins: StandIns) -> None:
     with gateway(work_dir, standins.upstreams, RATE_ENROL="1r/m", BURST_ENROL="1",
                  RATE_ATTENDANCE="1r/m", BURST_ATTENDANCE="2") as gw, httpx.Client(base_url=gw.url) as client:
-        token = {"Authorization": "Bearer parent-1"}
+        token = bearer({"sub": "parent-1"})
         enrol = [r.status_code for r in _burst(client, 4, "POST", "/api/navigator/enrolments", json={}, headers=token)]
         assert enrol == [200, 200, 429, 429], enrol
         # the same client still reads enrolments and writes elsewhere at the general limit
         assert [r.status_code for r in _burst(client, 4, "GET", "/api/navigator/enrolments", headers=token)] == [200] * 4
         assert [r.status_code for r in _burst(client, 4, "POST", "/api/navigator/disputes", json={}, headers=token)] == [200] * 4
         # a second parent has a budget of their own
-        assert client.post("/api/navigator/enrolments", json={}, headers={"Authorization": "Bearer parent-2"}).status_code == 200
+        assert client.post("/api/navigator/enrolments", json={}, headers=bearer({"sub": "parent-2"})).status_code == 200
+        # ... while a new token of the first parent does not
+        again = bearer({"sub": "parent-1", "iat": 2})
+        assert client.post("/api/navigator/enrolments", json={}, headers=again).status_code == 429
         path = "/api/navigator/enrolments/e-1/attendance"
         marks = [r.status_code for r in _burst(client, 5, "POST", path, json={}, headers=token)]
         assert marks == [200, 200, 200, 429, 429], marks

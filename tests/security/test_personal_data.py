@@ -136,7 +136,7 @@ def test_service_logs_contain_no_personal_values(sec_platform, flow: World) -> N
 
 async def test_snils_is_stored_encrypted_and_found_by_its_keyed_hash(sec_platform, flow: World) -> None:  # noqa: ANN001
     side = flow.sides["A"]
-    conn = await asyncpg.connect(plain_dsn(sec_platform.database_urls["registry"]))
+    conn = await asyncpg.connect(plain_dsn(sec_platform.databases["registry"]))
     try:
         tables = [r["table_name"] for r in await conn.fetch(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'")]

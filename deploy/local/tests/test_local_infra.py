@@ -6,6 +6,7 @@ One broker start for the whole module (the shared test infrastructure of the ses
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import urllib.error
@@ -143,13 +144,13 @@ def test_gateway_proxies_with_request_ids_limits_and_problem_bodies(infra: TestI
         codes = []
         for _ in range(3):  # navigator is not running: a 502 means the limit let it through
             status, headers, body = _get(f"{gw.url}/api/navigator/enrolments", method="POST", data=b"{}",
-                                         headers={"Authorization": "Bearer t1"})
+                                         headers={"Authorization": f"Bearer {_jwt_shaped('parent-1')}"})
             codes.append(status)
         assert codes == [502, 502, 429]
         assert headers["Retry-After"] == "1" and json.loads(body)["status"] == 429
         status, _, _ = _get(f"{gw.url}/api/navigator/enrolments", method="POST", data=b"{}",
-                            headers={"Authorization": "Bearer someone-else"})
-        assert status == 502  # limits are per token
+                            headers={"Authorization": f"Bearer {_jwt_shaped('parent-2')}"})
+        assert status == 502  # limits are per token subject (the services verify the signature)
 
         status, headers, _ = _get(
             f"{gw.url}/api/navigator/enrolments", method="OPTIONS",
@@ -191,3 +192,11 @@ def test_stack_down_leaves_no_process(infra: TestInfra, tmp_path: Path) -> None:
     assert stack.down() == []
     assert not any(pid_alive(pid) for pid in pids)
     assert infra.kafka.is_running() and infra.postgres.is_running()  # not part of this stack
+
+
+def _jwt_shaped(sub: str) -> str:
+    """An unsigned token of the right shape: the gateway only reads its subject to key limits."""
+    def part(obj: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part({'sub': sub})}.c2ln"

@@ -1,14 +1,17 @@
 """nginx as the API gateway of the local stack, from ``deploy/gateway/nginx.conf.template``.
 
-The template holds the http{}-level configuration (also used by the docker image through
-envsubst); this module renders it with the stack's upstreams and wraps it in a main config whose
-pid, logs and temp folders live in ``<stack>/gateway``. nginx runs as a detached child with
-``daemon off`` in its own process group, so stopping the group stops master and workers.
+The template is the whole nginx configuration (also used by the docker image through envsubst);
+this module renders it with the stack's upstreams, with pid, logs and temp folders in
+``<stack>/gateway`` and the njs module of the machine's nginx (``libnginx-mod-http-js`` on
+Debian; the per-subject rate limit reads the bearer token's subject with it). nginx runs as a
+detached child with ``daemon off`` in its own process group, so stopping the group stops master
+and workers.
 """
 
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -74,6 +77,23 @@ def render_template(text: str, variables: Mapping[str, str]) -> str:
     return _VAR.sub(lambda m: str(variables[m.group(1)]), text)
 
 
+NJS_MODULE_CANDIDATES = (
+    "/usr/lib/nginx/modules/ngx_http_js_module.so",  # Debian/Ubuntu: libnginx-mod-http-js
+    "/usr/lib64/nginx/modules/ngx_http_js_module.so",  # Fedora/RHEL: nginx-mod-njs
+    "/etc/nginx/modules/ngx_http_js_module.so",  # nginx.org packages and the official image
+    "/usr/local/nginx/modules/ngx_http_js_module.so",  # built from source
+)
+
+
+def find_njs_module() -> str:
+    """The njs module (ngx_http_js_module.so) for ``load_module``."""
+    found = next((p for p in NJS_MODULE_CANDIDATES if os.path.isfile(p)), None)
+    if not found:
+        raise StackError("the nginx njs module (ngx_http_js_module.so) was not found; install libnginx-mod-http-js "
+                         "(deploy/local/bootstrap.sh does)")
+    return found
+
+
 def find_nginx() -> str:
     nginx = shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx") if os.access(p, os.X_OK)),
@@ -107,11 +127,8 @@ class Gateway:
 
     @property
     def main_conf(self) -> Path:
+        """The rendered template."""
         return self.home / "nginx.conf"
-
-    @property
-    def rendered_conf(self) -> Path:
-        return self.home / "pfdo-gateway.conf"
 
     @property
     def pid_file(self) -> Path:
@@ -133,8 +150,19 @@ class Gateway:
         cfg = self.config
         ups = {name: f"{cfg.host}:{cfg.service_port(name)}" for name in ("registry", "navigator", "billing", "ratings", "auth")}
         ups.update(self.upstreams or {})
+        try:
+            njs_module = find_njs_module()
+        except StackError:
+            njs_module = NJS_MODULE_CANDIDATES[0]  # nginx -t says what is missing, with the hint of start()
         return {
             **DEFAULTS,
+            "NJS_MODULE": njs_module,
+            "NJS_PATH": str(template_path(cfg).parent),
+            "NGINX_USER": "root root" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name,
+            "WORKER_PROCESSES": "2",
+            "PID_FILE": str(self.pid_file),
+            "ERROR_LOG": str(self.error_log),
+            "TEMP_DIR": str(self.home / "temp"),
             "GATEWAY_LISTEN": f"{cfg.host}:{self.listen_port}",
             "ACCESS_LOG": str(self.access_log),
             **{f"{name.upper()}_UPSTREAM": addr for name, addr in ups.items()},
@@ -145,30 +173,11 @@ class Gateway:
     def write_config(self) -> None:
         for sub in ("logs", "temp/client_body", "temp/proxy", "temp/fastcgi", "temp/uwsgi", "temp/scgi"):
             (self.home / sub).mkdir(parents=True, exist_ok=True)
-        self.rendered_conf.write_text(render_template(template_path(self.config).read_text(), self.template_variables()))
-        temp = self.home / "temp"
-        user = "user root root;\n" if os.geteuid() == 0 else ""
-        self.main_conf.write_text(
-            "# written by pfdo_devstack.gateway; edits are overwritten on start\n"
-            f"{user}"
-            "daemon off;\n"
-            "worker_processes 2;\n"
-            f"pid {self.pid_file};\n"
-            f"error_log {self.error_log} warn;\n"
-            "events { worker_connections 4096; }\n"
-            "http {\n"
-            "    default_type application/octet-stream;\n"
-            f"    client_body_temp_path {temp}/client_body;\n"
-            f"    proxy_temp_path {temp}/proxy;\n"
-            f"    fastcgi_temp_path {temp}/fastcgi;\n"
-            f"    uwsgi_temp_path {temp}/uwsgi;\n"
-            f"    scgi_temp_path {temp}/scgi;\n"
-            f"    include {self.rendered_conf};\n"
-            "}\n"
-        )
+        self.main_conf.write_text(render_template(template_path(self.config).read_text(), self.template_variables()))
 
     def _cmd(self, *extra: str) -> list[str]:
-        return [find_nginx(), "-p", f"{self.home}/", "-e", str(self.error_log), "-c", str(self.main_conf), *extra]
+        return [find_nginx(), "-p", f"{self.home}/", "-e", str(self.error_log), "-c", str(self.main_conf),
+                "-g", "daemon off;", *extra]
 
     def test_config(self) -> str:
         """``nginx -t`` on the rendered config; raises with nginx's message when it fails."""

@@ -1,5 +1,5 @@
 """Checks (and on Debian as root, installs) what the local stack needs: Java 17+, Maven,
-PostgreSQL server binaries and nginx."""
+PostgreSQL server binaries, nginx and its njs module."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def java_version() -> int | None:
 
 def check_all(*, need_maven: bool = True) -> list[Check]:
     from .postgres import find_pg_bindir
-    from .gateway import find_nginx
+    from .gateway import find_nginx, find_njs_module
 
     checks: list[Check] = []
     jv = java_version()
@@ -57,6 +57,10 @@ def check_all(*, need_maven: bool = True) -> list[Check]:
         checks.append(Check("nginx", True, find_nginx(), ("nginx-light|nginx",)))
     except StackError:
         checks.append(Check("nginx", False, "not found", ("nginx-light|nginx",)))
+    try:  # the gateway's per-subject rate limit reads the token's subject with njs
+        checks.append(Check("nginx-njs", True, find_njs_module(), ("libnginx-mod-http-js",)))
+    except StackError:
+        checks.append(Check("nginx-njs", False, "ngx_http_js_module.so not found", ("libnginx-mod-http-js",)))
     return checks
 
 
