@@ -19,11 +19,14 @@ class ServiceSettings(BaseSettings):
         default="", description="Prefix for topic and group names; lets test runs share one broker."
     )
     kafka_replication_factor: int = Field(default=3, description="Capped at the broker count.")
-    consumer_max_records: int = Field(default=500, description="Records per fetch handed to the consumer at most.")
+    consumer_max_records: int = Field(default=1000, description="Records per fetch handed to the consumer at most.")
     consumer_unit_bytes: int = Field(
-        default=256 * 1024, ge=1024,
+        default=1024 * 1024, ge=1024,
         description="Payload per transaction when a batch handler takes a run of events: smaller units let "
-        "decoding the next one overlap applying this one; larger ones pay fewer commits.",
+        "decoding the next one overlap applying this one and hold less memory; larger ones pay fewer "
+        "statements. Measured on 2 cores (attendance flood, 20 marks per event): 1 MB drains 25-50 k "
+        "marks/s with billing at ~145 MB; 4 MB units with 2 000-record fetches reach ~52 k marks/s "
+        "but billing peaks at its 200 MB bound.",
     )
     consumer_retries: int = Field(default=3, description="Attempts before a message goes to the DLQ.")
     gc_gen0_threshold: int = Field(

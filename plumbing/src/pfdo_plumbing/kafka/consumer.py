@@ -57,10 +57,10 @@ class EventConsumer:
         db: Database,
         names: TopicNames,
         retries: int = 3,
-        max_records: int = 500,
+        max_records: int = 1000,
         retry_backoff_s: float = 0.05,
         unit_size: int = 2000,
-        unit_bytes: int = 256 * 1024,
+        unit_bytes: int = 1024 * 1024,
         fetch_max_bytes: int = 16 * 1024 * 1024,
     ) -> None:
         self.service = service
