@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from alembic import context
+from alembic import context, op
 from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -34,3 +34,9 @@ def run_migrations(metadata: MetaData | None = None) -> None:
             context.run_migrations()
         return
     asyncio.run(_run_async(url, metadata))
+
+
+def execute_all(statements: list[str]) -> None:
+    """Run a migration's SQL statements in order (inside the migration's transaction)."""
+    for statement in statements:
+        op.execute(statement)

@@ -13,7 +13,7 @@ Revises: 0001
 Create Date: 2026-11-28
 """
 
-from alembic import op
+from pfdo_plumbing.migrations import execute_all
 
 revision = "0002"
 down_revision = "0001"
@@ -378,10 +378,8 @@ DOWNGRADE = [
 
 
 def upgrade() -> None:
-    for statement in UPGRADE:
-        op.execute(statement)
+    execute_all(UPGRADE)
 
 
 def downgrade() -> None:
-    for statement in DOWNGRADE:
-        op.execute(statement)
+    execute_all(DOWNGRADE)

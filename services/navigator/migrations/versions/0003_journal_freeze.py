@@ -9,7 +9,7 @@ Revises: 0002
 Create Date: 2026-12-02
 """
 
-from alembic import op
+from pfdo_plumbing.migrations import execute_all
 
 revision = "0003"
 down_revision = "0002"
@@ -55,10 +55,8 @@ DOWNGRADE = [
 
 
 def upgrade() -> None:
-    for statement in UPGRADE:
-        op.execute(statement)
+    execute_all(UPGRADE)
 
 
 def downgrade() -> None:
-    for statement in DOWNGRADE:
-        op.execute(statement)
+    execute_all(DOWNGRADE)

@@ -7,7 +7,7 @@ Revises: 0003
 Create Date: 2026-12-02
 """
 
-from alembic import op
+from pfdo_plumbing.migrations import execute_all
 
 revision = "0004"
 down_revision = "0003"
@@ -62,10 +62,8 @@ DOWNGRADE = [
 
 
 def upgrade() -> None:
-    for statement in UPGRADE:
-        op.execute(statement)
+    execute_all(UPGRADE)
 
 
 def downgrade() -> None:
-    for statement in DOWNGRADE:
-        op.execute(statement)
+    execute_all(DOWNGRADE)
