@@ -236,6 +236,41 @@ class Answer:
     enrolment_id: str | None
 
 
+def sharded_clients(gateway: str, concurrency: int) -> list[httpx.AsyncClient]:
+    """HTTP clients for ``concurrency`` connections. httpcore's pool scans its connections and
+    waiting requests on every event: one pool of thousands of connections makes the client, not
+    the platform, the bottleneck; so the connections are spread over clients of at most
+    CLIENT_POOL each."""
+    shards = -(-concurrency // CLIENT_POOL)
+    per = -(-concurrency // shards)
+    limits = httpx.Limits(max_connections=per, max_keepalive_connections=per, keepalive_expiry=300)
+    return [httpx.AsyncClient(base_url=gateway, limits=limits, timeout=httpx.Timeout(60.0, connect=10.0))
+            for _ in range(shards)]
+
+
+async def floor(gateway: str, requests: int, concurrency: int) -> tuple[list[float], float]:
+    """The same number of requests, all in flight at once through the same clients and gateway,
+    to a navigator route that does nothing: what this machine and harness can do at best."""
+    clients = sharded_clients(gateway, concurrency)
+    try:
+        await asyncio.gather(*(clients[i % len(clients)].get("/healthz") for i in range(concurrency)))
+        slots = asyncio.Semaphore(concurrency)
+        latencies: list[float] = []
+
+        async def one(i: int) -> None:
+            async with slots:
+                t0 = time.perf_counter()
+                r = await clients[i % len(clients)].get("/api/navigator/health")
+                latencies.append(time.perf_counter() - t0)
+                assert r.status_code == 200, r.text
+
+        began = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(requests)))
+        return latencies, time.perf_counter() - began
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
+
+
 async def rush(gateway: str, auth: TestAuth, load: LoadGenerator, concurrency: int) -> tuple[list[Answer], float]:
     modules = [m[0] for m in load.world.modules]
     day = today().isoformat()
@@ -244,14 +279,8 @@ async def rush(gateway: str, auth: TestAuth, load: LoadGenerator, concurrency: i
          {"certificate_id": cert, "module_id": modules[i % len(modules)], "start_date": day, "payment_mode": "monthly"})
         for i, (cert, parent) in enumerate(load.world.certificates)
     ]
-    # httpcore's pool scans its connections and waiting requests on every event: one pool of
-    # thousands of connections makes the client, not the platform, the bottleneck; so the
-    # connections are spread over clients of at most CLIENT_POOL each
-    shards = -(-concurrency // CLIENT_POOL)
-    per = -(-concurrency // shards)
-    limits = httpx.Limits(max_connections=per, max_keepalive_connections=per, keepalive_expiry=300)
-    clients = [httpx.AsyncClient(base_url=gateway, limits=limits, timeout=httpx.Timeout(60.0, connect=10.0))
-               for _ in range(shards)]
+    clients = sharded_clients(gateway, concurrency)
+    shards = len(clients)
     try:
         # open every connection first (browsers of parents waiting for the opening are connected),
         # and warm the navigator's apply route with requests that hold no seat (unknown certificate)
@@ -386,6 +415,7 @@ async def run(args: argparse.Namespace, infra: Infra, folder: Path, cleanup: lis
     accepted = {a.enrolment_id for a in answers if a.status == 201 and a.enrolment_id}
     await watch.wait_for(accepted, timeout=60)
     states = await navigator_states(load, accepted)
+    floor_lat, floor_wall = await floor(platform.gateway_url, args.parents, concurrency)
 
     navigator_dsn = plain_dsn(urls["navigator"])
     conn = await asyncpg.connect(navigator_dsn)
@@ -419,6 +449,8 @@ async def run(args: argparse.Namespace, infra: Infra, folder: Path, cleanup: lis
     print(summary("raw seat hold (asyncpg UPDATE)", raw_lat, raw_wall)
           + f"  [pool {NAVIGATOR_POOL + NAVIGATOR_OVERFLOW}, {raw_won} won]")
     print(summary("gateway POST /enrolments (all)", lat, wall))
+    print(summary("floor: gateway GET /health", floor_lat, floor_wall)
+          + "  <- same clients and concurrency, a route that does nothing")
     print(summary("  of which 201 (seat held)", [a.latency for a in answers if a.status == 201]))
     print(summary("  of which 409 (no free seats)", [a.latency for a in answers if a.status == 409]))
     print(summary("saga: 201 -> reservation event", saga, unit="s")
