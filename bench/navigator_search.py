@@ -182,7 +182,9 @@ async def main(modules: int, n_requests: int) -> None:
             )
             dialect = postgresql.asyncpg.dialect()
             compiled.append(tuple(_positional(x.compile(dialect=dialect)) for x in (stmt, fstmt)))
-        pool = await asyncpg.create_pool(plain_dsn(url), min_size=CLIENTS, max_size=CLIENTS)
+        # planned per call like the service's searches (plan_cache_mode, see service/search.py)
+        pool = await asyncpg.create_pool(plain_dsn(url), min_size=CLIENTS, max_size=CLIENTS,
+                                         server_settings={"plan_cache_mode": "force_custom_plan"})
 
         async def raw(i: int) -> None:
             (page_sql, page_args), (facet_sql, facet_args) = compiled[i % len(compiled)]
