@@ -136,21 +136,29 @@ async def school_year(s: st.Story, clock: st.StoryClock, infra, namespace: str) 
     provider = await st.register_provider(s, "ООО «Кванториум-Липецк»")
     assert provider["status"] == "new"
     assert (await st.approve_provider(s))["status"] == "active"
-    robotics = await st.create_program(
-        s, "robotics", name="Робототехника", description="Конструирование и программирование роботов",
-        direction="technical",
-        module=st.module_body("Группа 1", starts=D(2026, 9, 1), ends=D(2027, 5, 31), weekdays=(TUE, THU), price=PRICE),
-    )
-    ours = s.ids["robotics_module"]
-    assert robotics["status"] == "draft"
     # a second program of the provider; its groups are listed first while neither is rated
-    # (the navigator breaks ties by module id, descending), so the rating visibly moves ours up
+    # (the navigator breaks ties by module id, descending), so the rating visibly moves ours up.
+    # Module ids are random: the chess program gets a few groups, and the robotics program is
+    # drafted again until its group sorts below one of them (drafts never reach the catalogue).
     chess_module = st.module_body("Шахматы, группа", starts=D(2026, 9, 1), ends=D(2027, 5, 31), weekdays=(1, 3),
                                   price=2_000_000)
     chess = await st.create_program(s, "chess", name="Шахматы", description="Шахматный клуб",
                                     direction="social_humanitarian", module=chess_module)
-    while max(str(m["id"]) for m in chess["modules"]) < ours and len(chess["modules"]) < 20:
+    for _ in range(4):
         chess = await st.add_module(s, "chess", chess_module)
+    highest_chess = max(str(m["id"]) for m in chess["modules"])
+    for _ in range(20):
+        robotics = await st.create_program(
+            s, "robotics", name="Робототехника", description="Конструирование и программирование роботов",
+            direction="technical",
+            module=st.module_body("Группа 1", starts=D(2026, 9, 1), ends=D(2027, 5, 31), weekdays=(TUE, THU),
+                                  price=PRICE),
+        )
+        ours = s.ids["robotics_module"]
+        if ours < highest_chess:
+            break
+    assert ours < highest_chess, "twenty drafts, none sorting below the chess groups"
+    assert robotics["status"] == "draft"
     certified = await st.certify_program(s, "robotics", {ours: NORMATIVE})
     assert certified["status"] == "certified"
     assert next(m for m in certified["modules"] if str(m["id"]) == ours)["normative_cost_kopecks"] == NORMATIVE
