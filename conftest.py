@@ -102,8 +102,7 @@ def platform_factory(infra: UrlInfra, auth: TestAuth):  # noqa: ANN201
         try:
             await asyncio.to_thread(platform.start)
         except BaseException:
-            for name in platform.processes:
-                print(f"--- {name} log ---\n{platform.log(name)}")
+            print(platform.logs())
             raise
         return platform
 

@@ -398,8 +398,7 @@ async def run(args: argparse.Namespace, infra: Infra, folder: Path, cleanup: lis
     try:
         await asyncio.to_thread(platform.start)
     except BaseException:
-        for name in platform.processes:
-            print(f"--- {name} log ---\n{platform.log(name)}")
+        print(platform.logs())
         raise
     print(f"platform up behind {platform.gateway_url}: {time.perf_counter() - t0:.1f} s", flush=True)
 

@@ -101,35 +101,22 @@ def summary(name: str, latencies: list[float], wall: float) -> str:
             f"p99={pct(ms, 99):6.1f} ms  mean={statistics.mean(ms):6.1f} ms  throughput={len(ms) / wall:7.0f}/s")
 
 
-async def run_clients(n_requests: int, call: Any, clients: int = CLIENTS) -> tuple[list[float], float]:
-    latencies: list[float] = []
-    counter = iter(range(n_requests))
-
-    async def client() -> None:
-        for i in counter:
-            t0 = time.perf_counter()
-            await call(i)
-            latencies.append(time.perf_counter() - t0)
-
-    start = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    return latencies, time.perf_counter() - start
-
-
 THINK_S = 1.0
 """Mean pause of a person between two searches (the paced run): 50 people browsing at once."""
 
 
-async def run_paced(n_requests: int, call: Any, think_s: float, clients: int = CLIENTS) -> tuple[list[float], float]:
-    """Like ``run_clients`` but every client pauses (exponentially distributed, mean ``think_s``)
-    before each request, as people do; latency is measured from the moment a request is sent."""
+async def run_clients(n_requests: int, call: Any, clients: int = CLIENTS, think_s: float = 0.0) -> tuple[list[float], float]:
+    """``clients`` clients share ``n_requests`` calls; with ``think_s`` each pauses before every
+    call (exponentially distributed, that mean), as people do. Latency is counted from the moment
+    a call is sent."""
     rnd = random.Random(11)
     latencies: list[float] = []
     counter = iter(range(n_requests))
 
     async def client() -> None:
         for i in counter:
-            await asyncio.sleep(rnd.expovariate(1 / think_s))
+            if think_s:
+                await asyncio.sleep(rnd.expovariate(1 / think_s))
             t0 = time.perf_counter()
             await call(i)
             latencies.append(time.perf_counter() - t0)
@@ -211,8 +198,8 @@ async def main(modules: int, n_requests: int) -> None:
             raw1, raw1_wall = await run_clients(300, raw, clients=1)
             svc1, svc1_wall = await run_clients(300, service, clients=1)
             paced = min(n_requests, 1000)  # 50 per second: 20 s each
-            paced_raw, paced_raw_wall = await run_paced(paced, raw, THINK_S)
-            paced_svc, paced_svc_wall = await run_paced(paced, service, THINK_S)
+            paced_raw, paced_raw_wall = await run_clients(paced, raw, think_s=THINK_S)
+            paced_svc, paced_svc_wall = await run_clients(paced, service, think_s=THINK_S)
         await pool.close()
         await runtime.db.dispose()
         print(f"search over {modules} module groups, {CLIENTS} concurrent clients, {len(qs)} distinct queries")

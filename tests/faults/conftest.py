@@ -79,8 +79,7 @@ async def chaos(auth: Any, infra: Any) -> AsyncIterator[Chaos]:  # noqa: ANN401
     try:
         await asyncio.to_thread(platform.start)
     except BaseException:
-        for name in platform.processes:
-            print(f"--- {name} log ---\n{platform.log(name)}")
+        print(platform.logs())
         platform.stop()
         pg.stop()
         if kafka:

@@ -107,8 +107,7 @@ async def test_a_school_year_of_one_family_and_one_provider(platform_factory, au
         try:
             await school_year(s, clock, infra, platform.namespace)
         except BaseException:
-            for name in platform.processes:
-                print(f"--- {name} log ---\n{platform.log(name, 40)}")
+            print(platform.logs(40))
             raise
 
 

@@ -121,6 +121,10 @@ class PlatformUnderTest:
     def log(self, name: str, lines: int = 60) -> str:
         return self.processes[name].last_log_lines(lines)
 
+    def logs(self, lines: int = 60) -> str:
+        """The last lines of every service's log, each under a heading (printed when a test fails)."""
+        return "\n".join(f"--- {name} log ---\n{self.log(name, lines)}" for name in self.processes)
+
     def __enter__(self) -> PlatformUnderTest:
         try:
             return self.start()

@@ -41,6 +41,7 @@ from ..domain.attendance import (
     validate_marks,
 )
 from ..domain.errors import DomainError
+from .enrolments import may_see
 
 CONTRACT_STATES = ("confirmed", "terminated", "ended")
 _CHUNK = 2000
@@ -163,14 +164,6 @@ async def post_marks(
             for r in result.rejected
         ],
     }
-
-
-def may_see(who: Principal, enrolment: Any) -> bool:
-    if who.role == Role.PARENT:
-        return enrolment.parent_id == who.sub
-    if who.role == Role.PROVIDER:
-        return who.is_provider(enrolment.provider_id)
-    return who.covers_municipality(enrolment.municipality_code)
 
 
 async def read_marks(session: AsyncSession, who: Principal, enrolment_id: uuid.UUID, month: str | None) -> list[dict[str, Any]]:

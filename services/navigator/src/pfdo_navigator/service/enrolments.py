@@ -500,7 +500,9 @@ def _domain(fn: Any, *args: Any) -> saga.Transition:
 
 
 # ------------------------------------------------------------------------------- commands
-def _may_see(who: Principal, row: Any) -> bool:
+def may_see(who: Principal, row: Any) -> bool:
+    """Whether ``who`` may see an enrolment (or what hangs off it): the parent of the child, the
+    provider of the group, an operator of its municipality."""
     if who.role == Role.PARENT:
         return row.parent_id == who.sub
     if who.role == Role.PROVIDER:
@@ -510,14 +512,14 @@ def _may_see(who: Principal, row: Any) -> bool:
 
 async def _own(session: AsyncSession, who: Principal, enrolment_id: uuid.UUID) -> Any:
     row = await load(session, enrolment_id)
-    if row is None or not _may_see(who, row):
+    if row is None or not may_see(who, row):
         raise not_found("Enrolment")
     return row
 
 
 async def read(session: AsyncSession, who: Principal, enrolment_id: uuid.UUID) -> Any:
     row = await load(session, enrolment_id, lock=False)
-    if row is None or not _may_see(who, row):
+    if row is None or not may_see(who, row):
         raise not_found("Enrolment")
     return row
 
