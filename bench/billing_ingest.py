@@ -117,7 +117,7 @@ async def main(count: int, per_event: int) -> None:
 
     handlers.register(Billing(runtime, settings))
     t0 = time.perf_counter()
-    first = None
+    first, first_done = None, 0
     rss_before_start = current_rss_mb()
     await runtime.start(relay=False)
     try:
@@ -126,7 +126,7 @@ async def main(count: int, per_event: int) -> None:
         while True:
             done = runtime.consumer.processed
             if done and first is None:
-                first = time.perf_counter()
+                first, first_done = time.perf_counter(), done
             if done >= count:
                 break
             await asyncio.sleep(0.01)
@@ -137,14 +137,15 @@ async def main(count: int, per_event: int) -> None:
     async with runtime.db.transaction() as s:
         stored = await s.scalar(text("SELECT count(*) FROM attendance_marks"))
     assert stored == marks, f"{stored} of {marks} marks stored"
+    # the rate counts only what committed after the first unit was seen, over the time since then
     billing_s = end - (first or t0)
     raw_consume_rate, raw_insert_rate = marks / consume_s, marks / insert_s
-    billing_rate = marks / billing_s
+    billing_rate = (count - first_done) * per_event / billing_s
     slower = min(raw_consume_rate, raw_insert_rate)
     print(f"raw aiokafka consume:        {raw_consume_rate:>12,.0f} marks/s ({count / consume_s:,.0f} messages/s)")
     print(f"raw PostgreSQL batch insert: {raw_insert_rate:>12,.0f} marks/s (batches of 4000)")
     print(f"billing (Kafka -> inbox -> marks): {billing_rate:>6,.0f} marks/s "
-          f"(from the first committed batch; {marks / (end - t0):,.0f} marks/s including group join)")
+          f"(after the first committed unit; {marks / (end - t0):,.0f} marks/s including group join)")
     print(f"RSS of the process: {rss_before_start:.0f} MB before billing started, {rss_after:.0f} MB after the ingest")
     print(f"billing / slower baseline: {billing_rate / slower:.2f} (target >= 0.5); "
           f"target 20 000 marks/s: {'met' if billing_rate >= 20_000 else 'NOT met'}; peak RSS {rss_mb():.0f} MB")

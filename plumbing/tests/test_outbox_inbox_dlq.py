@@ -137,3 +137,51 @@ async def test_duplicate_delivery_has_one_effect_and_malformed_goes_to_dlq(infra
     assert headers["x-dlq-original-topic"].decode() == topic
     assert headers["x-dlq-consumer"] == b"billing"
     assert b"envelope" in headers["x-dlq-error"]
+
+
+async def test_copies_of_an_event_within_one_batch_unit_have_one_effect(infra, databases, auth) -> None:
+    """A batch handler gets consecutive events of its type in one unit: copies of one event in
+    that unit (a producer retry written twice), and copies of events claimed by an earlier unit,
+    reach it once."""
+    namespace = new_namespace()
+    await ensure_topics(infra.kafka_bootstrap, TopicNames(namespace), {t.producer for t in ALL_TOPICS} | {"billing"}, 1)
+    rt = ServiceRuntime(
+        service_settings("billing", infra=infra, database_url=await databases.fresh("billing"), namespace=namespace, auth=auth),
+        configure_logs=False,
+    )
+    handed: list[uuid.UUID] = []
+
+    @rt.consumer.on_batch(CertificateIssued)
+    async def take(session, batch) -> None:  # noqa: ANN001
+        handed.extend(event.certificate_id for event, _env in batch)
+
+    certificates = [uuid.uuid4() for _ in range(3)]
+    bodies = [orjson.dumps(rt.outbox.envelope(issued(c)).model_dump(mode="json")) for c in certificates]
+    first, second, third = bodies
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, linger_ms=50)
+    await producer.start()
+    try:
+        sent = [await producer.send(TopicNames(namespace).name(CERTIFICATES), value=v, key=b"one")
+                for v in (first, second, first, second, third)]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    async with rt.running(relay=False):
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(set(handed)) < 3 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        # the redelivery of the whole run, after it was claimed: nothing more
+        producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+        await producer.start()
+        try:
+            for v in (third, first):
+                await producer.send_and_wait(TopicNames(namespace).name(CERTIFICATES), value=v, key=b"one")
+        finally:
+            await producer.stop()
+        while rt.consumer.processed < 3 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)
+    assert sorted(handed) == sorted(certificates)
+    async with rt.db.transaction() as s:
+        assert await s.scalar(text("SELECT count(*) FROM inbox")) == 3

@@ -8,14 +8,14 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-_CLAIM = text(
-    """
+from .db import insert_expecting_new
+
+_INSERT = """
     INSERT INTO inbox (event_id, event_type)
     SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS varchar[]))
-    ON CONFLICT (event_id) DO NOTHING
-    RETURNING event_id
     """
-)
+_CLAIM_NEW = text(_INSERT)
+_CLAIM_SOME = text(_INSERT + " ON CONFLICT (event_id) DO NOTHING RETURNING event_id")
 
 
 async def claim(session: AsyncSession, events: Sequence[tuple[uuid.UUID, str]]) -> set[uuid.UUID]:
@@ -23,10 +23,10 @@ async def claim(session: AsyncSession, events: Sequence[tuple[uuid.UUID, str]]) 
 
     Concurrent claims of one id by two consumers serialise on the primary key: the loser waits
     for the winner's transaction and then sees a conflict, so only one effect is committed.
+    Redeliveries are the exception, so the claim first tries a plain insert of every id.
     """
     if not events:
         return set()
-    result = await session.execute(
-        _CLAIM, {"ids": [e[0] for e in events], "types": [e[1] for e in events]}
-    )
-    return {row[0] for row in result}
+    ids = [e[0] for e in events]
+    result = await insert_expecting_new(session, _CLAIM_NEW, _CLAIM_SOME, {"ids": ids, "types": [e[1] for e in events]})
+    return set(ids) if result is None else {row[0] for row in result}

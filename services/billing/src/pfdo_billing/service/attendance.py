@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pfdo_contracts.envelope import Envelope
+from pfdo_plumbing.db import insert_expecting_new
 from pfdo_plumbing.logging import get_logger
 from pfdo_contracts.events import navigator as n
 
@@ -33,11 +34,14 @@ _APPLIED = text(
     """
 )
 
-_UPSERT = text(
-    """
+_INSERT = """
     INSERT INTO attendance_marks (mark_id, enrolment_id, lesson_date, status, revision)
     SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:enrolments AS uuid[]), CAST(:dates AS date[]),
                          CAST(:statuses AS varchar[]), CAST(:revisions AS integer[]))
+    """
+_INSERT_NEW = text(_INSERT)
+_UPSERT = text(
+    _INSERT + """
     ON CONFLICT (mark_id) DO UPDATE SET status = EXCLUDED.status, revision = EXCLUDED.revision,
         lesson_date = EXCLUDED.lesson_date
     WHERE attendance_marks.revision < EXCLUDED.revision
@@ -58,21 +62,41 @@ async def attendance_recorded(b: Billing, session: AsyncSession,
         months = sorted(per_month)
         await session.execute(_APPLIED, {"months": [_first_day(m) for m in months],
                                          "counts": [per_month[m] for m in months]})
+    # first postings are the flood: their columns go as they come. Corrections (a new revision
+    # of a known mark), marks a dispute overtook and a mark posted twice in one batch take the
+    # upsert, with the highest revision of each mark
+    columns = _columns(batch)
+    if not columns["ids"]:
+        return 0
+    await insert_expecting_new(session, _INSERT_NEW, _UPSERT, columns, lambda: _latest_revisions(batch))
+    return len(columns["ids"])
+
+
+def _columns(batch: list[tuple[n.AttendanceRecorded, Envelope]]) -> dict[str, list]:
+    ids, enrolments, dates, statuses, revisions = [], [], [], [], []
+    for event, _env in batch:
+        enrolment = event.enrolment_id
+        for mark in event.marks:
+            ids.append(mark.mark_id)
+            enrolments.append(enrolment)
+            dates.append(mark.lesson_date)
+            statuses.append(mark.status.value)
+            revisions.append(mark.revision)
+    return {"ids": ids, "enrolments": enrolments, "dates": dates, "statuses": statuses, "revisions": revisions}
+
+
+def _latest_revisions(batch: list[tuple[n.AttendanceRecorded, Envelope]]) -> dict[str, list]:
+    """One row per mark, its highest revision in the batch (an upsert may touch a row once)."""
     latest: dict = {}
     for event, _env in batch:
         for mark in event.marks:
             seen = latest.get(mark.mark_id)
             if seen is None or seen[3] < mark.revision:
                 latest[mark.mark_id] = (event.enrolment_id, mark.lesson_date, mark.status.value, mark.revision)
-    if not latest:
-        return 0
     ids = list(latest)
     values = [latest[i] for i in ids]
-    await session.execute(_UPSERT, {
-        "ids": ids, "enrolments": [v[0] for v in values], "dates": [v[1] for v in values],
-        "statuses": [v[2] for v in values], "revisions": [v[3] for v in values],
-    })
-    return len(ids)
+    return {"ids": ids, "enrolments": [v[0] for v in values], "dates": [v[1] for v in values],
+            "statuses": [v[2] for v in values], "revisions": [v[3] for v in values]}
 
 
 async def dispute_opened(b: Billing, session: AsyncSession, e: n.DisputeOpened, env: Envelope) -> None:
