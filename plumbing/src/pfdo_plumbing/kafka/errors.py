@@ -24,7 +24,7 @@ def is_transient(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, OSError | ConnectionError | TimeoutError | KafkaError | _TRANSIENT_PG):
+        if isinstance(current, (OSError, ConnectionError, TimeoutError, KafkaError, *_TRANSIENT_PG)):
             return True
         if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
             return True
