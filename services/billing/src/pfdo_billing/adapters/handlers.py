@@ -34,6 +34,11 @@ _SINGLE: dict[type, Callable[..., Awaitable[Any]]] = {
 }
 
 
+_TOGETHER = {n.EnrolmentRequested}
+"""A rush of applications reaches billing as runs of requests: each run is reserved in one
+transaction (each request in turn, under its own certificate's lock)."""
+
+
 def register(b: Billing) -> None:
     consumer = b.runtime.consumer
     for model, use_case in _SINGLE.items():
@@ -41,7 +46,7 @@ def register(b: Billing) -> None:
         async def handle(session, event, envelope, _use_case=use_case) -> None:  # noqa: ANN001
             await _use_case(b, session, event, envelope)
 
-        consumer.on(model)(handle)
+        consumer.on(model, together=model in _TOGETHER)(handle)
 
     @consumer.on_batch(n.AttendanceRecorded)
     async def marks(session, batch) -> None:  # noqa: ANN001

@@ -54,19 +54,16 @@ class Transfer:
 _PAYLOAD = ("kind", "period_id", "debit_kind", "debit_owner", "credit_kind", "credit_owner", "amount")
 
 
+_RECORD = insert(TRANSFERS).on_conflict_do_nothing(index_elements=["transfer_id"]).returning(TRANSFERS.c.transfer_id)
+
+
 async def record(session: AsyncSession, transfers: list[Transfer]) -> set[str]:
     """Write transfers (zero amounts are skipped); returns the ids that were new."""
     rows = [t.row() for t in transfers if t.amount > 0]
     if not rows:
         return set()
-    inserted = set(
-        (
-            await session.execute(
-                insert(TRANSFERS).values(rows).on_conflict_do_nothing(index_elements=["transfer_id"])
-                .returning(TRANSFERS.c.transfer_id)
-            )
-        ).scalars()
-    )
+    # rows as parameter sets of one statement (a multi-row VALUES would be compiled anew per call)
+    inserted = set((await session.execute(_RECORD, rows)).scalars())
     existing = [r for r in rows if r["transfer_id"] not in inserted]
     if existing:
         stored = {

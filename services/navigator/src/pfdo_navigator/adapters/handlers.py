@@ -28,11 +28,12 @@ def register_handlers(runtime: ServiceRuntime, settings: NavigatorSettings) -> N
     async def certificate(session: AsyncSession, event: Event, envelope: Envelope) -> None:
         await enrolments.on_certificate_event(session, outbox, event, envelope, direction_cap=settings.direction_cap)
 
-    @consumer.on(b.ReservationCreated)
+    # billing's answers to a rush of applications arrive as runs: one transaction per run
+    @consumer.on(b.ReservationCreated, together=True)
     async def reservation_created(session: AsyncSession, event: b.ReservationCreated, envelope: Envelope) -> None:
         await enrolments.on_reservation_created(session, outbox, event, settings.today())
 
-    @consumer.on(b.ReservationRejected)
+    @consumer.on(b.ReservationRejected, together=True)
     async def reservation_rejected(session: AsyncSession, event: b.ReservationRejected, envelope: Envelope) -> None:
         await enrolments.on_reservation_rejected(
             session, event, refill=enrolments.Refill(outbox, settings.today(), settings.direction_cap))
