@@ -37,7 +37,11 @@ class Chaos:
     rows: list[Audit] = field(default_factory=list)
 
     async def audit(self, phase: str, faults: int) -> Audit:
-        result = await self.auditor.audit(phase, faults)
+        try:
+            result = await self.auditor.audit(phase, faults)
+        except AssertionError:  # did not drain: what the services said is the next clue
+            print(self.platform.logs(), flush=True)
+            raise
         self.rows.append(result)
         print(f"\n[faults] {phase}: {result.row()}\n{result.problems()}", flush=True)
         return result

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..kafka.errors import is_transient
 from ..logging import get_logger
 
 log = get_logger(__name__)
@@ -92,5 +93,11 @@ def install_problem_handlers(app: FastAPI, domain_errors: DomainErrorMapper | No
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        if is_transient(exc):  # the database or Kafka dropped out under us: nothing was committed
+            log.warning("backing_service_unavailable", path=request.url.path, error_type=type(exc).__name__,
+                        error=str(exc)[:300])
+            return problem_response(request, 503, "temporarily_unavailable",
+                                    "A backing service is briefly unavailable and nothing was changed; "
+                                    "retry in a moment.", headers={"Retry-After": "1"})
         log.exception("unhandled_error", path=request.url.path)
         return problem_response(request, 500, "internal_error", "Something went wrong; the request id helps support find it.")
