@@ -28,7 +28,8 @@ The world (municipality, providers, certified programs, certificates, billing pe
 through the public APIs behind the gateway. Infrastructure: PFDO_TEST_KAFKA_BOOTSTRAP and
 PFDO_TEST_PG_URL when set, otherwise the local test stack, started and stopped here. Loopback only.
 
-Run: uv run python -m bench.navigator_rush [--parents 2000] [--seats 200] [--groups 10] [--spread-s S]
+Run: uv run python -m bench.navigator_rush [--parents 2000] [--seats 200] [--groups 10] [--spread-s S ...]
+(default: three rushes, each on a platform of its own: all at once, over 10 s and over 20 s)
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ TOTAL_TIMEOUT_S = 1200.0
 HOLD = "UPDATE modules SET held = held + 1 WHERE module_id = $1 AND held < capacity RETURNING held"
 TARGET_REQUEST_P99_MS = 300.0
 TARGET_SAGA_P99_S = 2.0
+DEFAULT_SPREADS_S = (0.0, 10.0, 20.0)
+"""All at once (the literal burst), then 200 and 100 applications a second."""
 
 
 # ------------------------------------------------------------------------------- infrastructure
@@ -403,7 +406,8 @@ async def _warm(pool: asyncpg.Pool) -> None:
 
 
 # ------------------------------------------------------------------------------- main
-async def run(args: argparse.Namespace, infra: Infra, folder: Path, cleanup: list[Any]) -> None:
+async def run(args: argparse.Namespace, spread_s: float, infra: Infra, folder: Path, cleanup: list[Any]) -> str:
+    """One complete rush (its own platform, databases and world); returns its summary row."""
     auth = TestAuth(folder / "auth")
     urls = await create_databases(infra, f"rush_{uuid.uuid4().hex[:8]}")
     cleanup.append(("databases", urls))
@@ -431,7 +435,7 @@ async def run(args: argparse.Namespace, infra: Infra, folder: Path, cleanup: lis
 
     lines = applications(auth, load)
     await warm_up(platform.gateway_url, auth, load)
-    rush = await run_wrk(platform.gateway_url, lines, args.spread_s, folder)
+    rush = await run_wrk(platform.gateway_url, lines, spread_s, folder)
 
     navigator_dsn = plain_dsn(urls["navigator"])
     rush_modules = [uuid.UUID(m[0]) for m in load.world.modules]
@@ -444,7 +448,7 @@ async def run(args: argparse.Namespace, infra: Infra, folder: Path, cleanup: lis
     accepted = set(requested)
     await watch.wait_for(accepted, timeout=60)
     states = await navigator_states(load, accepted)
-    floor_figures = await run_wrk(platform.gateway_url, lines, args.spread_s, folder, floor=True)
+    floor_figures = await run_wrk(platform.gateway_url, lines, spread_s, folder, floor=True)
 
     conn = await asyncpg.connect(navigator_dsn)
     try:
@@ -470,8 +474,8 @@ async def run(args: argparse.Namespace, infra: Infra, folder: Path, cleanup: lis
     answers_ok = (rush.statuses[201] == len(accepted) and rush.statuses[409] == refused
                   and rush.codes["no_free_seats"] == refused and rush.requests == args.parents
                   and not any(rush.errors.values()))
-    arrival = ("all at once" if not args.spread_s
-               else f"arriving evenly over {args.spread_s:g} s ({args.parents / args.spread_s:.0f} applications/s)")
+    arrival = ("all at once" if not spread_s
+               else f"arriving evenly over {spread_s:g} s ({args.parents / spread_s:.0f} applications/s)")
 
     print()
     print(f"application rush through the gateway: {args.parents} parents, {args.seats} seats in {args.groups} groups "
@@ -502,6 +506,10 @@ async def run(args: argparse.Namespace, infra: Infra, folder: Path, cleanup: lis
     print(f"target every saga finished, p99 <= {TARGET_SAGA_P99_S:.0f} s: "
           f"{verdict(all_finished and saga_p99 <= TARGET_SAGA_P99_S)} ({finished}/{len(accepted)} finished, "
           f"p99 {saga_p99:.2f} s)")
+    rate = "at once" if not spread_s else f"{args.parents / spread_s:.0f}/s"
+    return (f"| {rate:>8} | {rush.p99_ms:>8.0f} ms {verdict(rush.p99_ms <= TARGET_REQUEST_P99_MS):>7} "
+            f"| {floor_figures.p99_ms:>8.1f} ms | {saga_p99:>6.2f} s {verdict(all_finished and saga_p99 <= TARGET_SAGA_P99_S):>7} "
+            f"| {verdict(no_overbooking):>7} |")
 
 
 async def cleanup_all(infra: Infra, cleanup: list[Any]) -> None:
@@ -522,19 +530,26 @@ async def cleanup_all(infra: Infra, cleanup: list[Any]) -> None:
 async def main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     infra = await asyncio.to_thread(start_infra)
-    cleanup: list[Any] = []
-    code = 1
+    rows: list[str] = []
     try:
-        with tempfile.TemporaryDirectory(prefix="pfdo-rush-") as tmp:
-            try:
-                await asyncio.wait_for(run(args, infra, Path(tmp), cleanup), TOTAL_TIMEOUT_S)
-                code = 0
-            finally:
-                await cleanup_all(infra, cleanup)
+        for index, spread_s in enumerate(args.spread_s, 1):
+            print(f"\n--- rush {index} of {len(args.spread_s)}: "
+                  f"{'all at once' if not spread_s else f'arriving over {spread_s:g} s'} ---", flush=True)
+            cleanup: list[Any] = []
+            with tempfile.TemporaryDirectory(prefix="pfdo-rush-") as tmp:
+                try:
+                    rows.append(await asyncio.wait_for(run(args, spread_s, infra, Path(tmp), cleanup), TOTAL_TIMEOUT_S))
+                finally:
+                    await cleanup_all(infra, cleanup)
     finally:
         await asyncio.to_thread(stop_infra, infra)
-    print(f"whole run (set-up, rush, baseline, clean-up): {time.perf_counter() - started:.0f} s")
-    return code
+    print(f"\n{args.parents} parents, {args.seats} seats; targets: request p99 <= {TARGET_REQUEST_P99_MS:.0f} ms, "
+          f"saga p99 <= {TARGET_SAGA_P99_S:.0f} s, no overbooking")
+    print("| arrival  | request p99         | floor p99   | saga p99          | no overbooking |")
+    print("|---|---|---|---|---|")
+    print("\n".join(rows))
+    print(f"whole run (set-up, rushes, baselines, clean-up): {time.perf_counter() - started:.0f} s")
+    return 0
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -542,8 +557,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--parents", type=int, default=2000, help="applicants (each with own certificate)")
     p.add_argument("--seats", type=int, default=200, help="seats in total")
     p.add_argument("--groups", type=int, default=10, help="module groups the seats are spread over")
-    p.add_argument("--spread-s", type=float, default=0.0,
-                   help="the applications arrive evenly over this many seconds (0: all at once)")
+    p.add_argument("--spread-s", type=float, nargs="+", default=list(DEFAULT_SPREADS_S),
+                   help="one rush per value: the applications arrive evenly over this many seconds (0: all at once)")
     return p.parse_args(argv)
 
 
