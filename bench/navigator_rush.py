@@ -38,7 +38,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import signal
 import statistics
 import tempfile
@@ -56,6 +55,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pfdo_contracts.topics import ENROLMENTS, RESERVATIONS
 from pfdo_devstack.gateway import HIGH_LIMITS
 from pfdo_devstack.platform import PlatformUnderTest
+from pfdo_devstack.prereqs import ensure_command
+from pfdo_devstack.proc import StackError
 from pfdo_devstack.testing import UrlInfra, env_or_local_infra, release
 from pfdo_plumbing.testing import TestAuth, create_database, plain_dsn
 from tests.faults.load import LoadConfig, LoadGenerator, today
@@ -270,12 +271,12 @@ class LoadFigures:
 
 
 def find_wrk() -> str:
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        sudo = "" if os.geteuid() == 0 else "sudo "
-        raise SystemExit("the rush is driven by wrk (a load generator in C: a Python client on the same two cores "
-                         f"was the bottleneck); install it with:\n  {sudo}apt-get install -y wrk")
-    return wrk
+    """wrk from Debian (installed when running as root; otherwise the error names the command)."""
+    try:
+        return ensure_command("wrk", "wrk")
+    except StackError as exc:
+        raise SystemExit(f"the rush is driven by wrk, a load generator in C (a Python client on the same two "
+                         f"cores was the bottleneck): {exc}") from exc
 
 
 async def run_wrk(gateway: str, lines: list[str], spread_s: float, folder: Path, *, floor: bool = False) -> LoadFigures:

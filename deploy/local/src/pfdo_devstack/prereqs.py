@@ -110,6 +110,26 @@ def ensure(*, install: bool = True, need_maven: bool = True) -> None:
         raise StackError(f"still missing after apt-get: {', '.join(c.name + ' (' + c.detail + ')' for c in still)}")
 
 
+def ensure_command(command: str, package: str, *, install: bool = True) -> str:
+    """The path of ``command``; installs its Debian ``package`` when missing and allowed (as
+    root on Debian), otherwise raises with the line to run. For tools only some targets need
+    (the rush benchmark's load generator)."""
+    found = shutil.which(command)
+    if found:
+        return found
+    if not (install and os.geteuid() == 0 and _is_debian()):
+        sudo = "" if os.geteuid() == 0 else "sudo "
+        raise StackError(f"{command} is missing; install it with:\n  {sudo}apt-get update && {sudo}apt-get install -y {package}")
+    say(f"{command} is missing; apt-get install {package}")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", package], check=True, env=env)
+    found = shutil.which(command)
+    if not found:
+        raise StackError(f"{command} still missing after apt-get install {package}")
+    return found
+
+
 def report() -> int:
     ok = True
     for c in check_all():
