@@ -55,6 +55,7 @@ class ServiceRuntime:
         self.relay: OutboxRelay | None = None
         self.jobs: list[tuple[str, float, Job]] = []
         self._job_tasks: list[asyncio.Task[None]] = []
+        self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self.started = False
 
     def every(self, name: str, interval_s: float) -> Callable[[Job], Job]:
@@ -116,11 +117,20 @@ class ServiceRuntime:
             except Exception:
                 log.exception("background_job_failed", job=name)
 
+    def on_stop(self, close: Callable[[], Awaitable[None]]) -> None:
+        """Close something of the composition root's (an HTTP client) when the service stops."""
+        self._on_stop.append(close)
+
     async def stop(self) -> None:
         for task in self._job_tasks:
             task.cancel()
         await asyncio.gather(*self._job_tasks, return_exceptions=True)
         self._job_tasks.clear()
+        for close in self._on_stop:
+            try:
+                await close()
+            except Exception:  # noqa: BLE001  (stopping goes on)
+                log.exception("close_on_stop_failed")
         if self.relay is not None:
             await self.relay.stop()
         await self.broker.stop()

@@ -35,6 +35,7 @@ def build_app(settings: ServiceSettings | None = None, *, quotes: QuoteClient | 
         await run_journal_freeze(runtime, settings)
 
     quotes = quotes or QuoteClient(settings.billing_url, settings.billing_timeout_s)
+    runtime.on_stop(quotes.aclose)
     app = create_app(
         runtime,
         title="PFDO navigator",

@@ -50,3 +50,34 @@ def test_facet_cache_is_bounded() -> None:
     for i in range(10):
         cache.put((i,), (i, {}))
     assert len(cache._data) <= 3 and cache.get((9,)) == (9, {})
+
+
+async def test_quote_client_keeps_one_pooled_client_and_answers_none_when_billing_fails() -> None:
+    import datetime as dt
+    import uuid
+
+    import httpx
+
+    from pfdo_navigator.service.search import QuoteClient
+
+    module = uuid.uuid4()
+    seen: list[str] = []
+
+    def billing(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["authorization"])
+        if len(seen) == 3:
+            return httpx.Response(503)
+        return httpx.Response(200, json={"quotes": [{"module_id": str(module), "total_cost_kopecks": 100,
+                                                     "certificate_kopecks": 80, "family_kopecks": 20}]})
+
+    quotes = QuoteClient("http://billing/", 1.0, transport=httpx.MockTransport(billing))
+    ask = (uuid.uuid4(), dt.date(2026, 9, 1), [module])
+    first = await quotes.quotes("token-a", *ask)
+    client = quotes._http()  # noqa: SLF001
+    assert await quotes.quotes("token-b", *ask) == first == {
+        str(module): {"total_cost_kopecks": 100, "certificate_kopecks": 80, "family_kopecks": 20}}
+    assert quotes._http() is client, "one client for every page"  # noqa: SLF001
+    assert await quotes.quotes("token-c", *ask) is None
+    assert seen == ["Bearer token-a", "Bearer token-b", "Bearer token-c"]
+    await quotes.aclose()
+    assert client.is_closed

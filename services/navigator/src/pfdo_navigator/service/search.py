@@ -263,12 +263,24 @@ async def run_search(
 
 # ------------------------------------------------------------------------------- billing quotes
 class QuoteClient:
-    """One batch quote call to billing per page, with the parent's own bearer token."""
+    """One batch quote call to billing per page, with the parent's own bearer token, over one
+    pooled HTTP client (kept-alive connections to billing; closed when the service stops)."""
 
     def __init__(self, base_url: str, timeout_s: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None or self._client.is_closed:
+            self._client = httpx.AsyncClient(timeout=self.timeout_s, transport=self.transport)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     async def quotes(
         self, token: str, certificate_id: uuid.UUID, start_date: dt.date, module_ids: list[uuid.UUID]
@@ -280,10 +292,9 @@ class QuoteClient:
         body = {"certificate_id": str(certificate_id), "start_date": start_date.isoformat(),
                 "module_ids": [str(m) for m in module_ids]}
         try:
-            async with httpx.AsyncClient(timeout=self.timeout_s, transport=self.transport) as client:
-                response = await client.post(
-                    f"{self.base_url}/api/billing/quotes:batch", json=body, headers={"Authorization": f"Bearer {token}"}
-                )
+            response = await self._http().post(
+                f"{self.base_url}/api/billing/quotes:batch", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
             if response.status_code != 200:
                 log.warning("billing_quote_failed", status=response.status_code)
                 return None
