@@ -138,7 +138,8 @@ class EventConsumer:
 
         Consecutive events of a type with a batch handler form one unit (at most ``unit_size``
         events and about ``unit_bytes`` of payload), applied in one transaction; so do runs of a
-        ``together`` type (at most ``together_size``); every other event is a unit of its own. Decoding (CPU, in this process) overlaps applying (mostly waiting
+        ``together`` type (at most ``together_size``); every other event is a unit of its own.
+        Decoding (CPU, in this process) overlaps applying (mostly waiting
         for PostgreSQL): unit k is applied by a task while unit k+1 is decoded, and k+1 starts
         only after k has committed, so order is kept and a flood costs about max(decode, apply)
         instead of their sum. The call returns only when every unit has committed (the offsets
