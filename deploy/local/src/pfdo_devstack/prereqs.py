@@ -82,6 +82,17 @@ def _resolve(alternatives: str) -> str:
     return options[-1]
 
 
+def _may_install(install: bool) -> bool:
+    return install and os.geteuid() == 0 and _is_debian()
+
+
+def _apt_install(pkgs: list[str]) -> None:
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update"], check=True, env=env)
+    say(f"apt-get install {' '.join(pkgs)}")
+    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *pkgs], check=True, env=env)
+
+
 def install_command(missing: list[Check]) -> list[str]:
     pkgs = [p.split("|")[-1] for c in missing for p in c.packages]
     return ["apt-get", "install", "-y", "--no-install-recommends", *pkgs]
@@ -95,16 +106,12 @@ def ensure(*, install: bool = True, need_maven: bool = True) -> None:
     if not missing:
         return
     names = ", ".join(f"{c.name} ({c.detail})" for c in missing)
-    if not (install and os.geteuid() == 0 and _is_debian()):
+    if not _may_install(install):
         cmd = " ".join(install_command(missing))
         sudo = "" if os.geteuid() == 0 else "sudo "
         raise StackError(f"missing prerequisites: {names}\nInstall them with:\n  {sudo}apt-get update && {sudo}{cmd}")
     say(f"missing prerequisites: {names}; installing with apt-get")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update"], check=True, env=env)
-    pkgs = [_resolve(p) for c in missing for p in c.packages]
-    say(f"apt-get install {' '.join(pkgs)}")
-    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *pkgs], check=True, env=env)
+    _apt_install([_resolve(p) for c in missing for p in c.packages])
     still = [c for c in check_all(need_maven=need_maven) if not c.ok]
     if still:
         raise StackError(f"still missing after apt-get: {', '.join(c.name + ' (' + c.detail + ')' for c in still)}")
@@ -117,13 +124,11 @@ def ensure_command(command: str, package: str, *, install: bool = True) -> str:
     found = shutil.which(command)
     if found:
         return found
-    if not (install and os.geteuid() == 0 and _is_debian()):
+    if not _may_install(install):
         sudo = "" if os.geteuid() == 0 else "sudo "
         raise StackError(f"{command} is missing; install it with:\n  {sudo}apt-get update && {sudo}apt-get install -y {package}")
-    say(f"{command} is missing; apt-get install {package}")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", package], check=True, env=env)
+    say(f"{command} is missing; installing with apt-get")
+    _apt_install([package])
     found = shutil.which(command)
     if not found:
         raise StackError(f"{command} still missing after apt-get install {package}")
