@@ -256,3 +256,56 @@ async def test_a_run_of_together_events_shares_a_transaction_and_a_bad_one_spoil
     finally:
         await dlq.stop()
     assert [orjson.loads(r.value)["data"]["certificate_id"] for r in records] == [str(bad)]
+
+
+async def test_a_processed_fetch_is_not_kept_alive_after_its_commit(infra, databases, auth) -> None:
+    """Once a fetch is handled and its offsets committed, none of its records stays in memory.
+
+    A commit arms a timer for the broker's request timeout; a timer keeps the context it was
+    armed in, the handled message included, for that long even when cancelled. Committed from
+    the handler's context, every fetch of a flood stayed alive for 40 s (billing outgrew its
+    memory bound), and the first fetch a new database connection served, for the 300 s of the
+    driver's statement cache; the consumer works and commits in an empty context instead."""
+    import gc
+
+    from aiokafka.structs import ConsumerRecord
+
+    namespace = new_namespace()
+    names = TopicNames(namespace)
+    await ensure_topics(infra.kafka_bootstrap, names, {t.producer for t in ALL_TOPICS} | {"billing"}, 1)
+    rt = ServiceRuntime(
+        service_settings("billing", infra=infra, database_url=await databases.fresh("billing"), namespace=namespace,
+                         auth=auth),
+        configure_logs=False,
+    )
+    handled: list[uuid.UUID] = []
+
+    @rt.consumer.on_batch(CertificateIssued)
+    async def take(session, batch) -> None:  # noqa: ANN001
+        handled.extend(event.certificate_id for event, _env in batch)
+
+    topic = names.name(CERTIFICATES)
+
+    def records_alive() -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if type(o) is ConsumerRecord and o.topic == topic)
+
+    async with rt.running(relay=False):
+        producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, linger_ms=20)
+        await producer.start()
+        try:
+            for _ in range(3):  # a few fetches, each committed
+                await asyncio.gather(*[await producer.send(
+                    topic, value=orjson.dumps(rt.outbox.envelope(issued()).model_dump(mode="json")),
+                    key=str(i).encode()) for i in range(50)])
+                await asyncio.sleep(0.5)
+        finally:
+            await producer.stop()
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(handled) < 150 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        assert len(handled) == 150
+        # the consumer has gone back to polling an empty topic (its last fetch is let go then)
+        await asyncio.sleep(1.5)
+        alive = records_alive()
+    assert alive == 0, f"{alive} records of handled fetches are still in memory"

@@ -8,8 +8,9 @@ negatively acknowledged and redelivered from the same offset once things are bac
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,6 +132,7 @@ class EventConsumer:
             raw = message.raw_message
             records = list(raw) if isinstance(raw, tuple | list) else [raw]
             await self.process(records)
+            await _detached(message.ack())  # FastStream sees the fetch acknowledged and commits nothing more
 
     # processing ---------------------------------------------------------------------------
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
@@ -156,7 +158,7 @@ class EventConsumer:
                 try:
                     received = self._parse(record)
                 except PoisonMessage as exc:
-                    await self._dead_letter(record, exc, attempts=0)
+                    await _detached(self._dead_letter(record, exc, attempts=0))
                     continue
                 if index % 32 == 31:
                     # let the applying unit send its next statement. Yielding every 8 or 16 records
@@ -185,7 +187,7 @@ class EventConsumer:
         """Wait for the unit being applied to commit, then start applying ``unit``."""
         if applying is not None:
             await applying
-        return asyncio.create_task(self._process_unit(unit))
+        return _detached(self._process_unit(unit))
 
     def _typed_envelope(self, versioned_type: str) -> type[Envelope] | None:
         """An envelope model whose ``data`` is the event model itself: one validation pass."""
@@ -313,6 +315,18 @@ def _declared_type(record: ConsumerRecord) -> str | None:
             return value.decode(errors="replace")
     found = _TYPE_IN_BODY.search(record.value or b"")
     return found.group(1).decode(errors="replace") if found else None
+
+
+def _detached(work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    """Run ``work`` as a task in an empty context, not in the handler's.
+
+    FastStream keeps the message being handled (with every record of its fetch) in a context
+    variable, and a timer keeps the context it was armed in until it fires or the event loop
+    purges it, even once cancelled: the broker client's request timeout (40 s) for a commit or
+    a dead letter, the database driver's statement-cache expiry (300 s). Armed from the
+    handler's context, those timers kept about four fetches of a flood alive at a time, and
+    billing outgrew its memory bound the faster it drained."""
+    return asyncio.get_running_loop().create_task(work, context=contextvars.Context())
 
 
 async def _raw_body(message: Any) -> Any:
