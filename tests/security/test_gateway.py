@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,6 +74,28 @@ def test_routes_by_service_prefix(default_gateway: str) -> None:
         # no service behind these prefixes: the gateway answers itself, never an upstream
         for path in ("/api/unknown/x", "/api/registryx/y", "/", "/etc/passwd", "/api/../etc/passwd"):
             assert_problem(client.get(path), 404, "not_found")
+
+
+def test_raw_non_ascii_in_the_url_is_a_400_problem_and_encoded_is_passed_on(default_gateway: str) -> None:
+    """curl sends ``?q=танцы`` as raw UTF-8 and nginx would forward it as it came, for the service's
+    HTTP parser to refuse in plain text; the gateway answers with a problem instead."""
+    url = httpx.URL(default_gateway)
+    with socket.create_connection((url.host, url.port), timeout=10) as conn:
+        conn.sendall("GET /api/navigator/programs?q=танцы HTTP/1.1\r\n".encode()
+                     + f"Host: {url.host}\r\nConnection: close\r\n\r\n".encode())
+        raw = b""
+        while chunk := conn.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    assert lines[0].split(" ")[1] == "400", raw
+    assert headers["Content-Type"].startswith("application/problem+json")
+    problem = json.loads(body)
+    assert problem["code"] == "invalid_request_target" and problem["request_id"] == headers["X-Request-ID"]
+    with httpx.Client(base_url=default_gateway) as client:  # httpx percent-encodes: passed on as usual
+        echoed = client.get("/api/navigator/programs", params={"q": "танцы"}).json()
+        assert echoed["service"] == "navigator" and echoed["query"] == "q=%D1%82%D0%B0%D0%BD%D1%86%D1%8B"
 
 
 def test_request_id_is_passed_upstream_and_returned(default_gateway: str) -> None:
