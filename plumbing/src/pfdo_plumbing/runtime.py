@@ -45,7 +45,10 @@ class ServiceRuntime:
         )
         self.broker = KafkaBroker(
             # a list: FastStream hands a plain string to aiokafka as ONE host, "a:1,b:2" included
-            [host.strip() for host in settings.kafka_bootstrap.split(",") if host.strip()], client_id=f"pfdo-{self.service}", logger=None, graceful_timeout=10.0
+            [host.strip() for host in settings.kafka_bootstrap.split(",") if host.strip()], client_id=f"pfdo-{self.service}", logger=None, graceful_timeout=10.0,
+            # topics come from the contracts only (ensure_topics, or the cluster's topic resources):
+            # FastStream would create a missing one at subscription with 1 partition and 1 replica
+            allow_auto_create_topics=False,
         )
         self.verifier = TokenVerifier(
             JWKSCache(settings.jwks_url, ttl_s=settings.jwks_cache_ttl_s),
@@ -74,7 +77,8 @@ class ServiceRuntime:
             with attempt:
                 await self.db.ping()
                 await ensure_topics(
-                    self.settings.kafka_bootstrap, self.names, {self.service}, self.settings.kafka_replication_factor
+                    self.settings.kafka_bootstrap, self.names, {self.service}, self.settings.kafka_replication_factor,
+                    consumed=self.consumer.topics,
                 )
         self.producer = AIOKafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap,

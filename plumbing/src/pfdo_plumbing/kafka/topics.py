@@ -1,7 +1,8 @@
-"""Topic names with an optional namespace prefix, and creation of the topics a service owns."""
+"""Topic names with an optional namespace prefix, and creation of the topics a service uses."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -25,8 +26,15 @@ class TopicNames:
         return f"{self.namespace}{consumer_group(service)}"
 
 
-async def ensure_topics(bootstrap: str, names: TopicNames, services: set[str], replication_factor: int) -> list[str]:
-    """Create (if missing) the topics the given services produce, plus their dead-letter topics.
+async def ensure_topics(bootstrap: str, names: TopicNames, services: set[str], replication_factor: int,
+                        consumed: Iterable[Topic | str] = ()) -> list[str]:
+    """Create (if missing) the topics the given services produce or consume (by the contracts,
+    and ``consumed``: the topics a service's handlers subscribe to), plus their dead-letter topics.
+
+    Consumed topics too: services start in any order, and a consumer that subscribes to a topic
+    its producer has not created yet gets no partitions of it until its next metadata refresh
+    (aiokafka: five minutes). The definition is the contract's either way, so whichever
+    service comes first creates the same topic.
 
     Replication factor and min.insync.replicas come from the contracts, capped at the number of
     brokers that answer (a one-node development cluster gets 1 and 1).
@@ -38,8 +46,9 @@ async def ensure_topics(bootstrap: str, names: TopicNames, services: set[str], r
         brokers = max(1, len(metadata.get("brokers", [])))
         rf = max(1, min(replication_factor, brokers))
         wanted: list[NewTopic] = []
+        consumed_names = {topic.name if isinstance(topic, Topic) else topic for topic in consumed}
         for topic in ALL_TOPICS:
-            if topic.producer in services:
+            if topic.producer in services or services.intersection(topic.consumers) or topic.name in consumed_names:
                 wanted.append(_new_topic(names.name(topic), topic.partitions, rf, topic, brokers))
         for service in services:
             wanted.append(_new_topic(names.dead_letter(service), 3, rf, None, brokers))
