@@ -22,7 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from pfdo_contracts.topics import ATTENDANCE, produced_by
+from pfdo_contracts.topics import ATTENDANCE, consumed_by, produced_by
 from pfdo_devstack.cli import _parser
 from pfdo_devstack.config import StackConfig
 from pfdo_devstack.kafka_cluster import KafkaCluster, recorded_brokers
@@ -160,7 +160,8 @@ async def test_three_nodes_replicate_and_survive_the_loss_of_one(cluster: KafkaC
     names = TopicNames(f"t{uuid.uuid4().hex[:8]}.")
     created = await ensure_topics(bootstrap, names, {"navigator"}, 3)
     topic = names.name(ATTENDANCE)
-    assert topic in created and len(created) == len(produced_by("navigator")) + 1  # + dead letters
+    uses = {t.name for t in produced_by("navigator") + consumed_by("navigator")}
+    assert topic in created and len(created) == len(uses) + 1  # the topics it produces and consumes, + dead letters
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
     await admin.start()
