@@ -37,13 +37,9 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: commits when the block ends, rolls back on an exception. Then runs
-        what :func:`after_commit` registered on the session (only when the commit succeeded)."""
-        async with self.sessions() as session:
-            async with session.begin():
-                yield session
-            for hook in session.info.pop(_AFTER_COMMIT, ()):
-                hook()
+        """A unit of work: commits when the block ends, rolls back on an exception."""
+        async with self.sessions() as session, session.begin():
+            yield session
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -54,15 +50,6 @@ class Database:
 
 
 _IDLE_SINCE = "pfdo_idle_since"
-_AFTER_COMMIT = "pfdo_after_commit"
-
-
-def after_commit(session: AsyncSession, hook: Callable[[], None]) -> None:
-    """Call ``hook`` once the transaction of ``session`` (from :meth:`Database.transaction`) has
-    committed; registered twice, it runs once."""
-    hooks: list[Callable[[], None]] = session.info.setdefault(_AFTER_COMMIT, [])
-    if hook not in hooks:
-        hooks.append(hook)
 
 
 def _note_idle(_dbapi_connection: Any, record: Any) -> None:

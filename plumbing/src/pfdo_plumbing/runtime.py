@@ -100,7 +100,6 @@ class ServiceRuntime:
                 batch_size=self.settings.relay_batch_size, idle_interval_s=self.settings.relay_idle_interval_s,
             )
             self.relay.start()
-            self.outbox.on_commit = self.relay.wake
         # everything built at start-up lives as long as the process: keep it out of collections,
         # and collect the young generation less often (see ServiceSettings.gc_gen0_threshold)
         gc.collect()
@@ -137,7 +136,6 @@ class ServiceRuntime:
             except Exception:  # noqa: BLE001  (stopping goes on)
                 log.exception("close_on_stop_failed")
         if self.relay is not None:
-            self.outbox.on_commit = None
             await self.relay.stop()
         await self.broker.stop()
         if self.producer is not None:
