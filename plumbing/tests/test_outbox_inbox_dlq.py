@@ -30,17 +30,20 @@ def issued(certificate_id: uuid.UUID | None = None) -> CertificateIssued:
     )
 
 
+async def runtime(service: str, infra, databases, auth, namespace: str, **overrides: object) -> ServiceRuntime:  # noqa: ANN001
+    """A service runtime on a fresh database of its own, in ``namespace``."""
+    return ServiceRuntime(
+        service_settings(service, infra=infra, database_url=await databases.fresh(service), namespace=namespace,
+                         auth=auth, **overrides),
+        configure_logs=False,
+    )
+
+
 async def make_pair(infra, databases, auth):  # noqa: ANN001, ANN201
     namespace = new_namespace()
     await ensure_topics(infra.kafka_bootstrap, TopicNames(namespace), {t.producer for t in ALL_TOPICS} | {"billing"}, 1)
-    producer_rt = ServiceRuntime(
-        service_settings("registry", infra=infra, database_url=await databases.fresh("registry"), namespace=namespace, auth=auth),
-        configure_logs=False,
-    )
-    consumer_rt = ServiceRuntime(
-        service_settings("billing", infra=infra, database_url=await databases.fresh("billing"), namespace=namespace, auth=auth),
-        configure_logs=False,
-    )
+    producer_rt = await runtime("registry", infra, databases, auth, namespace)
+    consumer_rt = await runtime("billing", infra, databases, auth, namespace)
     async with consumer_rt.db.transaction() as s:
         await s.execute(text("CREATE TABLE seen (certificate_id uuid PRIMARY KEY, n int NOT NULL)"))
 
@@ -145,10 +148,7 @@ async def test_copies_of_an_event_within_one_batch_unit_have_one_effect(infra, d
     reach it once."""
     namespace = new_namespace()
     await ensure_topics(infra.kafka_bootstrap, TopicNames(namespace), {t.producer for t in ALL_TOPICS} | {"billing"}, 1)
-    rt = ServiceRuntime(
-        service_settings("billing", infra=infra, database_url=await databases.fresh("billing"), namespace=namespace, auth=auth),
-        configure_logs=False,
-    )
+    rt = await runtime("billing", infra, databases, auth, namespace)
     handed: list[uuid.UUID] = []
 
     @rt.consumer.on_batch(CertificateIssued)
@@ -195,11 +195,7 @@ async def test_a_run_of_together_events_shares_a_transaction_and_a_bad_one_spoil
     namespace = new_namespace()
     names = TopicNames(namespace)
     await ensure_topics(infra.kafka_bootstrap, names, {t.producer for t in ALL_TOPICS} | {"billing"}, 1)
-    rt = ServiceRuntime(
-        service_settings("billing", infra=infra, database_url=await databases.fresh("billing"), namespace=namespace,
-                         auth=auth, consumer_retries=1),
-        configure_logs=False,
-    )
+    rt = await runtime("billing", infra, databases, auth, namespace, consumer_retries=1)
     async with rt.db.transaction() as s:
         await s.execute(text("CREATE TABLE handled (certificate_id uuid, tx bigint, correlation text)"))
     bad = uuid.uuid4()
@@ -273,11 +269,7 @@ async def test_a_processed_fetch_is_not_kept_alive_after_its_commit(infra, datab
     namespace = new_namespace()
     names = TopicNames(namespace)
     await ensure_topics(infra.kafka_bootstrap, names, {t.producer for t in ALL_TOPICS} | {"billing"}, 1)
-    rt = ServiceRuntime(
-        service_settings("billing", infra=infra, database_url=await databases.fresh("billing"), namespace=namespace,
-                         auth=auth),
-        configure_logs=False,
-    )
+    rt = await runtime("billing", infra, databases, auth, namespace)
     handled: list[uuid.UUID] = []
 
     @rt.consumer.on_batch(CertificateIssued)

@@ -18,10 +18,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pfdo_contracts.events.registry import CertificateIssued
 from pfdo_contracts.topics import CERTIFICATES
 from pfdo_plumbing.kafka.topics import TopicNames
-from pfdo_plumbing.runtime import ServiceRuntime
-from pfdo_plumbing.testing import new_namespace, service_settings
+from pfdo_plumbing.testing import new_namespace
 
-from .test_outbox_inbox_dlq import issued
+from .test_outbox_inbox_dlq import issued, runtime
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +28,7 @@ pytestmark = pytest.mark.integration
 async def test_a_consumer_started_before_the_producer_gets_its_events_at_once(infra, databases, auth) -> None:  # noqa: ANN001
     namespace = new_namespace()  # nothing exists here: registry, the producer, never started
     names = TopicNames(namespace)
-    rt = ServiceRuntime(
-        service_settings("billing", infra=infra, database_url=await databases.fresh("billing"), namespace=namespace,
-                         auth=auth),
-        configure_logs=False,
-    )
+    rt = await runtime("billing", infra, databases, auth, namespace)
     handled: list[uuid.UUID] = []
 
     @rt.consumer.on(CertificateIssued)

@@ -77,8 +77,7 @@ class ServiceRuntime:
             with attempt:
                 await self.db.ping()
                 await ensure_topics(
-                    self.settings.kafka_bootstrap, self.names, {self.service}, self.settings.kafka_replication_factor,
-                    consumed=self.consumer.topics,
+                    self.settings.kafka_bootstrap, self.names, {self.service}, self.settings.kafka_replication_factor
                 )
         self.producer = AIOKafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap,

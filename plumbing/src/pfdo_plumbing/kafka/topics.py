@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -26,10 +25,9 @@ class TopicNames:
         return f"{self.namespace}{consumer_group(service)}"
 
 
-async def ensure_topics(bootstrap: str, names: TopicNames, services: set[str], replication_factor: int,
-                        consumed: Iterable[Topic | str] = ()) -> list[str]:
-    """Create (if missing) the topics the given services produce or consume (by the contracts,
-    and ``consumed``: the topics a service's handlers subscribe to), plus their dead-letter topics.
+async def ensure_topics(bootstrap: str, names: TopicNames, services: set[str], replication_factor: int) -> list[str]:
+    """Create (if missing) the topics the given services produce or consume (by the contracts),
+    plus their dead-letter topics.
 
     Consumed topics too: services start in any order, and a consumer that subscribes to a topic
     its producer has not created yet gets no partitions of it until its next metadata refresh
@@ -46,9 +44,8 @@ async def ensure_topics(bootstrap: str, names: TopicNames, services: set[str], r
         brokers = max(1, len(metadata.get("brokers", [])))
         rf = max(1, min(replication_factor, brokers))
         wanted: list[NewTopic] = []
-        consumed_names = {topic.name if isinstance(topic, Topic) else topic for topic in consumed}
         for topic in ALL_TOPICS:
-            if topic.producer in services or services.intersection(topic.consumers) or topic.name in consumed_names:
+            if topic.producer in services or services.intersection(topic.consumers):
                 wanted.append(_new_topic(names.name(topic), topic.partitions, rf, topic, brokers))
         for service in services:
             wanted.append(_new_topic(names.dead_letter(service), 3, rf, None, brokers))
