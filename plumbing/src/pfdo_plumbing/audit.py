@@ -1,6 +1,6 @@
 """The audit log: who changed what (money, status, personal data), when, under which request.
 
-Rows are written in the same transaction as the change they describe; the table refuses
+Rows are written in the same transaction as the change they describe (at its commit); the table refuses
 UPDATE, DELETE and TRUNCATE (a trigger), so the log is append-only in the database itself.
 Details must not carry personal data values: name the fields that changed, not their contents.
 """
@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import context
 from .auth.policy import require
 from .auth.principal import Principal, Role
+from .db import insert_at_commit
 from .tables import AUDIT
 
 if TYPE_CHECKING:
@@ -34,13 +35,11 @@ async def record(
     actor = actor or SYSTEM
     if request_id is None:  # the HTTP request being served (bound by the request-context middleware)
         request_id = structlog.contextvars.get_contextvars().get("request_id")
-    await session.execute(
-        insert(AUDIT).values(
-            actor_sub=actor.sub, actor_role=actor.role.value, action=action, subject_type=subject_type,
-            subject_id=str(subject_id), municipality_code=municipality, request_id=request_id,
-            correlation_id=context.correlation_id(), details=details or {},
-        )
-    )
+    insert_at_commit(session, AUDIT, [dict(
+        actor_sub=actor.sub, actor_role=actor.role.value, action=action, subject_type=subject_type,
+        subject_id=str(subject_id), municipality_code=municipality, request_id=request_id,
+        correlation_id=context.correlation_id(), details=details or {},
+    )])
 
 
 class AuditEntry(BaseModel):

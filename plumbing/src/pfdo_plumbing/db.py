@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Executable, Result, event, text
+from sqlalchemy import Executable, Result, Table, event, insert, text
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -37,9 +38,11 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: commits when the block ends, rolls back on an exception."""
+        """A unit of work: commits when the block ends, rolls back on an exception. Rows deferred
+        with :func:`insert_at_commit` are written just before the commit."""
         async with self.sessions() as session, session.begin():
             yield session
+            await write_deferred(session)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -50,6 +53,28 @@ class Database:
 
 
 _IDLE_SINCE = "pfdo_idle_since"
+_DEFERRED = "pfdo_deferred_rows"
+
+
+def insert_at_commit(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Queue ``rows`` of an append-only ``table`` (the outbox, the audit log) to be written when
+    the transaction commits, by one multi-row INSERT per table in the order they were queued.
+
+    A transaction that handles a run of events writes its outbox and audit rows in two
+    statements instead of two per event (measured: a statement through the ORM session costs
+    about 0.25 ms of CPU here). Rows written this way are not visible to the transaction's own
+    queries, and a savepoint rolled back after queueing them does not take them back: queue
+    only rows that nothing in the transaction reads, outside savepoints.
+    """
+    if rows:
+        session.info.setdefault(_DEFERRED, {}).setdefault(table, []).extend(rows)
+
+
+async def write_deferred(session: AsyncSession) -> None:
+    """Write the rows queued by :func:`insert_at_commit` (the transaction does it at commit)."""
+    deferred: dict[Table, list[dict[str, Any]]] = session.info.pop(_DEFERRED, {})
+    for table, rows in deferred.items():
+        await session.execute(insert(table), rows)
 
 
 def _note_idle(_dbapi_connection: Any, record: Any) -> None:
@@ -85,3 +110,66 @@ async def insert_expecting_new(
         if getattr(exc.orig, "sqlstate", None) != UNIQUE_VIOLATION:
             raise
     return await session.execute(on_conflict, params if on_conflict_params is None else on_conflict_params())
+
+
+_DRIVER = "pfdo_driver_connection"
+_QUOTED_OR_NAMED = re.compile(r"'(?:[^']|'')*'|(?<![:\w]):([A-Za-z_]\w*)")
+
+
+class Statement:
+    """SQL with ``:named`` parameters, run on the driver connection (asyncpg) of the session's
+    transaction, past SQLAlchemy's execution layer.
+
+    For the statements of hot paths only: the same SELECT by primary key took about 0.23 ms of
+    CPU through the session and 0.06 ms through the driver here, and a reservation runs a dozen
+    such statements. Results are the driver's records (``row["column"]``); parameters go as
+    the driver takes them (UUIDs, dates, lists for arrays).
+    """
+
+    def __init__(self, sql: str) -> None:
+        self.names: list[str] = []
+        self.sql = _QUOTED_OR_NAMED.sub(self._number, sql)
+
+    def _number(self, match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:  # a string literal: left as written
+            return match.group(0)
+        if name not in self.names:
+            self.names.append(name)
+        return f"${self.names.index(name) + 1}"
+
+    def _args(self, params: dict[str, Any]) -> list[Any]:
+        if params.keys() != set(self.names):
+            raise TypeError(f"parameters {sorted(params)} do not match the statement's {sorted(self.names)}")
+        return [params[name] for name in self.names]
+
+    async def fetch(self, session: AsyncSession, **params: Any) -> list[Any]:
+        return await (await driver_connection(session)).fetch(self.sql, *self._args(params))
+
+    async def fetchrow(self, session: AsyncSession, **params: Any) -> Any:
+        return await (await driver_connection(session)).fetchrow(self.sql, *self._args(params))
+
+    async def fetchval(self, session: AsyncSession, **params: Any) -> Any:
+        return await (await driver_connection(session)).fetchval(self.sql, *self._args(params))
+
+    async def execute(self, session: AsyncSession, **params: Any) -> None:
+        await (await driver_connection(session)).execute(self.sql, *self._args(params))
+
+    async def executemany(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await (await driver_connection(session)).executemany(self.sql, [self._args(row) for row in rows])
+
+
+async def driver_connection(session: AsyncSession) -> Any:
+    """The asyncpg connection under the session, inside the session's transaction."""
+    driver = session.info.get(_DRIVER)
+    if driver is None:
+        connection = await session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        if not driver.is_in_transaction():
+            # SQLAlchemy's driver adapter opens the transaction with its first statement
+            await connection.execute(text("SELECT 1"))
+        if not driver.is_in_transaction():
+            raise RuntimeError("the session's connection is not in a transaction")
+        session.info[_DRIVER] = driver
+    return driver

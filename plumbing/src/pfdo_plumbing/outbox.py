@@ -16,13 +16,13 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pfdo_contracts.envelope import Envelope, Event, wrap
 
 from . import clock, context
-from .db import Database
+from .db import Database, insert_at_commit
 from .kafka.topics import TopicNames
 from .logging import get_logger
 from .tables import OUTBOX
@@ -31,7 +31,7 @@ log = get_logger(__name__)
 
 
 class OutboxWriter:
-    """Adds events to the outbox inside the caller's transaction."""
+    """Adds events to the outbox inside the caller's transaction (written at its commit)."""
 
     def __init__(self, source: str, topics: TopicNames) -> None:
         self.source = source
@@ -53,20 +53,16 @@ class OutboxWriter:
     async def put_many(self, session: AsyncSession, events: Iterable[Event]) -> list[Envelope]:
         events = list(events)
         envelopes = [self.envelope(e) for e in events]
-        if envelopes:
-            await session.execute(
-                insert(OUTBOX),
-                [
-                    {
-                        "event_id": env.id,
-                        "topic": self.topics.name(ev.topic),
-                        "key": ev.partition_key(),
-                        "event_type": env.type,
-                        "payload": env.model_dump(mode="json"),
-                    }
-                    for env, ev in zip(envelopes, events, strict=True)
-                ],
-            )
+        insert_at_commit(session, OUTBOX, [
+            {
+                "event_id": env.id,
+                "topic": self.topics.name(ev.topic),
+                "key": ev.partition_key(),
+                "event_type": env.type,
+                "payload": env.model_dump(mode="json"),
+            }
+            for env, ev in zip(envelopes, events, strict=True)
+        ])
         return envelopes
 
 

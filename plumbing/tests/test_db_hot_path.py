@@ -1,0 +1,78 @@
+"""The two tools of hot paths in pfdo_plumbing.db, against real PostgreSQL: statements run on
+the driver connection belong to the session's transaction, and rows queued for the commit are
+written by it, in order, and never by a transaction that rolls back."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, text
+
+from pfdo_plumbing.db import Database, Statement, insert_at_commit
+
+pytestmark = pytest.mark.integration
+
+NOTES = Table("hot_path_notes", MetaData(), Column("seq", BigInteger), Column("note", String))
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.fixture
+async def db(databases):  # noqa: ANN001, ANN201
+    database = Database(await databases.fresh("billing"), pool_size=2, max_overflow=0)
+    async with database.transaction() as s:
+        await s.execute(text("CREATE TABLE hot_path_notes (seq bigserial PRIMARY KEY, note text NOT NULL)"))
+    yield database
+    await database.dispose()
+
+
+async def notes(db: Database) -> list[str]:
+    async with db.transaction() as s:
+        return list((await s.execute(text("SELECT note FROM hot_path_notes ORDER BY seq"))).scalars())
+
+
+def test_named_parameters_become_numbered_ones_and_literals_and_casts_stay() -> None:
+    s = Statement("SELECT :a, :b::int, ':x', 'it''s :y' WHERE c = :a AND d = ANY(:list)")
+    assert s.sql == "SELECT $1, $2::int, ':x', 'it''s :y' WHERE c = $1 AND d = ANY($3)"
+    assert s.names == ["a", "b", "list"]
+    with pytest.raises(TypeError, match="do not match"):
+        s._args({"a": 1, "b": 2})  # noqa: SLF001
+
+
+async def test_a_driver_statement_is_part_of_the_sessions_transaction(db: Database) -> None:
+    add = Statement("INSERT INTO hot_path_notes (note) VALUES (:note)")
+    with pytest.raises(Boom):
+        async with db.transaction() as s:
+            await add.execute(s, note="first statement of a transaction that fails")  # nothing ran before it
+            raise Boom
+    assert await notes(db) == []
+    async with db.transaction() as s:
+        await add.execute(s, note="kept")
+        assert await s.scalar(text("SELECT count(*) FROM hot_path_notes")) == 1  # one transaction, one view
+    assert await notes(db) == ["kept"]
+    async with db.transaction() as s:
+        assert (await Statement("SELECT note FROM hot_path_notes WHERE note = :n").fetchrow(s, n="kept"))["note"] == "kept"
+        assert await Statement("SELECT count(*) FROM hot_path_notes").fetchval(s) == 1
+
+
+async def test_rows_queued_for_the_commit_are_written_by_it_in_order(db: Database) -> None:
+    async with db.transaction() as s:
+        insert_at_commit(s, NOTES, [{"note": "a"}, {"note": "b"}])
+        await s.execute(text("SELECT 1"))
+        insert_at_commit(s, NOTES, [{"note": "c"}])
+        assert await s.scalar(text("SELECT count(*) FROM hot_path_notes")) == 0, "not before the commit"
+    assert await notes(db) == ["a", "b", "c"]
+
+    async with db.transaction() as s:
+        insert_at_commit(s, NOTES, [])  # nothing to write: no statement (not a row of defaults)
+    assert await notes(db) == ["a", "b", "c"]
+
+    marker = uuid.uuid4().hex
+    with pytest.raises(Boom):
+        async with db.transaction() as s:
+            insert_at_commit(s, NOTES, [{"note": marker}])
+            raise Boom
+    assert marker not in await notes(db), "a rolled-back transaction writes none of its queued rows"
