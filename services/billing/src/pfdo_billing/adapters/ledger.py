@@ -12,9 +12,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from pfdo_plumbing.db import Statement
 
 from pfdo_billing.domain.errors import IdempotencyConflict
 from pfdo_billing.domain.ledger import AccountKind
@@ -54,7 +55,18 @@ class Transfer:
 _PAYLOAD = ("kind", "period_id", "debit_kind", "debit_owner", "credit_kind", "credit_owner", "amount")
 
 
-_RECORD = insert(TRANSFERS).on_conflict_do_nothing(index_elements=["transfer_id"]).returning(TRANSFERS.c.transfer_id)
+_COLUMNS = (
+    ("transfer_id", "text"), ("kind", "text"), ("period_id", "uuid"), ("debit_kind", "text"), ("debit_owner", "text"),
+    ("credit_kind", "text"), ("credit_owner", "text"), ("amount", "bigint"), ("pending_state", "text"),
+    ("pending_id", "text"), ("certificate_id", "uuid"), ("enrolment_id", "uuid"), ("month", "date"),
+    ("cause_event_id", "uuid"), ("cause", "text"),
+)
+# every row in one statement, one array per column: its text never changes with the row count
+_RECORD = Statement(
+    f"INSERT INTO transfers ({', '.join(name for name, _ in _COLUMNS)}) "
+    f"SELECT * FROM unnest({', '.join(f':{name}::{kind}[]' for name, kind in _COLUMNS)}) "
+    "ON CONFLICT (transfer_id) DO NOTHING RETURNING transfer_id"
+)
 
 
 async def record(session: AsyncSession, transfers: list[Transfer]) -> set[str]:
@@ -62,8 +74,8 @@ async def record(session: AsyncSession, transfers: list[Transfer]) -> set[str]:
     rows = [t.row() for t in transfers if t.amount > 0]
     if not rows:
         return set()
-    # rows as parameter sets of one statement (a multi-row VALUES would be compiled anew per call)
-    inserted = set((await session.execute(_RECORD, rows)).scalars())
+    columns = {name: [row[name] for row in rows] for name, _ in _COLUMNS}
+    inserted = {r["transfer_id"] for r in await _RECORD.fetch(session, **columns)}
     existing = [r for r in rows if r["transfer_id"] not in inserted]
     if existing:
         stored = {
@@ -93,16 +105,12 @@ async def resolve_pendings(session: AsyncSession, pending_ids: list[str], state:
         )
 
 
+_LOCK_BALANCE = Statement("SELECT nominal, available, reserved, spent FROM certificate_balances "
+                          "WHERE certificate_id = :c AND period_id = :p FOR UPDATE")
+
+
 async def lock_balance(session: AsyncSession, certificate_id: uuid.UUID, period_id: uuid.UUID) -> dict | None:
-    row = (
-        await session.execute(
-            text(
-                "SELECT nominal, available, reserved, spent FROM certificate_balances "
-                "WHERE certificate_id = :c AND period_id = :p FOR UPDATE"
-            ),
-            {"c": certificate_id, "p": period_id},
-        )
-    ).mappings().first()
+    row = await _LOCK_BALANCE.fetchrow(session, c=certificate_id, p=period_id)
     return dict(row) if row else None
 
 

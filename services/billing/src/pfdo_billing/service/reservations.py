@@ -21,10 +21,11 @@ from pfdo_contracts.envelope import Envelope
 from pfdo_contracts.events import billing as bev
 from pfdo_contracts.events import navigator as n
 from pfdo_plumbing import audit
+from pfdo_plumbing.db import Statement
 
 from pfdo_billing.adapters import ledger
 from pfdo_billing.adapters.ledger import AK, Transfer
-from pfdo_billing.adapters.tables import CONTRACT_MONTHS, CONTRACTS, FUNDING_QUEUE
+from pfdo_billing.adapters.tables import CONTRACTS, FUNDING_QUEUE
 from pfdo_billing.domain.calendar import Period, month_start, remaining_months
 from pfdo_billing.domain.errors import NoAgeGroup
 from pfdo_billing.domain.funding_queue import frees_funding_slot, position_updates
@@ -43,26 +44,37 @@ def reservation_id(enrolment_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"pfdo-billing:reservation:{enrolment_id}")
 
 
+# The statements of a reservation run on the driver (a rush of applications is billing's
+# hottest path; see pfdo_plumbing.db.Statement).
+_OPEN_PERIOD = Statement("SELECT * FROM periods WHERE status = 'open' AND starts_on <= :d AND ends_on >= :d "
+                         "ORDER BY starts_on DESC LIMIT 1")
+_NOMINALS = Statement("SELECT age_min, age_max, amount_kopecks FROM nominals WHERE period_id = :p "
+                      "AND municipality_code = :m")
+_RETURNS_OF_FUNDING = Statement(
+    "SELECT count(*) FROM transfers WHERE certificate_id = :c AND period_id = :p AND kind = 'return_unused' "
+    "AND transfer_id LIKE 'unfund:%'")
+_OPEN_BALANCE = Statement("INSERT INTO certificate_balances (certificate_id, period_id) VALUES (:c, :p) "
+                          "ON CONFLICT DO NOTHING")
+_CERTIFICATE = Statement("SELECT * FROM certificates WHERE certificate_id = :c")
+_LOCK_CERTIFICATE = Statement("SELECT * FROM certificates WHERE certificate_id = :c FOR UPDATE")
+_LOCK_CAPS = Statement("SELECT * FROM caps WHERE period_id = :p AND municipality_code = :m FOR UPDATE")
+_LOCK_CONTRACT_STATUS = Statement("SELECT status FROM contracts WHERE enrolment_id = :e FOR UPDATE")
+_SAME_DIRECTION = Statement(
+    "SELECT count(*) FROM contracts WHERE certificate_id = :c AND direction = :d AND period_id = :p "
+    "AND status IN ('reserved', 'active', 'queued') AND enrolment_id <> :e")
+_QUEUE_LENGTH = Statement("SELECT count(*) FROM funding_queue WHERE period_id = :p AND municipality_code = :m "
+                          "AND status = 'waiting'")
+
+
 async def open_period_for(session: AsyncSession, day: date) -> dict | None:
-    row = (
-        await session.execute(
-            text("SELECT * FROM periods WHERE status = 'open' AND starts_on <= :d AND ends_on >= :d "
-                 "ORDER BY starts_on DESC LIMIT 1"),
-            {"d": day},
-        )
-    ).mappings().first()
+    row = await _OPEN_PERIOD.fetchrow(session, d=day)
     return dict(row) if row else None
 
 
 async def nominal_of(session: AsyncSession, period: dict, municipality: str, birth_date: date) -> int:
     """The full nominal of the child's age group; raises NoAgeGroup when none is set."""
-    rows = (
-        await session.execute(
-            text("SELECT age_min, age_max, amount_kopecks FROM nominals WHERE period_id = :p AND municipality_code = :m"),
-            {"p": period["period_id"], "m": municipality},
-        )
-    ).all()
-    rates = [NominalRate(AgeGroup(r.age_min, r.age_max), r.amount_kopecks) for r in rows]
+    rows = await _NOMINALS.fetch(session, p=period["period_id"], m=municipality)
+    rates = [NominalRate(AgeGroup(r["age_min"], r["age_max"]), r["amount_kopecks"]) for r in rows]
     return nominal_for(birth_date, Period(period["starts_on"], period["ends_on"]), rates)
 
 
@@ -77,9 +89,7 @@ async def credit_certificate(b: Billing, session: AsyncSession, certificate: dic
     amount = prorated_nominal(full, domain_period, on)
     months = remaining_months(domain_period, on)
     cid, pid = certificate["certificate_id"], period["period_id"]
-    unfunded = await session.scalar(
-        text("SELECT count(*) FROM transfers WHERE certificate_id = :c AND period_id = :p AND kind = 'return_unused' "
-             "AND transfer_id LIKE 'unfund:%'"), {"c": cid, "p": pid})
+    unfunded = await _RETURNS_OF_FUNDING.fetchval(session, c=cid, p=pid)
     credit_key = f"credit:{cid}:{pid}" + (f":{unfunded}" if unfunded else "")
     new = await ledger.record(session, [Transfer(
         credit_key, "credit_nominal", pid, (AK.BUDGET, certificate["municipality_code"]),
@@ -87,10 +97,7 @@ async def credit_certificate(b: Billing, session: AsyncSession, certificate: dic
         cause_event_id=env.id if env else None,
     )])
     # a zero credit writes no transfer, yet the certificate gets its (empty) balance row
-    await session.execute(
-        text("INSERT INTO certificate_balances (certificate_id, period_id) VALUES (:c, :p) ON CONFLICT DO NOTHING"),
-        {"c": cid, "p": pid},
-    )
+    await _OPEN_BALANCE.execute(session, c=cid, p=pid)
     if new:
         await b.runtime.outbox.put(session, bev.CertificateCredited(
             credit_id=uuid.uuid5(uuid.NAMESPACE_URL, f"pfdo-billing:{credit_key}"), certificate_id=cid,
@@ -117,22 +124,12 @@ async def credit_if_open_period(b: Billing, session: AsyncSession, certificate_i
 
 
 async def _certificate(session: AsyncSession, certificate_id: uuid.UUID, *, lock: bool) -> dict | None:
-    row = (
-        await session.execute(
-            text("SELECT * FROM certificates WHERE certificate_id = :c" + (" FOR UPDATE" if lock else "")),
-            {"c": certificate_id},
-        )
-    ).mappings().first()
+    row = await (_LOCK_CERTIFICATE if lock else _CERTIFICATE).fetchrow(session, c=certificate_id)
     return dict(row) if row else None
 
 
 async def _caps(session: AsyncSession, period_id: uuid.UUID, municipality: str) -> dict | None:
-    row = (
-        await session.execute(
-            text("SELECT * FROM caps WHERE period_id = :p AND municipality_code = :m FOR UPDATE"),
-            {"p": period_id, "m": municipality},
-        )
-    ).mappings().first()
+    row = await _LOCK_CAPS.fetchrow(session, p=period_id, m=municipality)
     return dict(row) if row else None
 
 
@@ -151,12 +148,27 @@ def _contract_values(e: n.EnrolmentRequested, env: Envelope, *, status: str, per
     )
 
 
+def _contract_upsert() -> Statement:
+    """The contract's row, written whole (a queued request admitted later overwrites its row)."""
+    written = [c.name for c in CONTRACTS.c if c.name not in ("created_at", "updated_at")]
+    return Statement(
+        f"INSERT INTO contracts ({', '.join(written)}) VALUES ({', '.join(':' + name for name in written)}) "
+        "ON CONFLICT (enrolment_id) DO UPDATE SET "
+        + ", ".join(f"{name} = EXCLUDED.{name}" for name in written if name != "enrolment_id")
+        + ", updated_at = now()"
+    )
+
+
+_UPSERT_CONTRACT = _contract_upsert()
+_ADD_MONTHS = Statement(
+    "INSERT INTO contract_months (enrolment_id, month, certificate_kopecks, family_kopecks, planned_lessons, state, "
+    "posted_kopecks, released_kopecks, family_invoiced_kopecks) "
+    "VALUES (:enrolment_id, :month, :certificate_kopecks, :family_kopecks, :planned_lessons, 'reserved', 0, 0, 0)"
+)
+
+
 async def _upsert_contract(session: AsyncSession, values: dict) -> None:
-    stmt = insert(CONTRACTS).values(**values)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=["enrolment_id"],
-        set_={**{k: stmt.excluded[k] for k in values if k != "enrolment_id"}, "updated_at": text("now()")},
-    ))
+    await _UPSERT_CONTRACT.execute(session, **values)
 
 
 async def _reject(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, env: Envelope, reason: R,
@@ -192,10 +204,7 @@ async def _queue(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, env
 async def enrolment_requested(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, env: Envelope,
                               *, from_queue: bool = False) -> str:
     """Reserve the certificate part of an enrolment, or reject it; returns the outcome status."""
-    existing = (
-        await session.execute(text("SELECT status FROM contracts WHERE enrolment_id = :e FOR UPDATE"),
-                              {"e": e.enrolment_id})
-    ).scalar()
+    existing = await _LOCK_CONTRACT_STATUS.fetchval(session, e=e.enrolment_id)
     if existing is not None and not (from_queue and existing == "queued"):
         return existing  # a repeated request: the first answer stands
     cert = await _certificate(session, e.certificate_id, lock=True)
@@ -213,11 +222,8 @@ async def enrolment_requested(b: Billing, session: AsyncSession, e: n.EnrolmentR
     pid = period["period_id"]
     caps = await _caps(session, pid, payer)
     if caps and caps["direction_cap"] is not None:
-        same_direction = await session.scalar(
-            text("SELECT count(*) FROM contracts WHERE certificate_id = :c AND direction = :d AND period_id = :p "
-                 "AND status IN ('reserved', 'active', 'queued') AND enrolment_id <> :e"),
-            {"c": e.certificate_id, "d": e.direction.value, "p": pid, "e": e.enrolment_id},
-        )
+        same_direction = await _SAME_DIRECTION.fetchval(
+            session, c=e.certificate_id, d=e.direction.value, p=pid, e=e.enrolment_id)
         if same_direction >= caps["direction_cap"]:
             await _reject(b, session, e, env, R.DIRECTION_CAP_REACHED, period_id=pid, payer=payer)
             return "rejected"
@@ -240,9 +246,7 @@ async def enrolment_requested(b: Billing, session: AsyncSession, e: n.EnrolmentR
         if cert["usage_kind"] == "accounting":
             ahead = 0
             if not from_queue:
-                ahead = await session.scalar(
-                    text("SELECT count(*) FROM funding_queue WHERE period_id = :p AND municipality_code = :m "
-                         "AND status = 'waiting'"), {"p": pid, "m": payer})
+                ahead = await _QUEUE_LENGTH.fetchval(session, p=pid, m=payer)
             if ahead or (caps and caps["funding_cap"] is not None and caps["funding_used"] >= caps["funding_cap"]):
                 if from_queue:
                     return "queued"
@@ -291,10 +295,9 @@ async def _reserve(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, e
     lines = [
         (line, planned_lessons(weekdays, line.month, e.start_date, e.end_date)) for line in q.schedule
     ]
-    await session.execute(insert(CONTRACT_MONTHS), [
+    await _ADD_MONTHS.executemany(session, [
         {"enrolment_id": e.enrolment_id, "month": line.month, "certificate_kopecks": line.certificate,
-         "family_kopecks": line.family, "planned_lessons": planned, "state": "reserved",
-         "posted_kopecks": 0, "released_kopecks": 0, "family_invoiced_kopecks": 0}
+         "family_kopecks": line.family, "planned_lessons": planned}
         for line, planned in lines
     ])
     await ledger.record(session, [
