@@ -183,10 +183,8 @@ def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: 
                 raise ProblemError(409, "no_free_seats", "The group is full.")
         cmd = enr.ApplyCommand(body.certificate_id, body.module_id, body.start_date, body.payment_mode)
         try:
-            async with db.transaction() as session:
-                row = await enr.apply(session, outbox, who, cmd, today=settings.today(), now=now(),
-                                      direction_cap=settings.direction_cap)
-                positions = await enr.waiting_positions(session, [row])
+            row, positions = await enr.submit_application(db, outbox, who, cmd, today=settings.today(), now=now(),
+                                                          direction_cap=settings.direction_cap)
         except Exception as exc:  # a concurrent twin request of the same child and group
             if type(exc).__name__ == "IntegrityError" and "ux_enrolments_live" in str(exc):
                 raise ProblemError(409, "already_enrolled", "The child already has a live enrolment in this group.") from exc
