@@ -21,7 +21,7 @@ from pfdo_contracts.events import navigator as n
 from pfdo_contracts.events import registry as g
 from pfdo_plumbing import audit, clock
 from pfdo_plumbing.auth.principal import Principal, Role
-from pfdo_plumbing.db import Database, write_deferred
+from pfdo_plumbing.db import Database, Statement, write_deferred
 from pfdo_plumbing.http.problems import ProblemError, not_found
 from pfdo_plumbing.outbox import OutboxWriter
 
@@ -98,13 +98,12 @@ async def release_seat(session: AsyncSession, module_id: uuid.UUID) -> None:
     )
 
 
+_HOLD_SEAT = Statement("UPDATE modules SET held = held + 1 WHERE module_id = :m AND held < capacity RETURNING held")
+
+
 async def hold_seat(session: AsyncSession, module_id: uuid.UUID) -> bool:
     """Take one seat of the group, atomically: never more than the capacity."""
-    result = await session.execute(
-        text("UPDATE modules SET held = held + 1 WHERE module_id = :m AND held < capacity RETURNING held"),
-        {"m": module_id},
-    )
-    return result.first() is not None
+    return await _HOLD_SEAT.fetchval(session, m=module_id) is not None
 
 
 # ------------------------------------------------------------------------------- apply
@@ -226,22 +225,23 @@ async def _apply_seat_last(session: AsyncSession, outbox: OutboxWriter, who: Pri
     return row
 
 
+# built once: building the INSERT per application cost more than running it
+_ADD_APPLICATION = insert(ENROLMENTS).returning(*ENROLMENTS.c)
+_ADD_WAITING = insert(ENROLMENTS).values(wait_seq=text("nextval('enrolment_wait_seq')")).returning(*ENROLMENTS.c)
+
+
 async def _record_application(session: AsyncSession, outbox: OutboxWriter, who: Principal, cmd: ApplyCommand,
                               found: Any, e: Enrolment, now: dt.datetime, position: int | None) -> Any:
     """The application's row, its event (requested or waitlisted) and its audit entry."""
     enrolment_id = uuid.UUID(e.id)
     waiting = e.state is EnrolmentState.WAITLISTED
-    row = (await session.execute(
-        insert(ENROLMENTS).values(
-            enrolment_id=enrolment_id, certificate_id=found.certificate_id, parent_id=who.sub,
-            module_id=found.module_id, program_id=found.program_id, provider_id=found.provider_id,
-            municipality_code=found.municipality_code, direction=found.direction, funding_kind=found.funding_kind,
-            payment_mode=cmd.payment_mode.value, state=e.state.value, starts_on=e.starts_on, ends_on=e.ends_on,
-            requested_at=now, updated_at=now, released_kopecks=0,
-            waitlisted_at=now if waiting else None,
-            wait_seq=text("nextval('enrolment_wait_seq')") if waiting else None,
-        ).returning(*ENROLMENTS.c)
-    )).first()
+    row = (await session.execute(_ADD_WAITING if waiting else _ADD_APPLICATION, dict(
+        enrolment_id=enrolment_id, certificate_id=found.certificate_id, parent_id=who.sub,
+        module_id=found.module_id, program_id=found.program_id, provider_id=found.provider_id,
+        municipality_code=found.municipality_code, direction=found.direction, funding_kind=found.funding_kind,
+        payment_mode=cmd.payment_mode.value, state=e.state.value, starts_on=e.starts_on, ends_on=e.ends_on,
+        requested_at=now, updated_at=now, released_kopecks=0, waitlisted_at=now if waiting else None,
+    ))).first()
     if waiting:
         assert position is not None
         await outbox.put(session, n.EnrolmentWaitlisted(
