@@ -98,6 +98,7 @@ async def release_seat(session: AsyncSession, module_id: uuid.UUID) -> None:
     )
 
 
+_KEEPS_WAITING_LIST = Statement("SELECT waitlist_enabled FROM modules WHERE module_id = :m")
 _HOLD_SEAT = Statement("UPDATE modules SET held = held + 1 WHERE module_id = :m AND held < capacity RETURNING held")
 
 
@@ -151,8 +152,9 @@ def _actives(holdings: list[str], today: dt.date) -> tuple[list[ActiveEnrolment]
 
 
 class SeatTaken(Exception):
-    """The seat hold at the end of a ``seat_last`` application found the group full: roll back
-    and apply again without ``seat_last`` (which decides between the waiting list and a refusal)."""
+    """The seat hold at the end of a ``seat_last`` application found the group full, and the
+    group keeps a waiting list: roll back and apply again without ``seat_last``, which decides
+    under the group's lock between a seat freed meanwhile, the waiting list and a refusal."""
 
 
 async def apply(
@@ -165,7 +167,8 @@ async def apply(
 
     ``seat_last``: for a group that had free seats a moment ago, write the application, its
     event and its audit row first and take the seat as the last statement before the commit,
-    raising :class:`SeatTaken` if it is gone. The group's row is then locked for the hold and
+    answering 409 ``no_free_seats`` if it is gone and the group keeps no waiting list, else
+    raising :class:`SeatTaken`. The group's row is then locked for the hold and
     the commit only, not for every write of the application: in a rush, the applicants of one
     group queue on that lock (measured: ten of the navigator's transactions waiting on it at a
     time at 200 applications/s, while the holders waited for their process to send the next
@@ -221,6 +224,9 @@ async def _apply_seat_last(session: AsyncSession, outbox: OutboxWriter, who: Pri
     row = await _record_application(session, outbox, who, cmd, found, e, now, None)
     await write_deferred(session)  # the event and the audit row, before the group's row is locked
     if not await hold_seat(session, found.module_id):
+        if not await _KEEPS_WAITING_LIST.fetchval(session, m=found.module_id):
+            # full, and no list to join: the same answer the unlocked pre-check gives a full group
+            raise ProblemError(409, "no_free_seats", "The group is full.")
         raise SeatTaken
     return row
 
