@@ -301,3 +301,32 @@ async def test_a_processed_fetch_is_not_kept_alive_after_its_commit(infra, datab
         await asyncio.sleep(1.5)
         alive = records_alive()
     assert alive == 0, f"{alive} records of handled fetches are still in memory"
+
+
+async def test_a_commit_wakes_the_idle_relay_at_once(infra, databases, auth) -> None:  # noqa: ANN001
+    """An idle relay polls seldom (here every 30 s); an event committed through the outbox
+    writer of the same process still reaches Kafka at once, because the commit wakes it."""
+    namespace = new_namespace()
+    names = TopicNames(namespace)
+    await ensure_topics(infra.kafka_bootstrap, names, {t.producer for t in ALL_TOPICS}, 1)
+    rt = await runtime("registry", infra, databases, auth, namespace, relay_idle_interval_s=30.0)
+    reader = AIOKafkaConsumer(names.name(CERTIFICATES), bootstrap_servers=infra.kafka_bootstrap,
+                              auto_offset_reset="earliest", group_id=f"{namespace}reader")
+    await reader.start()
+    try:
+        async with rt.running(consume=False):
+            await asyncio.sleep(1.0)  # the relay found nothing and waits for its next poll
+            cid = uuid.uuid4()
+            async with rt.db.transaction() as s:
+                await rt.outbox.put(s, issued(cid))
+            committed = asyncio.get_running_loop().time()
+            received = None
+            while received is None and asyncio.get_running_loop().time() - committed < 10:
+                for records in (await reader.getmany(timeout_ms=500)).values():
+                    received = next((r for r in records if orjson.loads(r.value)["data"]["certificate_id"] == str(cid)),
+                                    received)
+            took = asyncio.get_running_loop().time() - committed
+    finally:
+        await reader.stop()
+    assert received is not None, "the event was not relayed within 10 s (the relay waited for its poll)"
+    assert took < 5, f"the event took {took:.1f} s to reach Kafka"

@@ -21,6 +21,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.ping_idle_after_s = ping_idle_after_s
+        self._on_commit: dict[Table, list[Callable[[], None]]] = {}
         pool = self.engine.sync_engine.pool
         event.listen(pool, "checkin", _note_idle)
         event.listen(pool, "checkout", self._ping_if_idle)
@@ -42,10 +43,25 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: commits when the block ends, rolls back on an exception. Rows deferred
-        with :func:`insert_at_commit` are written just before the commit."""
-        async with self.sessions() as session, session.begin():
-            yield session
-            await write_deferred(session)
+        with :func:`insert_at_commit` are written just before the commit; once it has committed,
+        the listeners of the tables they went to are called (:meth:`add_commit_listener`)."""
+        async with self.sessions() as session:
+            async with session.begin():
+                yield session
+                await write_deferred(session)
+            for table in session.info.pop(_WRITTEN, ()):
+                for listener in self._on_commit.get(table, ()):
+                    listener()
+
+    def add_commit_listener(self, table: Table, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every committed transaction of this database that wrote rows
+        of ``table`` with :func:`insert_at_commit` (the outbox relay's wake-up)."""
+        self._on_commit.setdefault(table, []).append(listener)
+
+    def remove_commit_listener(self, table: Table, listener: Callable[[], None]) -> None:
+        listeners = self._on_commit.get(table, [])
+        if listener in listeners:
+            listeners.remove(listener)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -57,6 +73,7 @@ class Database:
 
 _IDLE_SINCE = "pfdo_idle_since"
 _DEFERRED = "pfdo_deferred_rows"
+_WRITTEN = "pfdo_tables_written_at_commit"
 
 
 def insert_at_commit(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -77,6 +94,7 @@ def insert_at_commit(session: AsyncSession, table: Table, rows: list[dict[str, A
 async def write_deferred(session: AsyncSession) -> None:
     """Write the rows queued by :func:`insert_at_commit` (the transaction does it at commit)."""
     deferred: dict[Table, list[dict[str, Any]]] = session.info.pop(_DEFERRED, {})
+    session.info.setdefault(_WRITTEN, set()).update(deferred)
     for table, rows in deferred.items():
         for columns, run in groupby(rows, key=lambda row: tuple(row)):
             statement, json_columns = _insert_of(table, columns)

@@ -87,18 +87,21 @@ class OutboxRelay:
         *,
         service: str,
         batch_size: int = 1000,
-        idle_interval_s: float = 0.05,
+        idle_interval_s: float = 1.0,
+        min_gap_s: float = 0.05,
         after_publish: FaultHook | None = None,
     ) -> None:
         self.db = db
         self.producer = producer
         self.batch_size = batch_size
         self.idle_interval_s = idle_interval_s
+        self.min_gap_s = min_gap_s
         self.lock_id = zlib.crc32(f"pfdo-outbox-relay:{service}".encode())
         self.after_publish = after_publish
         self.published = 0
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many events went out (0: nothing to do or not leader)."""
@@ -130,8 +133,22 @@ class OutboxRelay:
             self.published += len(rows)
             return len(rows)
 
+    def wake(self) -> None:
+        """Outbox rows were committed in this process: relay them without waiting for the poll."""
+        self._wake.set()
+
     async def run(self) -> None:
+        """Relay while there are rows. Then wait for a commit in this process to wake the relay,
+        or at most ``idle_interval_s`` (rows committed by other instances or by plain SQL), but
+        never start a run less than ``min_gap_s`` after the last one started: under load the
+        relay then sends what came in meanwhile, in batches as it did when it polled every
+        ``min_gap_s`` (woken on every commit instead, it ran smaller batches just when the
+        consumers needed the CPU: the rush's saga p99 went from 1.66 to 2.4-2.8 s at 100/s).
+        An idle service no longer polls 20 times a second."""
+        loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
+            self._wake.clear()  # a commit from here on wakes the wait below
+            started = loop.time()
             try:
                 sent = await self.relay_once()
             except asyncio.CancelledError:
@@ -139,19 +156,28 @@ class OutboxRelay:
             except Exception as exc:  # broker or database unavailable: keep the rows, try again
                 log.warning("outbox_relay_retry", error=str(exc), error_type=type(exc).__name__)
                 sent = 0
-                await asyncio.sleep(1.0)
-            if sent < self.batch_size:
-                try:
-                    await asyncio.wait_for(self._stopping.wait(), timeout=self.idle_interval_s)
-                except TimeoutError:
-                    pass
+                await self._wait(self._stopping, 1.0)
+            if sent >= self.batch_size:
+                continue
+            await self._wait(self._stopping, started + self.min_gap_s - loop.time())
+            await self._wait(self._wake, self.idle_interval_s)
+
+    async def _wait(self, event: asyncio.Event, timeout: float) -> None:
+        if timeout > 0 and not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(event.wait(), timeout=timeout)
+            except TimeoutError:
+                pass
 
     def start(self) -> None:
         self._stopping.clear()
+        self.db.add_commit_listener(OUTBOX, self.wake)
         self._task = asyncio.create_task(self.run(), name="outbox-relay")
 
     async def stop(self) -> None:
+        self.db.remove_commit_listener(OUTBOX, self.wake)
         self._stopping.set()
+        self._wake.set()
         if self._task is not None:
             try:
                 await asyncio.wait_for(self._task, timeout=10)

@@ -97,6 +97,7 @@ class ServiceRuntime:
             self.relay = OutboxRelay(
                 self.db, self.producer, service=self.service,
                 batch_size=self.settings.relay_batch_size, idle_interval_s=self.settings.relay_idle_interval_s,
+                min_gap_s=self.settings.relay_min_gap_s,
             )
             self.relay.start()
         # everything built at start-up lives as long as the process: keep it out of collections,

@@ -36,7 +36,14 @@ class ServiceSettings(BaseSettings):
         "repeated collections (measured: 3x slower decoding of a 5 000-record batch).",
     )
     relay_batch_size: int = 1000
-    relay_idle_interval_s: float = 0.05
+    relay_idle_interval_s: float = Field(
+        default=1.0, gt=0,
+        description="Longest wait of an idle outbox relay: commits in its own process wake it at once, this "
+        "poll finds rows written by other instances or by plain SQL.",
+    )
+    relay_min_gap_s: float = Field(
+        default=0.05, ge=0, description="Shortest time between the starts of two outbox relay runs (batching).",
+    )
 
     jwks_url: str = "http://127.0.0.1:8100/auth/.well-known/jwks.json"
     jwt_issuer: str = "pfdo-dev-issuer"
