@@ -26,7 +26,7 @@ from pfdo_plumbing.db import Statement
 from pfdo_billing.adapters import ledger
 from pfdo_billing.adapters.ledger import AK, Transfer
 from pfdo_billing.adapters.tables import CONTRACTS, FUNDING_QUEUE
-from pfdo_billing.domain.calendar import Period, month_start, remaining_months
+from pfdo_billing.domain.calendar import Period, remaining_months
 from pfdo_billing.domain.errors import NoAgeGroup
 from pfdo_billing.domain.funding_queue import frees_funding_slot, position_updates
 from pfdo_billing.domain.nominal import AgeGroup, NominalRate, nominal_for, prorated_nominal

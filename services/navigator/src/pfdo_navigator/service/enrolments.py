@@ -29,7 +29,7 @@ from ..adapters.tables import CERTIFICATES, ENROLMENTS, LIVE, MODULES
 from ..domain import enrolment as saga
 from ..domain import waitlist as wl
 from ..domain.eligibility import ActiveEnrolment, Ineligibility, ModuleTerms, check_eligibility
-from ..domain.enrolment import Enrolment, EnrolmentEvent, EnrolmentState, Outcome
+from ..domain.enrolment import Enrolment, EnrolmentEvent, EnrolmentState
 from ..domain.errors import DomainError
 from ..domain.seats import SeatCount
 
