@@ -55,7 +55,8 @@ class Database:
 
     def add_commit_listener(self, table: Table, listener: Callable[[], None]) -> None:
         """Call ``listener`` after every committed transaction of this database that wrote rows
-        of ``table`` with :func:`insert_at_commit` (the outbox relay's wake-up)."""
+        of ``table`` with :func:`insert_at_commit` (the outbox relay's wake-up). It runs in the
+        committing caller's task, after the commit: it must be quick and must not raise."""
         self._on_commit.setdefault(table, []).append(listener)
 
     def remove_commit_listener(self, table: Table, listener: Callable[[], None]) -> None:
