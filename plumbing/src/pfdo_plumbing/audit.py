@@ -1,7 +1,8 @@
 """The audit log: who changed what (money, status, personal data), when, under which request.
 
-Rows are written in the same transaction as the change they describe (at its commit); the table refuses
-UPDATE, DELETE and TRUNCATE (a trigger), so the log is append-only in the database itself.
+Rows are written in the same transaction as the change they describe (at its commit); the
+table refuses UPDATE, DELETE and TRUNCATE (a trigger), so the log is append-only in the database
+itself.
 Details must not carry personal data values: name the fields that changed, not their contents.
 """
 

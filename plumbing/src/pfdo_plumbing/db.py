@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from functools import cache
 from itertools import groupby
@@ -106,13 +106,18 @@ async def write_deferred(session: AsyncSession) -> None:
             ])
 
 
+def insert_sql(table: Table, columns: Iterable[str]) -> str:
+    """``INSERT INTO table (a, b) VALUES (:a, :b)`` for a :class:`Statement`."""
+    columns = list(columns)
+    return f"INSERT INTO {table.fullname} ({', '.join(columns)}) VALUES ({', '.join(':' + name for name in columns)})"
+
+
 @cache
 def _insert_of(table: Table, columns: tuple[str, ...]) -> tuple[Statement, frozenset[str]]:
     """The driver's INSERT of ``columns`` into ``table``, and which of them hold JSON."""
-    statement = Statement(
-        f"INSERT INTO {table.fullname} ({', '.join(columns)}) VALUES ({', '.join(':' + name for name in columns)})"
+    return Statement(insert_sql(table, columns)), frozenset(
+        name for name in columns if isinstance(table.c[name].type, JSON)
     )
-    return statement, frozenset(name for name in columns if isinstance(table.c[name].type, JSON))
 
 
 def _json_text(value: Any) -> str:

@@ -21,7 +21,7 @@ from pfdo_contracts.envelope import Envelope
 from pfdo_contracts.events import billing as bev
 from pfdo_contracts.events import navigator as n
 from pfdo_plumbing import audit
-from pfdo_plumbing.db import Statement
+from pfdo_plumbing.db import Statement, insert_sql
 
 from pfdo_billing.adapters import ledger
 from pfdo_billing.adapters.ledger import AK, Transfer
@@ -152,8 +152,7 @@ def _contract_upsert() -> Statement:
     """The contract's row, written whole (a queued request admitted later overwrites its row)."""
     written = [c.name for c in CONTRACTS.c if c.name not in ("created_at", "updated_at")]
     return Statement(
-        f"INSERT INTO contracts ({', '.join(written)}) VALUES ({', '.join(':' + name for name in written)}) "
-        "ON CONFLICT (enrolment_id) DO UPDATE SET "
+        insert_sql(CONTRACTS, written) + " ON CONFLICT (enrolment_id) DO UPDATE SET "
         + ", ".join(f"{name} = EXCLUDED.{name}" for name in written if name != "enrolment_id")
         + ", updated_at = now()"
     )
