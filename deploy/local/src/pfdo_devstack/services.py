@@ -183,6 +183,7 @@ class ServiceProcess:
             sys.executable, "-m", "uvicorn", str(self.app),
             "--host", self.config.host, "--port", str(self.port),
             "--no-access-log", "--timeout-graceful-shutdown", "10",
+            "--loop", "uvloop", "--http", "httptools",
         ]
         if self.app_dir is not None:
             cmd += ["--app-dir", str(self.app_dir)]
