@@ -132,6 +132,21 @@ def _note_idle(_dbapi_connection: Any, record: Any) -> None:
 UNIQUE_VIOLATION = "23505"
 
 
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The PostgreSQL SQLSTATE of an error from SQLAlchemy or from the driver (``23505``...),
+    searched along its causes; None for errors that did not come from the server."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        for candidate in (current, getattr(current, "orig", None)):
+            state = getattr(candidate, "sqlstate", None)
+            if isinstance(state, str):
+                return state
+        current = current.__cause__ or current.__context__
+    return None
+
+
 async def insert_expecting_new(
     session: AsyncSession,
     insert: Executable,
