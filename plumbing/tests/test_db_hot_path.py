@@ -8,12 +8,14 @@ import uuid
 
 import pytest
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, text
+from sqlalchemy.dialects.postgresql import JSONB
 
-from pfdo_plumbing.db import Database, Statement, insert_at_commit
+from pfdo_plumbing.db import ONE_STATEMENT_ROWS, Database, Statement, driver_connection, insert_at_commit
 
 pytestmark = pytest.mark.integration
 
 NOTES = Table("hot_path_notes", MetaData(), Column("seq", BigInteger), Column("note", String))
+TAGS = Table("hot_path_tags", MetaData(), Column("seq", BigInteger), Column("tag", String), Column("data", JSONB))
 
 
 class Boom(Exception):
@@ -25,6 +27,8 @@ async def db(databases):  # noqa: ANN001, ANN201
     database = Database(await databases.fresh("billing"), pool_size=2, max_overflow=0)
     async with database.transaction() as s:
         await s.execute(text("CREATE TABLE hot_path_notes (seq bigserial PRIMARY KEY, note text NOT NULL)"))
+        await s.execute(text("CREATE TABLE hot_path_tags (seq bigserial PRIMARY KEY, tag varchar(8) NOT NULL, "
+                             "data jsonb)"))
     yield database
     await database.dispose()
 
@@ -76,3 +80,35 @@ async def test_rows_queued_for_the_commit_are_written_by_it_in_order(db: Databas
             insert_at_commit(s, NOTES, [{"note": marker}])
             raise Boom
     assert marker not in await notes(db), "a rolled-back transaction writes none of its queued rows"
+
+
+async def tags(db: Database) -> list[tuple[str, object]]:
+    async with db.transaction() as s:
+        return [(r.tag, r.data) for r in await s.execute(text("SELECT tag, data FROM hot_path_tags ORDER BY seq"))]
+
+
+async def test_a_few_rows_for_several_tables_go_in_one_statement_in_order(db: Database) -> None:
+    statements: list[str] = []
+    async with db.transaction() as s:
+        (await driver_connection(s)).add_query_logger(lambda record: statements.append(record.query))
+        insert_at_commit(s, NOTES, [{"note": "n1"}, {"note": "n2"}])
+        insert_at_commit(s, TAGS, [{"tag": "t1", "data": {"k": [1, 2]}}, {"tag": "t2", "data": None}])
+        insert_at_commit(s, NOTES, [{"note": "n3"}])
+    assert [q.split()[0] for q in statements] == ["WITH", "COMMIT;"], statements  # one statement, then the commit
+    assert await notes(db) == ["n1", "n2", "n3"]
+    assert await tags(db) == [("t1", {"k": [1, 2]}), ("t2", None)]
+
+    # too long for its column: the statement fails whole, as the insert of that row alone would
+    with pytest.raises(Exception, match="too long"):  # noqa: PT011 - the driver's StringDataRightTruncationError
+        async with db.transaction() as s:
+            insert_at_commit(s, NOTES, [{"note": "not kept"}])
+            insert_at_commit(s, TAGS, [{"tag": "much too long", "data": None}])
+    assert await notes(db) == ["n1", "n2", "n3"]
+
+    # many rows: one statement per table, still in order
+    many = [{"note": f"m{i}"} for i in range(ONE_STATEMENT_ROWS + 1)]
+    async with db.transaction() as s:
+        insert_at_commit(s, NOTES, many)
+        insert_at_commit(s, TAGS, [{"tag": "t3", "data": {"n": 3}}])
+    assert await notes(db) == ["n1", "n2", "n3", *(row["note"] for row in many)]
+    assert await tags(db) == [("t1", {"k": [1, 2]}), ("t2", None), ("t3", {"n": 3})]

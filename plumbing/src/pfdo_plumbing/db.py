@@ -80,7 +80,7 @@ _WRITTEN = "pfdo_tables_written_at_commit"
 def insert_at_commit(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
     """Queue ``rows`` of an append-only ``table`` (the outbox, the audit log) to be written when
     the transaction commits, in the order they were queued, by one batched driver statement per
-    table (see :class:`Statement`).
+    table, or by one statement for all when they are few (see :func:`write_deferred`).
 
     A transaction that handles a run of events writes its outbox and audit rows in two
     statements instead of two per event (measured: a statement through the ORM session costs
@@ -92,18 +92,34 @@ def insert_at_commit(session: AsyncSession, table: Table, rows: list[dict[str, A
         session.info.setdefault(_DEFERRED, {}).setdefault(table, []).extend(rows)
 
 
+#: at most this many queued rows, spread over several tables, go in one statement
+ONE_STATEMENT_ROWS = 8
+
+
 async def write_deferred(session: AsyncSession) -> None:
-    """Write the rows queued by :func:`insert_at_commit` (the transaction does it at commit)."""
+    """Write the rows queued by :func:`insert_at_commit` (the transaction does it at commit).
+
+    A few rows for several tables (an HTTP request's event and audit row) go in one statement,
+    a round trip fewer before the commit; otherwise one batched statement per table and set of
+    columns."""
     deferred: dict[Table, list[dict[str, Any]]] = session.info.pop(_DEFERRED, {})
     session.info.setdefault(_WRITTEN, set()).update(deferred)
-    for table, rows in deferred.items():
-        for columns, run in groupby(rows, key=lambda row: tuple(row)):
-            statement, json_columns = _insert_of(table, columns)
-            await statement.executemany(session, [
-                {name: _json_text(value) if name in json_columns and value is not None else value
-                 for name, value in row.items()}
-                for row in run
-            ])
+    runs = [(table, columns, list(run)) for table, rows in deferred.items()
+            for columns, run in groupby(rows, key=lambda row: tuple(row))]
+    tables = [table for table, _, _ in runs]
+    if 1 < len(runs) <= ONE_STATEMENT_ROWS and len(set(tables)) == len(tables) \
+            and sum(len(rows) for _, _, rows in runs) <= ONE_STATEMENT_ROWS:
+        # one run per table, so every table's rows keep their order inside one VALUES list
+        statement = _inserts_of(tuple((table, columns, len(rows)) for table, columns, rows in runs))
+        await statement.execute(session, **{
+            f"r{r}_{i}_{name}": _driver_value(table, name, value)
+            for r, (table, _, rows) in enumerate(runs) for i, row in enumerate(rows) for name, value in row.items()
+        })
+        return
+    for table, columns, rows in runs:
+        await _insert_of(table, columns).executemany(session, [
+            {name: _driver_value(table, name, value) for name, value in row.items()} for row in rows
+        ])
 
 
 def insert_sql(table: Table, columns: Iterable[str]) -> str:
@@ -113,11 +129,30 @@ def insert_sql(table: Table, columns: Iterable[str]) -> str:
 
 
 @cache
-def _insert_of(table: Table, columns: tuple[str, ...]) -> tuple[Statement, frozenset[str]]:
-    """The driver's INSERT of ``columns`` into ``table``, and which of them hold JSON."""
-    return Statement(insert_sql(table, columns)), frozenset(
-        name for name in columns if isinstance(table.c[name].type, JSON)
-    )
+def _insert_of(table: Table, columns: tuple[str, ...]) -> Statement:
+    """The driver's INSERT of ``columns`` into ``table``."""
+    return Statement(insert_sql(table, columns))
+
+
+@cache
+def _inserts_of(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> Statement:
+    """One statement inserting ``count`` rows of ``columns`` into each ``table`` of ``shape``."""
+    parts = []
+    for r, (table, columns, count) in enumerate(shape):
+        values = ", ".join(
+            "(" + ", ".join(f":r{r}_{i}_{name}" for name in columns) + ")" for i in range(count)
+        )
+        parts.append(f"w{r} AS (INSERT INTO {table.fullname} ({', '.join(columns)}) VALUES {values})")
+    return Statement(f"WITH {', '.join(parts)} SELECT 1")
+
+
+def _driver_value(table: Table, name: str, value: Any) -> Any:
+    return _json_text(value) if value is not None and name in _json_columns(table) else value
+
+
+@cache
+def _json_columns(table: Table) -> frozenset[str]:
+    return frozenset(column.name for column in table.columns if isinstance(column.type, JSON))
 
 
 def _json_text(value: Any) -> str:
