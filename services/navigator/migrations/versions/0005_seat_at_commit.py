@@ -2,10 +2,10 @@
 row, and a deferred constraint trigger takes the seat while the transaction commits.
 
 The seat hold was the last statement before the commit, so the group's row stayed locked
-from the hold's answer until the navigator sent COMMIT. In a rush that gap is the service's
-event-loop delay, paid once per applicant of the group in turn (the applicants of a group
-queue on its row). Taken inside the commit, the lock is held for the update and the commit's
-flush only, with no round trip to the service in between.
+from the hold's answer until the navigator sent COMMIT. Under load that gap is the service's
+event-loop delay, and every applicant of the group queued on the row waited for it in turn.
+Taken inside the commit, the lock is held for the update and the commit's flush only, with no
+round trip to the service in between.
 
 The trigger never oversells: the update is the same atomic ``held < capacity`` hold. When the
 group has filled meanwhile, the commit fails with SQLSTATE ``PFS01`` (no waiting list) or

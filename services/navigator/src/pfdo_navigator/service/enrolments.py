@@ -163,10 +163,11 @@ async def apply(
     claim on a seat, which a trigger takes while the transaction commits (migration 0005). The
     commit fails with SQLSTATE ``PFS01`` if the group has filled meanwhile and keeps no waiting
     list, ``PFS02`` if it keeps one (:func:`submit_application` handles both). The group's row is
-    then locked inside the commit only. Taken as the last statement before the commit, it stayed
-    locked until the navigator sent COMMIT: in a rush the applicants of a group queue on that
-    lock, each paying its holder's wait for the event loop (measured: the winners of a 200/s
-    rush finished at about 160/s, their time all inside the navigator, its CPU at 60 %)."""
+    then locked inside the commit only: taken as the last statement before the commit, it stayed
+    locked until the navigator got round to sending COMMIT, and under load that is the event
+    loop's delay, which every applicant queued on the row waited for in turn. The claim also
+    makes the application one statement shorter (measured with the use case alone: 1.4-1.5 ms
+    of CPU per application instead of 1.7-1.8 ms)."""
     found = (await session.execute(
         _APPLY_READ, {"c": cmd.certificate_id, "m": cmd.module_id, "live": list(LIVE_STATES)}
     )).first()
