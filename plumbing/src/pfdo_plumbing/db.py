@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from functools import cache
 from itertools import groupby
@@ -167,18 +167,24 @@ def _note_idle(_dbapi_connection: Any, record: Any) -> None:
 UNIQUE_VIOLATION = "23505"
 
 
-def sqlstate_of(exc: BaseException) -> str | None:
-    """The PostgreSQL SQLSTATE of an error from SQLAlchemy or from the driver (``23505``...),
-    searched along its causes; None for errors that did not come from the server."""
+def error_chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc``, then what caused it (``__cause__``, else ``__context__``), once each."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The PostgreSQL SQLSTATE of an error from SQLAlchemy or from the driver (``23505``...),
+    searched along its causes; None for errors that did not come from the server."""
+    for current in error_chain(exc):
         for candidate in (current, getattr(current, "orig", None)):
             state = getattr(candidate, "sqlstate", None)
             if isinstance(state, str):
                 return state
-        current = current.__cause__ or current.__context__
     return None
 
 
@@ -205,7 +211,7 @@ async def insert_expecting_new(
             await session.execute(insert, params)
         return None
     except IntegrityError as exc:
-        if getattr(exc.orig, "sqlstate", None) != UNIQUE_VIOLATION:
+        if sqlstate_of(exc) != UNIQUE_VIOLATION:
             raise
     return await session.execute(on_conflict, params if on_conflict_params is None else on_conflict_params())
 

@@ -6,6 +6,8 @@ import asyncpg
 from aiokafka.errors import KafkaError
 from sqlalchemy import exc as sa_exc
 
+from ..db import error_chain
+
 _TRANSIENT_PG = (
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.CannotConnectNowError,
@@ -20,10 +22,7 @@ _TRANSIENT_PG = (
 
 def is_transient(exc: BaseException) -> bool:
     """True when the infrastructure failed (retry, never dead-letter); False for poison input."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    for current in error_chain(exc):
         if isinstance(current, (OSError, ConnectionError, TimeoutError, KafkaError, *_TRANSIENT_PG)):
             return True
         if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
@@ -32,5 +31,4 @@ def is_transient(exc: BaseException) -> bool:
             return True
         if isinstance(current, sa_exc.OperationalError):
             return True
-        current = current.__cause__ or current.__context__
     return False
