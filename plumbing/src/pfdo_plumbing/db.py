@@ -122,10 +122,12 @@ async def write_deferred(session: AsyncSession) -> None:
         ])
 
 
-def insert_sql(table: Table, columns: Iterable[str]) -> str:
-    """``INSERT INTO table (a, b) VALUES (:a, :b)`` for a :class:`Statement`."""
+def insert_sql(table: Table, columns: Iterable[str], *, rows: Iterable[str] = ("",)) -> str:
+    """``INSERT INTO table (a, b) VALUES (:a, :b)`` for a :class:`Statement`; one row of
+    parameters per prefix in ``rows`` (``rows=("r0_", "r1_")``: ``(:r0_a, :r0_b), (:r1_a, :r1_b)``)."""
     columns = list(columns)
-    return f"INSERT INTO {table.fullname} ({', '.join(columns)}) VALUES ({', '.join(':' + name for name in columns)})"
+    values = ", ".join("(" + ", ".join(f":{row}{name}" for name in columns) + ")" for row in rows)
+    return f"INSERT INTO {table.fullname} ({', '.join(columns)}) VALUES {values}"
 
 
 @cache
@@ -137,13 +139,10 @@ def _insert_of(table: Table, columns: tuple[str, ...]) -> Statement:
 @cache
 def _inserts_of(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> Statement:
     """One statement inserting ``count`` rows of ``columns`` into each ``table`` of ``shape``."""
-    parts = []
-    for r, (table, columns, count) in enumerate(shape):
-        values = ", ".join(
-            "(" + ", ".join(f":r{r}_{i}_{name}" for name in columns) + ")" for i in range(count)
-        )
-        parts.append(f"w{r} AS (INSERT INTO {table.fullname} ({', '.join(columns)}) VALUES {values})")
-    return Statement(f"WITH {', '.join(parts)} SELECT 1")
+    return Statement("WITH " + ", ".join(
+        f"w{r} AS ({insert_sql(table, columns, rows=[f'r{r}_{i}_' for i in range(count)])})"
+        for r, (table, columns, count) in enumerate(shape)
+    ) + " SELECT 1")
 
 
 def _driver_value(table: Table, name: str, value: Any) -> Any:
