@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, select, text, update
+from sqlalchemy import TextClause, and_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -222,17 +223,16 @@ _FULL_AT_COMMIT_KEEPS_LIST = "PFS02"  # it does: decide again under the group's 
 # built once: building the INSERT per application cost more than running it
 _ADD_APPLICATION = insert(ENROLMENTS).returning(*ENROLMENTS.c)
 _ADD_WAITING = insert(ENROLMENTS).values(wait_seq=text("nextval('enrolment_wait_seq')")).returning(*ENROLMENTS.c)
-_APPLICATION_COLUMNS = (
-    "enrolment_id", "certificate_id", "parent_id", "module_id", "program_id", "provider_id", "municipality_code",
-    "direction", "funding_kind", "payment_mode", "state", "starts_on", "ends_on", "requested_at", "updated_at",
-    "released_kopecks", "waitlisted_at",
-)
-#: the application's row and its claim on a seat, taken by the trigger when the transaction commits
-_ADD_CLAIMING_APPLICATION = text(
-    f"WITH added AS ({insert_sql(ENROLMENTS, _APPLICATION_COLUMNS)} RETURNING *), "
-    "claim AS (INSERT INTO seat_claims (enrolment_id, module_id) SELECT enrolment_id, module_id FROM added) "
-    "SELECT * FROM added"
-)
+
+
+@cache
+def _add_claiming_application(columns: tuple[str, ...]) -> TextClause:
+    """The application's row and its claim on a seat, taken by the trigger when the transaction commits."""
+    return text(
+        f"WITH added AS ({insert_sql(ENROLMENTS, columns)} RETURNING *), "
+        "claim AS (INSERT INTO seat_claims (enrolment_id, module_id) SELECT enrolment_id, module_id FROM added) "
+        "SELECT * FROM added"
+    )
 
 
 async def _record_application(session: AsyncSession, outbox: OutboxWriter, who: Principal, cmd: ApplyCommand,
@@ -242,14 +242,16 @@ async def _record_application(session: AsyncSession, outbox: OutboxWriter, who: 
     ``claim_seat``, also its claim on a seat, taken at commit."""
     enrolment_id = uuid.UUID(e.id)
     waiting = e.state is EnrolmentState.WAITLISTED
-    statement = _ADD_CLAIMING_APPLICATION if claim_seat else _ADD_WAITING if waiting else _ADD_APPLICATION
-    row = (await session.execute(statement, dict(
+    values = dict(
         enrolment_id=enrolment_id, certificate_id=found.certificate_id, parent_id=who.sub,
         module_id=found.module_id, program_id=found.program_id, provider_id=found.provider_id,
         municipality_code=found.municipality_code, direction=found.direction, funding_kind=found.funding_kind,
         payment_mode=cmd.payment_mode.value, state=e.state.value, starts_on=e.starts_on, ends_on=e.ends_on,
         requested_at=now, updated_at=now, released_kopecks=0, waitlisted_at=now if waiting else None,
-    ))).first()
+    )
+    statement = (_add_claiming_application(tuple(values)) if claim_seat
+                 else _ADD_WAITING if waiting else _ADD_APPLICATION)
+    row = (await session.execute(statement, values)).first()
     if waiting:
         assert position is not None
         await outbox.put(session, n.EnrolmentWaitlisted(
