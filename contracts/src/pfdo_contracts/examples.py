@@ -209,6 +209,14 @@ _EXAMPLES: dict[type[Event], Callable[[], Event]] = {
         invoice_id=_id("invoice"), enrolment_id=ENROLMENT_ID, certificate_id=CERTIFICATE_ID,
         provider_id=PROVIDER_ID, month="2025-10", amount_kopecks=22_222, issued_on=D(2025, 11, 3),
     ),
+    b.ChargeAdjusted: lambda: b.ChargeAdjusted(
+        adjustment_id=_id("adjustment"), enrolment_id=ENROLMENT_ID, certificate_id=CERTIFICATE_ID,
+        provider_id=PROVIDER_ID, period_id=PERIOD_ID, municipality_code="01", month="2025-10",
+        reason=b.AdjustmentReason.DISPUTE_RESOLVED, dispute_id=_id("dispute"), mark_id=_id("mark"),
+        attended_lessons=9, planned_lessons=9, charged_kopecks=13_889, refunded_kopecks=0,
+        certificate_total_kopecks=125_000, uncovered_kopecks=0, family_invoiced_kopecks=2_778,
+        family_credited_kopecks=0, family_total_kopecks=25_000, adjusted_on=D(2025, 11, 12),
+    ),
     b.PeriodClosed: lambda: b.PeriodClosed(
         period_id=PERIOD_ID, closed_on=D(2026, 9, 1), returned_kopecks=9_000_000,
         returned_by_municipality=[b.MunicipalityAmount(municipality_code="01", amount_kopecks=9_000_000)],

@@ -218,6 +218,53 @@ class CoPaymentInvoiced(Event):
     issued_on: dt.date = Field(description="Date of the invoice.")
 
 
+class AdjustmentReason(StrEnum):
+    DISPUTE_OPENED = "dispute_opened"  # a billed mark went under dispute after the close
+    DISPUTE_RESOLVED = "dispute_resolved"  # the operator decided on a mark of a closed month
+
+
+@event("pfdo.billing.charge.adjusted", version=1, topic=LEDGER)
+class ChargeAdjusted(Event):
+    """A closed contract-month is billed again after a dispute changed its attended lessons.
+
+    The certificate part moves by ``charged_kopecks`` (available -> spent, owed to the provider)
+    or ``refunded_kopecks`` (spent -> available, deducted from the provider's next final
+    settlement); what the certificate's balance could not cover is ``uncovered_kopecks``, left to
+    finance and the operator. The family part moves by an extra invoice or a credit.
+    """
+
+    adjustment_id: uuid.UUID = Field(description="Adjustment id.")
+    enrolment_id: uuid.UUID = Field(description="Enrolment id.")
+    certificate_id: uuid.UUID = Field(description="Certificate id.")
+    provider_id: uuid.UUID = Field(description="Provider paid.")
+    period_id: uuid.UUID = Field(description="Period id.")
+    municipality_code: MunicipalityCode = Field(description="Municipality (payer).")
+    month: Month = Field(description="The closed month adjusted, 'YYYY-MM'.")
+    reason: AdjustmentReason = Field(description="What changed the month's attended lessons.")
+    dispute_id: uuid.UUID = Field(description="The dispute.")
+    mark_id: uuid.UUID = Field(description="The disputed mark.")
+    attended_lessons: int = Field(ge=0, description="Billable attended lessons of the month now.")
+    planned_lessons: int = Field(ge=0, description="Planned lessons of the month.")
+    charged_kopecks: Kopecks = Field(description="Certificate amount charged late by this adjustment.")
+    refunded_kopecks: Kopecks = Field(description="Certificate amount refunded by this adjustment.")
+    certificate_total_kopecks: Kopecks = Field(description="Certificate amount charged for the month, all told.")
+    uncovered_kopecks: Kopecks = Field(
+        description="Owed for the month beyond what the certificate's balance covered, all told."
+    )
+    family_invoiced_kopecks: Kopecks = Field(description="Family amount invoiced late by this adjustment.")
+    family_credited_kopecks: Kopecks = Field(description="Family amount credited by this adjustment.")
+    family_total_kopecks: Kopecks = Field(description="Family amount invoiced for the month, all told.")
+    adjusted_on: dt.date = Field(description="Date of the adjustment.")
+
+    @model_validator(mode="after")
+    def _one_direction(self) -> ChargeAdjusted:
+        if self.charged_kopecks and self.refunded_kopecks:
+            raise ValueError("an adjustment charges or refunds the certificate, not both")
+        if self.family_invoiced_kopecks and self.family_credited_kopecks:
+            raise ValueError("an adjustment invoices or credits the family, not both")
+        return self
+
+
 class MunicipalityAmount(Part):
     municipality_code: MunicipalityCode = Field(description="Municipality (payer).")
     amount_kopecks: Kopecks = Field(description="Amount, kopecks.")
@@ -261,10 +308,13 @@ class PaymentOrderIssued(Event):
     month: Month = Field(description="Month the order is for, 'YYYY-MM'.")
     kind: OrderKind = Field(description="advance or final.")
     base_kopecks: Kopecks = Field(
-        description="Advance: the month's planned certificate instalments; final: actual charges."
+        description="Advance: the month's planned certificate instalments; final: actual charges, with the late "
+        "charges of earlier closed months (charge.adjusted) settled here."
     )
     advance_paid_kopecks: Kopecks = Field(description="Final only: the advance paid; 0 for an advance.")
-    offset_applied_kopecks: Kopecks = Field(description="Earlier negative differences deducted here.")
+    offset_applied_kopecks: Kopecks = Field(
+        description="Earlier negative differences, and late refunds of closed months (charge.adjusted), deducted here."
+    )
     amount_kopecks: Kopecks = Field(description="Amount to pay.")
     offset_carried_kopecks: Kopecks = Field(description="Negative difference carried to the next month.")
     contract_count: int = Field(ge=0, description="Contracts the order covers.")
