@@ -74,10 +74,11 @@ async def test_first_postings_then_corrections_and_repeats(db: Database) -> None
 
 async def test_a_mark_overtaken_by_its_dispute_keeps_the_dispute(db: Database) -> None:
     mark = uuid.uuid4()
-    async with db.transaction() as s:
-        await attendance.dispute_opened(None, s, n.DisputeOpened(  # type: ignore[arg-type]
-            dispute_id=uuid.uuid4(), enrolment_id=ENROLMENT, certificate_id=uuid.uuid4(), provider_id=uuid.uuid4(),
-            mark_id=mark, lesson_date=DAY, month="2026-11", claimed_status=S.PRESENT, opened_on=DAY), None)
+    dispute = n.DisputeOpened(
+        dispute_id=uuid.uuid4(), enrolment_id=ENROLMENT, certificate_id=uuid.uuid4(), provider_id=uuid.uuid4(),
+        mark_id=mark, lesson_date=DAY, month="2026-11", claimed_status=S.PRESENT, opened_on=DAY)
+    async with db.transaction() as s:  # no month is closed here: the use case needs no billing context
+        await attendance.dispute_opened(None, s, dispute, wrap(dispute, source="pfdo/test", correlation_id="t"))  # type: ignore[arg-type]
     other = uuid.uuid4()
     await ingest(db, posting((other, 3, S.PRESENT, 1), (mark, 2, S.ABSENT, 1)))
     stored = await marks(db)

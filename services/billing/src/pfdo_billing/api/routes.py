@@ -121,7 +121,14 @@ def build_router(b: Billing) -> APIRouter:
                 "JOIN certificates c ON c.certificate_id = l.certificate_id WHERE l.order_id = :o "
                 "AND (CAST(:muni AS text) IS NULL OR c.municipality_code = :muni) ORDER BY l.enrolment_id"),
                 {"o": order_id, "muni": muni})).mappings().all()
-        return {**_order_out(dict(row)), "lines": [dict(line) for line in lines]}
+            adjustments = (await session.execute(text(
+                "SELECT a.adjustment_id, a.enrolment_id, a.certificate_id, to_char(a.month, 'YYYY-MM') AS month, "
+                "a.reason, a.charged_kopecks, a.refunded_kopecks FROM month_adjustments a "
+                "JOIN certificates c ON c.certificate_id = a.certificate_id WHERE a.settled_order_id = :o "
+                "AND (CAST(:muni AS text) IS NULL OR c.municipality_code = :muni) ORDER BY a.created_at, a.adjustment_id"),
+                {"o": order_id, "muni": muni})).mappings().all()
+        return {**_order_out(dict(row)), "lines": [dict(line) for line in lines],
+                "adjustments": [dict(a) for a in adjustments]}
 
     # --- reconciliation -------------------------------------------------------------------
     @router.get("/reconciliation", response_model=s.ReconciliationReport, summary="Prove the ledger's invariants")

@@ -101,8 +101,22 @@ class PaymentOrderLine(BaseModel):
     amount_kopecks: int
 
 
+class PaymentOrderAdjustment(BaseModel):
+    """A late adjustment of a closed month settled by this (final) order."""
+
+    adjustment_id: uuid.UUID
+    enrolment_id: uuid.UUID
+    certificate_id: uuid.UUID
+    month: str = Field(description="The closed month adjusted, 'YYYY-MM'.")
+    reason: str = Field(description="dispute_opened or dispute_resolved.")
+    charged_kopecks: int = Field(description="Paid to the provider with this order.")
+    refunded_kopecks: int = Field(description="Deducted from this order (or carried on).")
+
+
 class PaymentOrderDetail(PaymentOrder):
     lines: list[PaymentOrderLine]
+    adjustments: list[PaymentOrderAdjustment] = Field(
+        default_factory=list, description="Late adjustments of earlier closed months settled here.")
 
 
 class Check(BaseModel):

@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pfdo_contracts.envelope import Envelope
 from pfdo_plumbing.db import insert_expecting_new
 from pfdo_plumbing.logging import get_logger
+from pfdo_contracts.events import billing as bev
 from pfdo_contracts.events import navigator as n
 
+from . import late_adjustments
 from .context import Billing
 
 log = get_logger(__name__)
@@ -101,26 +103,45 @@ def _latest_revisions(batch: list[tuple[n.AttendanceRecorded, Envelope]]) -> dic
 
 async def dispute_opened(b: Billing, session: AsyncSession, e: n.DisputeOpened, env: Envelope) -> None:
     """A disputed mark is not billed until resolved (a dispute may overtake its mark: keep a
-    placeholder that the mark itself then fills in)."""
-    await session.execute(
+    placeholder that the mark itself then fills in). An opening seen before, or arriving after its
+    decision, changes nothing. If the mark's month is already closed and the mark was billed, the
+    month is adjusted: the lesson is refunded until the operator decides."""
+    opened = (await session.execute(
         text(
+            "WITH d AS (INSERT INTO disputes (dispute_id, mark_id, state) VALUES (:id, :m, 'open') "
+            "           ON CONFLICT (dispute_id) DO NOTHING RETURNING 1) "
             "INSERT INTO attendance_marks (mark_id, enrolment_id, lesson_date, status, revision, disputed) "
-            "VALUES (:m, :e, :d, 'absent', 1, true) "
-            "ON CONFLICT (mark_id) DO UPDATE SET disputed = true"
+            "SELECT :m, :e, :d, 'absent', 1, true WHERE EXISTS (SELECT 1 FROM d) "
+            "ON CONFLICT (mark_id) DO UPDATE SET disputed = true RETURNING 1"
         ),
-        {"m": e.mark_id, "e": e.enrolment_id, "d": e.lesson_date},
-    )
+        {"id": e.dispute_id, "m": e.mark_id, "e": e.enrolment_id, "d": e.lesson_date},
+    )).first()
+    if opened is None:  # this dispute was seen before (perhaps already decided): nothing changes
+        return
+    await _readjust(b, session, e, env, bev.AdjustmentReason.DISPUTE_OPENED)
 
 
 async def dispute_resolved(b: Billing, session: AsyncSession, e: n.DisputeResolved, env: Envelope) -> None:
+    """The mark is billable again with the operator's final status; a closed month is adjusted."""
     await session.execute(
         text(
+            "WITH d AS (INSERT INTO disputes (dispute_id, mark_id, state) VALUES (:id, :m, 'resolved') "
+            "           ON CONFLICT (dispute_id) DO UPDATE SET state = 'resolved', updated_at = now()) "
             "INSERT INTO attendance_marks (mark_id, enrolment_id, lesson_date, status, revision, disputed) "
             "VALUES (:m, :e, :d, :s, 1, false) "
             "ON CONFLICT (mark_id) DO UPDATE SET disputed = false, status = EXCLUDED.status"
         ),
-        {"m": e.mark_id, "e": e.enrolment_id, "d": e.lesson_date, "s": e.final_status.value},
+        {"id": e.dispute_id, "m": e.mark_id, "e": e.enrolment_id, "d": e.lesson_date, "s": e.final_status.value},
     )
+    await _readjust(b, session, e, env, bev.AdjustmentReason.DISPUTE_RESOLVED)
+
+
+async def _readjust(b: Billing, session: AsyncSession, e: n.DisputeOpened | n.DisputeResolved, env: Envelope,
+                    reason: bev.AdjustmentReason) -> None:
+    """A dispute on a mark of a month already closed bills that month again (late_adjustments)."""
+    await late_adjustments.readjust_closed_month(
+        b, session, enrolment_id=e.enrolment_id, lesson_date=e.lesson_date, reason=reason,
+        dispute_id=e.dispute_id, mark_id=e.mark_id, cause_event_id=env.id)
 
 
 def _first_day(month: str) -> date:

@@ -76,7 +76,11 @@ async def issue_advances(b: Billing, session: AsyncSession, month: date, actor: 
 
 
 async def issue_finals(b: Billing, session: AsyncSession, month: date, actor: Principal | None) -> int:
-    """Final settlements for a closed ``month``: posted − advance − carried offset (never negative)."""
+    """Final settlements for a closed ``month``: posted − advance − carried offset (never negative).
+
+    Late adjustments of closed months not yet settled (``late_adjustments``) are settled here:
+    late charges are paid with the month's postings, refunds are deducted like an offset carried
+    in (a refund larger than the order is carried on to the next month)."""
     rows = (await session.execute(text(
         """
         WITH posted AS (
@@ -86,20 +90,32 @@ async def issue_finals(b: Billing, session: AsyncSession, month: date, actor: Pr
             GROUP BY c.provider_id, c.period_id
         ), advances AS (
             SELECT provider_id, period_id, amount_kopecks FROM payment_orders WHERE month = :m AND kind = 'advance'
+        ), late AS (
+            SELECT provider_id, period_id, sum(charged_kopecks) AS charged, sum(refunded_kopecks) AS refunded,
+                   array_agg(adjustment_id) AS ids
+            FROM month_adjustments WHERE settled_order_id IS NULL AND month <= :m
+            GROUP BY provider_id, period_id
+        ), months AS (
+            SELECT COALESCE(p.provider_id, a.provider_id) AS provider_id, COALESCE(p.period_id, a.period_id) AS period_id,
+                   COALESCE(p.posted, 0) AS posted, COALESCE(p.n, 0) AS n, COALESCE(a.amount_kopecks, 0) AS advance_paid
+            FROM posted p FULL JOIN advances a ON a.provider_id = p.provider_id AND a.period_id = p.period_id
         )
-        SELECT COALESCE(p.provider_id, a.provider_id) AS provider_id, COALESCE(p.period_id, a.period_id) AS period_id,
-               COALESCE(p.posted, 0) AS posted, COALESCE(p.n, 0) AS n, COALESCE(a.amount_kopecks, 0) AS advance_paid,
+        SELECT COALESCE(x.provider_id, l.provider_id) AS provider_id, COALESCE(x.period_id, l.period_id) AS period_id,
+               COALESCE(x.posted, 0) AS posted, COALESCE(x.n, 0) AS n, COALESCE(x.advance_paid, 0) AS advance_paid,
+               COALESCE(l.charged, 0) AS late_charged, COALESCE(l.refunded, 0) AS late_refunded,
+               COALESCE(l.ids, '{}') AS late_ids,
                COALESCE((SELECT o.offset_carried_kopecks FROM payment_orders o
-                         WHERE o.provider_id = COALESCE(p.provider_id, a.provider_id) AND o.kind = 'final' AND o.month < :m
+                         WHERE o.provider_id = COALESCE(x.provider_id, l.provider_id) AND o.kind = 'final' AND o.month < :m
                          ORDER BY o.month DESC LIMIT 1), 0) AS offset_in
-        FROM posted p FULL JOIN advances a ON a.provider_id = p.provider_id AND a.period_id = p.period_id
+        FROM months x FULL JOIN late l ON l.provider_id = x.provider_id AND l.period_id = x.period_id
         ORDER BY 1
         """), {"m": month})).all()
     issued = 0
     new_orders: list[uuid.UUID] = []
     today = b.today()
     for r in rows:
-        fin = final_settlement(str(r.provider_id), month, int(r.posted), int(r.advance_paid), int(r.offset_in))
+        fin = final_settlement(str(r.provider_id), month, int(r.posted + r.late_charged), int(r.advance_paid),
+                               int(r.offset_in + r.late_refunded))
         values = dict(order_id=order_id(r.provider_id, month, "final"), provider_id=r.provider_id,
                       period_id=r.period_id, month=month, kind="final", base=fin.posted, advance_paid=fin.advance,
                       offset_applied=fin.offset_in, amount=fin.amount, offset_carried=fin.offset_out,
@@ -107,9 +123,15 @@ async def issue_finals(b: Billing, session: AsyncSession, month: date, actor: Pr
         if await _insert_order(b, session, values):
             issued += 1
             new_orders.append(values["order_id"])
+            if r.late_ids:
+                await session.execute(text(
+                    "UPDATE month_adjustments SET settled_order_id = :o WHERE adjustment_id = ANY(:ids) "
+                    "AND settled_order_id IS NULL"), {"o": values["order_id"], "ids": list(r.late_ids)})
             await audit.record(session, actor, "billing.payment_order.final", "payment_order", values["order_id"],
                                details={"provider_id": str(r.provider_id), "month": month_of(month),
-                                        "amount_kopecks": fin.amount, "offset_carried_kopecks": fin.offset_out})
+                                        "amount_kopecks": fin.amount, "offset_carried_kopecks": fin.offset_out,
+                                        "late_charged_kopecks": int(r.late_charged),
+                                        "late_refunded_kopecks": int(r.late_refunded)})
     if new_orders:
         # the month's rows were all rewritten by the close a moment ago: without fresh statistics the
         # planner nests a scan of every contract-month inside a loop over the orders

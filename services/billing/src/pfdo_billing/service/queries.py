@@ -117,6 +117,10 @@ _EFFECT = {
     "release": "reserved -> available",
     "return_unused": "available -> budget (period closed)",
     "invoice_family": "invoiced to the family (co-payment)",
+    "late_charge": "available -> spent (a closed month billed again after a dispute)",
+    "late_refund": "spent -> available (a closed month refunded after a dispute)",
+    "late_invoice": "invoiced to the family (a closed month billed again after a dispute)",
+    "late_credit": "credited to the family (a closed month refunded after a dispute)",
 }
 
 
@@ -196,14 +200,20 @@ async def reconciliation(session: AsyncSession, period_id: uuid.UUID | None) -> 
         posted AS (SELECT c.provider_id, sum(cm.posted_kopecks) AS posted FROM contract_months cm
                    JOIN contracts c ON c.enrolment_id = cm.enrolment_id
                    JOIN finals f ON f.provider_id = c.provider_id AND f.month = cm.month
-                   WHERE cm.state = 'closed' GROUP BY 1)
+                   WHERE cm.state = 'closed' GROUP BY 1),
+        late AS (SELECT a.provider_id, sum(a.charged_kopecks - a.refunded_kopecks) AS late FROM month_adjustments a
+                 JOIN payment_orders o ON o.order_id = a.settled_order_id
+                 {'WHERE o.period_id = :p' if period_id else ''} GROUP BY 1)
         SELECT COALESCE(sum(paid.paid), 0) AS paid, COALESCE(sum(carried.carried), 0) AS carried,
-               COALESCE(sum(posted.posted), 0) AS posted,
-               count(*) FILTER (WHERE COALESCE(paid.paid, 0) - COALESCE(carried.carried, 0) <> COALESCE(posted.posted, 0)) AS bad
+               COALESCE(sum(posted.posted), 0) AS posted, COALESCE(sum(late.late), 0) AS late,
+               count(*) FILTER (WHERE COALESCE(paid.paid, 0) - COALESCE(carried.carried, 0)
+                                      <> COALESCE(posted.posted, 0) + COALESCE(late.late, 0)) AS bad
         FROM finals_providers fp
         LEFT JOIN paid USING (provider_id) LEFT JOIN carried USING (provider_id) LEFT JOIN posted USING (provider_id)
+        LEFT JOIN late USING (provider_id)
         """.replace("FROM finals_providers fp", "FROM (SELECT DISTINCT provider_id FROM finals) fp")), p)).one()
     checks.append({"name": "payment_orders_equal_postings", "ok": orders.bad == 0,
                    "value": {"paid_kopecks": int(orders.paid), "offset_carried_kopecks": int(orders.carried),
-                             "posted_kopecks": int(orders.posted), "providers_off": int(orders.bad)}})
+                             "posted_kopecks": int(orders.posted), "late_adjusted_kopecks": int(orders.late),
+                             "providers_off": int(orders.bad)}})
     return checks
