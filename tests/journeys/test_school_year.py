@@ -320,6 +320,24 @@ async def school_year(s: st.Story, clock: st.StoryClock, infra, namespace: str) 
     # spent 266 671 + 233 333 + 262 500 + 270 000; nothing reserved; the rest is free
     assert money(b) == (NOMINAL, 1_967_496, 0, 1_032_504)
     balances.append(("December closed", b))
+
+    # --- 2 Jan 2027: a December lesson disputed after the close; the operator rejects it -------
+    # billing bills the closed month again: not billed while disputed (8 of 10: 30 000 back to the
+    # balance), billed once more when the mark stands
+    clock.set(D(2027, 1, 2))
+    december = {m["lesson_date"]: m for m in await st.marks(s, "2026-12")}
+    late = await st.open_dispute(s, str(december["2026-12-29"]["mark_id"]), "absent", "Не был на занятии")
+    b = await st.balance_when(s, "the disputed December lesson refunded", lambda b: b["spent"] == 1_002_504)
+    assert money(b) == (NOMINAL, 1_997_496, 0, 1_002_504)
+    balances.append(("Dec lesson disputed (2 Jan)", b))
+    await st.resolve_dispute(s, str(late["dispute_id"]), upheld=False, note="Журнал и табель совпадают")
+    b = await st.balance_when(s, "the December lesson charged again", lambda b: b["spent"] == 1_032_504)
+    assert money(b) == (NOMINAL, 1_967_496, 0, 1_032_504)
+    balances.append(("dispute rejected", b))
+    late_moves = [(h["kind"], h["amount"]) for h in await st.history(s) if h["kind"].startswith("late_")]
+    # the family's part moves with it: 99 999 × 8 / 10 = 79 999 against 89 999 invoiced
+    assert sorted(late_moves) == [("late_charge", 30_000), ("late_credit", 10_000), ("late_invoice", 10_000),
+                                  ("late_refund", 30_000)]
     print("\n" + st.balance_table(balances))
 
     orders = await st.payment_orders(s)
