@@ -8,6 +8,7 @@ The tests run in order on one billing instance, each building on the state the p
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 
@@ -16,9 +17,13 @@ import pytest_asyncio
 from billing_testkit import D, Harness, certificate, enrolment, module, program, read_topic, setup_period, start_harness
 
 from pfdo_contracts.common import AttendanceStatus
+from pfdo_contracts.envelope import wrap
 from pfdo_contracts.events import billing as bev
 from pfdo_contracts.events import navigator as n
 from pfdo_contracts.topics import LEDGER
+
+from pfdo_billing.service import attendance
+from pfdo_billing.service.context import Billing
 
 pytestmark = pytest.mark.integration
 
@@ -215,4 +220,35 @@ async def test_a_refund_larger_than_the_order_is_carried_on(h: Harness) -> None:
     assert (final["base_kopecks"], final["amount_kopecks"], final["offset_applied_kopecks"]) == (0, 0, refund)
     assert final["offset_carried_kopecks"] == advance + refund
     assert all(a["settled_order_id"] is not None for a in await adjustments(h))
+    await reconciled(h)
+
+
+FEB = [D(2027, 2, d) for d in (2, 4, 9, 11, 16, 18, 23, 25)]
+MARKS.update({day: uuid.uuid4() for day in FEB})
+
+
+async def test_a_dispute_committing_while_its_month_closes_is_never_billed(h: Harness) -> None:
+    """The dispute's handler saw February still open when the close began: the close waits for it
+    (an advisory lock per month) and does not bill the disputed lesson, which the handler could
+    no longer adjust."""
+    r = await h.operator("POST", "/months/2027-02/advance")
+    assert r.status_code == 200, r.text
+    marks = [n.AttendanceMark(mark_id=MARKS[d], lesson_date=d, revision=1, status=AttendanceStatus.PRESENT) for d in FEB]
+    await h.publish(n.AttendanceRecorded(batch_id=uuid.uuid4(), enrolment_id=ENROLMENT, certificate_id=CERT,
+                                         provider_id=PROVIDER, module_id=MODULE, month="2027-02", marks=marks))
+    await h.publish(n.AttendanceMonthFrozen(month="2027-02", attendance_events=1, frozen_on=D(2027, 3, 5),
+                                            frozen_by=n.FrozenBy.SCHEDULE))
+    await h.wait_for("SELECT count(*) FROM attendance_months WHERE month = '2027-02-01' AND applied_events = 1")
+
+    dispute = opened(uuid.uuid4(), FEB[0])
+    billing = Billing(h.app.state.runtime, h.settings)
+    async with h.db.transaction() as session:  # the consumer's transaction, held open
+        await attendance.dispute_opened(billing, session, dispute, wrap(dispute, source="pfdo/test", correlation_id="t"))
+        closing = asyncio.create_task(h.operator("POST", "/months/2027-02/close"))
+        await asyncio.sleep(1.0)
+        assert not closing.done(), "the close did not wait for the dispute in flight"
+    r = await closing
+    assert r.status_code == 200, r.text
+    assert r.json()["posted_kopecks"] == share(CI, 7, 8)  # the disputed lesson is not billed
+    assert await h.scalar("SELECT count(*) FROM month_adjustments WHERE month = '2027-02-01'") == 0
     await reconciled(h)

@@ -34,6 +34,7 @@ from pfdo_billing.domain.calendar import month_end, month_start
 from pfdo_billing.domain.due import MonthAttendance, close_month
 from pfdo_billing.domain.late_adjustment import Billed, LateAdjustment, late_adjustment
 
+from . import month_lock
 from .context import Billing
 
 log = get_logger(__name__)
@@ -83,6 +84,7 @@ async def readjust_closed_month(
     month is not closed, so its close will count the mark; or nothing changed)."""
     month = month_start(lesson_date)
     key = {"e": enrolment_id, "m": month}
+    await month_lock.hold_off_close(session, month)
     if (await session.execute(_LOCK_MONTH, key)).first() is None:
         return None
     row = (await session.execute(_CLOSED_MONTH, {**key, "month_end": month_end(month)})).one()

@@ -38,6 +38,7 @@ from pfdo_billing.adapters.sql_events import outbox_insert
 from pfdo_billing.domain.calendar import month_end, month_start
 from pfdo_billing.domain.month_gate import JournalWatermark, check_closable
 
+from . import month_lock
 from .context import Billing
 from .payment_orders import issue_finals
 
@@ -186,6 +187,7 @@ async def close_month(b: Billing, month: date, actor: Principal | None = None) -
             async with b.runtime.db.transaction() as session:
                 await session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
                 await session.execute(text("SELECT 1 FROM month_closes WHERE month = :m FOR UPDATE"), {"m": month})
+                await month_lock.close_exclusively(session, month)  # disputes of the month in flight land first
                 await session.execute(text(
                     "CREATE TEMP TABLE close_rows (enrolment_id uuid, certificate_id uuid, provider_id uuid, "
                     "period_id uuid, payer varchar(2), payment_mode varchar(10), ci bigint, fi bigint, planned int, "
