@@ -1,6 +1,7 @@
-"""The two tools of hot paths in pfdo_plumbing.db, against real PostgreSQL: statements run on
-the driver connection belong to the session's transaction, and rows queued for the commit are
-written by it, in order, and never by a transaction that rolls back."""
+"""The tools of hot paths in pfdo_plumbing.db, against real PostgreSQL: statements run on the
+driver connection belong to the session's transaction, rows queued for the commit are written
+by it, in order, and never by a transaction that rolls back, and a reading pool sends no
+transaction statements at all."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pfdo_plumbing.db import ONE_STATEMENT_ROWS, Database, Statement, driver_connection, insert_at_commit
 
@@ -112,3 +114,28 @@ async def test_a_few_rows_for_several_tables_go_in_one_statement_in_order(db: Da
         insert_at_commit(s, TAGS, [{"tag": "t3", "data": {"n": 3}}])
     assert await notes(db) == ["n1", "n2", "n3", *(row["note"] for row in many)]
     assert await tags(db) == [("t1", {"k": [1, 2]}), ("t2", None), ("t3", {"n": 3})]
+
+
+async def test_a_reading_pool_sends_its_statements_alone_with_its_settings(db: Database) -> None:
+    async def transaction_control(session: AsyncSession) -> tuple[list[str], bool]:
+        """The transaction statements the driver sent around two reads, and whether one is open."""
+        driver = (await (await session.connection()).get_raw_connection()).driver_connection
+        sent: list[str] = []
+        driver.add_query_logger(lambda record: sent.append(record.query.split()[0].rstrip(";")))
+        await session.execute(text("SELECT count(*) FROM hot_path_notes"))
+        await session.execute(text("SELECT 1"))
+        return [q for q in sent if q in ("BEGIN", "COMMIT", "ROLLBACK")], driver.is_in_transaction()
+
+    async with db.transaction() as s:  # the control: a unit of work opens a transaction
+        assert await transaction_control(s) == (["BEGIN"], True)
+    reader = Database(db.engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=0,
+                      autocommit=True, server_settings={"plan_cache_mode": "force_custom_plan"})
+    try:
+        async with reader.reading() as s:
+            assert await transaction_control(s) == ([], False)
+            assert await s.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+        with pytest.raises(RuntimeError, match="autocommit"):
+            async with db.reading():
+                pass
+    finally:
+        await reader.dispose()

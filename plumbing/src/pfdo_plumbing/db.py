@@ -17,8 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20, ping_idle_after_s: float = 1.0) -> None:
-        self.engine: AsyncEngine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20, ping_idle_after_s: float = 1.0,
+                 server_settings: dict[str, str] | None = None, autocommit: bool = False) -> None:
+        """``server_settings``: PostgreSQL settings of every connection of the pool.
+        ``autocommit``: a pool for :meth:`reading` only, whose statements each run alone."""
+        options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+        if server_settings:
+            options["connect_args"] = {"server_settings": server_settings}
+        self.engine: AsyncEngine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, **options)
+        self.autocommit = autocommit
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.ping_idle_after_s = ping_idle_after_s
         self._on_commit: dict[Table, list[Callable[[], None]]] = {}
@@ -52,6 +59,16 @@ class Database:
             for table in session.info.pop(_WRITTEN, ()):
                 for listener in self._on_commit.get(table, ()):
                     listener()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """Reads on an autocommit pool: each statement is its own transaction, so no BEGIN and
+        COMMIT round trips. Two statements may see the data at two moments: only for reads
+        where that does no harm (a catalogue page and its facet counts)."""
+        if not self.autocommit:
+            raise RuntimeError("reading() needs a Database made with autocommit=True")
+        async with self.sessions() as session:
+            yield session
 
     def add_commit_listener(self, table: Table, listener: Callable[[], None]) -> None:
         """Call ``listener`` after every committed transaction of this database that wrote rows
