@@ -133,7 +133,7 @@ async def main(modules: int, n_requests: int) -> None:
         auth = TestAuth(Path(folder))
         base = service_settings("navigator", infra=bench_infra, database_url=url, namespace="bench.", auth=auth,
                                 db_pool_size=CLIENTS, db_max_overflow=0, log_level="WARNING")
-        settings = NavigatorSettings(**base.model_dump())
+        settings = NavigatorSettings(**base.model_dump(), search_pool_size=CLIENTS, search_max_overflow=0)
         app = build_app(settings)
         runtime = app.state.runtime
         t0 = time.perf_counter()

@@ -14,7 +14,7 @@ from pfdo_plumbing.settings import ServiceSettings
 from .adapters.handlers import register_handlers, run_journal_freeze, run_timers
 from .api.routes import build_routers
 from .domain.errors import DomainError
-from .service.search import QuoteClient
+from .service.search import QuoteClient, catalogue_reader
 from .settings import NavigatorSettings
 
 
@@ -36,12 +36,14 @@ def build_app(settings: ServiceSettings | None = None, *, quotes: QuoteClient | 
 
     quotes = quotes or QuoteClient(settings.billing_url, settings.billing_timeout_s)
     runtime.on_stop(quotes.aclose)
+    search_db = catalogue_reader(settings)
+    runtime.on_stop(search_db.dispose)
     app = create_app(
         runtime,
         title="PFDO navigator",
         description="The regional catalogue: search, enrolment without overbooking, attendance journal, disputes, "
         "and the parent cabinet.",
-        routers=[*build_routers(runtime, settings, quotes), audit_router(runtime)],
+        routers=[*build_routers(runtime, settings, quotes, search_db), audit_router(runtime)],
         domain_errors={DomainError: 422},
     )
     app.state.settings = settings

@@ -12,6 +12,7 @@ from sqlalchemy import and_, select
 
 from pfdo_plumbing.auth.policy import require
 from pfdo_plumbing.auth.principal import Principal, Role
+from pfdo_plumbing.db import Database
 from pfdo_plumbing.http.problems import ProblemError, not_found
 from pfdo_plumbing.runtime import ServiceRuntime
 
@@ -64,7 +65,8 @@ _WAITLISTED_RESPONSE = {
 }
 
 
-def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: QuoteClient) -> list[APIRouter]:
+def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: QuoteClient,
+                  search_db: Database) -> list[APIRouter]:
     db, outbox = runtime.db, runtime.outbox
     key = settings.cursor_key.encode()
     facet_cache = FacetCache(settings.facet_cache_s)
@@ -117,7 +119,7 @@ def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: 
         if no_copayment and child is None:
             raise ProblemError(422, "child_required", "no_copayment needs child=<certificate id>.")
         child_ctx: ChildContext | None = None
-        async with db.transaction() as session:
+        async with search_db.reading() as session:
             if child is not None:
                 cert = (await session.execute(select(CERTIFICATES).where(CERTIFICATES.c.certificate_id == child))).first()
                 if cert is None or who.role != Role.PARENT or cert.parent_id != who.sub:
