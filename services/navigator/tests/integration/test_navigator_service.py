@@ -212,6 +212,26 @@ async def test_catalogue_from_events_and_search(nav) -> None:  # noqa: ANN001
     await eventually(back, what="reinstated provider")
 
 
+async def test_many_searches_on_small_pools_all_finish(nav) -> None:  # noqa: ANN001
+    """Sixteen searches at once, each counting its facets (no cache), on a search pool of two
+    connections: they queue for the pool and all finish (a search must never hold one connection
+    of a pool while it waits for another of the same pool)."""
+    infra, names = nav["infra"], TopicNames(new_namespace())
+    await ensure_topics(infra.kafka_bootstrap, names, {t.producer for t in ALL_TOPICS}, 1)
+    small = nav["settings"].model_copy(update={
+        "kafka_namespace": names.namespace, "search_pool_size": 2, "search_max_overflow": 0, "facet_cache_s": 0})
+    app = build_app(small, quotes=QuoteClient("http://billing", 2.0, transport=httpx.MockTransport(BillingStub().handler)))
+    headers = nav["auth"].headers("parent", "someone")
+    async with running_app(app) as client:
+        async def one(i: int) -> int:
+            resp = await client.get("/api/navigator/programs", headers=headers,
+                                    params={"price_min": str(i), "sort": "price"})
+            return resp.status_code
+
+        statuses = await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(16))), timeout=20)
+    assert statuses == [200] * 16
+
+
 async def test_rebuild_from_topics_gives_the_same_catalogue(nav) -> None:  # noqa: ANN001
     runtime = nav["runtime"]
     queries = [{}, {"text": "танцы"}, {"sort": "price"}, {"sort": "rating"}, {"municipality": "02"}, {"child_age": 13},
