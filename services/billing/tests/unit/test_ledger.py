@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from pfdo_billing.domain.errors import (
     BillingDomainError,
+    CreditExceedsInvoiced,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidAmount,
@@ -14,13 +15,17 @@ from pfdo_billing.domain.errors import (
     PendingAlreadyVoided,
     PendingNotFound,
     PostExceedsPending,
+    RefundExceedsSpent,
 )
 from pfdo_billing.domain.ledger import (
     AccountId,
     AccountKind,
     CertificateBalance,
+    CreditFamily,
     CreditNominal,
     InvoiceFamily,
+    LateCharge,
+    LateRefund,
     Ledger,
     Operation,
     Outcome,
@@ -168,17 +173,57 @@ def test_invariants_detect_tampering() -> None:
 
 # -- property: any sequence, with duplicates and reordering ---------------------------------
 
+def test_late_charge_and_refund_of_a_closed_month() -> None:
+    """November of the worked example closed at 6 of 8 lessons (83 447 posted); a dispute
+    rejected later bills a 7th lesson (13 908 more); a dispute opened on another lesson after
+    the close refunds one (13 908 back)."""
+    ledger = funded_ledger()
+    ledger.apply(reserve("nov", 111_263))
+    ledger.apply(Post("nov-post", "nov", 83_447))
+    before = ledger.certificate_balance(CERT, PERIOD)
+    ledger.apply(LateCharge("late-1", CERT, PERIOD, PROVIDER, PAYER, 13_908))
+    after = ledger.certificate_balance(CERT, PERIOD)
+    assert (after.available, after.spent) == (before.available - 13_908, before.spent + 13_908)
+    assert ledger.balance(AccountId(AccountKind.PROVIDER_PAYABLE, PROVIDER, PERIOD)) == 97_355
+    assert ledger.spent_with(CERT, PERIOD, PROVIDER) == 97_355
+    ledger.apply(LateRefund("late-2", CERT, PERIOD, PROVIDER, PAYER, 13_908))
+    assert ledger.certificate_balance(CERT, PERIOD) == before
+    assert ledger.balance(AccountId(AccountKind.BUDGET_OUTLAY, PAYER, PERIOD)) == -83_447
+    ledger.apply(InvoiceFamily("inv", "k1", PROVIDER, PERIOD, 16_689))
+    ledger.apply(CreditFamily("credit-1", "k1", PROVIDER, PERIOD, 2_782))
+    assert ledger.balance(AccountId(AccountKind.FAMILY_RECEIVABLE, "k1", PERIOD)) == -(16_689 - 2_782)
+    assert invariant_violations(ledger) == []
+
+
+def test_late_movements_never_overdraw() -> None:
+    ledger = funded_ledger(10_000)
+    with pytest.raises(InsufficientFunds):
+        ledger.apply(LateCharge("late-1", CERT, PERIOD, PROVIDER, PAYER, 10_001))
+    ledger.apply(reserve("r", 5_000))
+    ledger.apply(Post("p", "r", 3_000))
+    with pytest.raises(RefundExceedsSpent):  # more than this provider was paid
+        ledger.apply(LateRefund("late-2", CERT, PERIOD, PROVIDER, PAYER, 3_001))
+    with pytest.raises(RefundExceedsSpent):  # another provider was paid nothing
+        ledger.apply(LateRefund("late-3", CERT, PERIOD, "prov-2", PAYER, 1))
+    ledger.apply(InvoiceFamily("inv", "k1", PROVIDER, PERIOD, 500))
+    with pytest.raises(CreditExceedsInvoiced):
+        ledger.apply(CreditFamily("family-credit", "k1", PROVIDER, PERIOD, 501))
+    assert invariant_violations(ledger) == []
+
+
 certs = st.sampled_from(["c1", "c2"])
 periods = st.sampled_from(["p1", "p1", "p1", "p2"])
 providers = st.sampled_from(["pa", "pb"])
 amounts = st.integers(0, 3_000)
-KINDS = ["reserve"] * 3 + ["post"] * 3 + ["void", "credit", "return", "invoice"]
+KINDS = ["reserve"] * 3 + ["post"] * 3 + ["void", "credit", "return", "invoice", "late_charge", "late_refund",
+                                           "credit_family"]
 
 
 @st.composite
 def sequences(draw: st.DrawFn) -> list[Operation]:
     """A plausible story (credits, reserves, posts and voids of earlier reserves, returns,
-    invoices) with some reused ids, then duplicated operations and, often, a shuffle."""
+    invoices, late charges and refunds, family credits) with some reused ids, then duplicated
+    operations and, often, a shuffle."""
     base: list[Operation] = [
         CreditNominal(f"opening-{cert}", "m1", cert, "p1", draw(st.integers(0, 10_000)))
         for cert in draw(st.lists(certs, max_size=2, unique=True))
@@ -202,6 +247,11 @@ def sequences(draw: st.DrawFn) -> list[Operation]:
             op = Void(tid, draw(st.sampled_from(sorted(reserves) or ["missing"])))
         elif kind == "return":
             op = ReturnUnused(tid, "m1", draw(certs), draw(periods), draw(amounts))
+        elif kind in ("late_charge", "late_refund"):
+            late = LateCharge if kind == "late_charge" else LateRefund
+            op = late(tid, draw(certs), draw(periods), draw(providers), "m1", draw(amounts))
+        elif kind == "credit_family":
+            op = CreditFamily(tid, "k1", draw(providers), draw(periods), draw(amounts))
         else:
             op = InvoiceFamily(tid, "k1", draw(providers), draw(periods), draw(amounts))
         base.append(op)

@@ -6,6 +6,7 @@
 - ``payment_mode``: monthly / attendance;
 - ``quote``: cost of an enrolment to the certificate and the family, with its schedule;
 - ``due``: what a contract-month owes and the month close result;
+- ``late_adjustment``: a closed month billed again after a dispute;
 - ``termination``: early end, cancellation, expiry at 18;
 - ``nominal``: pro-rata nominal and age groups;
 - ``payment_orders``: advances and final settlements to providers;

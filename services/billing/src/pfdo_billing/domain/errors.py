@@ -108,6 +108,18 @@ class PostExceedsPending(BillingDomainError):
     code = "post_exceeds_pending"
 
 
+class RefundExceedsSpent(BillingDomainError):
+    """A late refund asks for more than the certificate spent with the provider."""
+
+    code = "refund_exceeds_spent"
+
+
+class CreditExceedsInvoiced(BillingDomainError):
+    """A family credit asks for more than is invoiced to the family under the contract."""
+
+    code = "credit_exceeds_invoiced"
+
+
 class InvalidPaymentMode(BillingDomainError):
     """The payment mode is neither ``monthly`` nor ``attendance``."""
 

@@ -38,7 +38,12 @@ Operations and their entries (debit -> credit):
   budget_outlay -> provider_payable (amount); the rest reserved -> available (released).
 - ``Void`` of a pending: reserved -> available (the whole pending amount).
 - ``ReturnUnused`` at period end: available -> budget.
-- ``InvoiceFamily``: family_receivable -> provider_copayment.
+- ``InvoiceFamily``: family_receivable -> provider_copayment; ``CreditFamily`` the reverse, no
+  more than is invoiced under the contract (``CreditExceedsInvoiced``).
+- ``LateCharge`` (a closed month billed again, ``late_adjustment``): available -> spent,
+  mirrored by budget_outlay -> provider_payable; refused like a reserve beyond the available
+  balance. ``LateRefund``: spent -> available, mirrored by provider_payable -> budget_outlay;
+  ``RefundExceedsSpent`` beyond what the certificate spent with that provider.
 
 Idempotency: every operation carries a ``transfer_id``. The same id with the same payload is a
 no-op answered ``exists``; with a different payload it is ``IdempotencyConflict``. A refusal is
@@ -57,6 +62,7 @@ from enum import StrEnum
 
 from pfdo_billing.domain.errors import (
     BillingDomainError,
+    CreditExceedsInvoiced,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidIdentifier,
@@ -64,6 +70,7 @@ from pfdo_billing.domain.errors import (
     PendingAlreadyVoided,
     PendingNotFound,
     PostExceedsPending,
+    RefundExceedsSpent,
 )
 from pfdo_billing.domain.money import require_kopecks
 
@@ -198,7 +205,54 @@ class InvoiceFamily:
         require_kopecks(self.amount)
 
 
-Operation = CreditNominal | Reserve | Post | Void | ReturnUnused | InvoiceFamily
+@dataclass(frozen=True)
+class CreditFamily:
+    """Take back part of a contract's co-payment invoiced to the family (a late refund)."""
+
+    transfer_id: str
+    contract_id: str
+    provider_id: str
+    period_id: str
+    amount: int
+
+    def __post_init__(self) -> None:
+        _require_ids(self, "transfer_id", "contract_id", "provider_id", "period_id")
+        require_kopecks(self.amount)
+
+
+@dataclass(frozen=True)
+class LateCharge:
+    """A closed month billed again: ``amount`` of the available balance is spent with the provider."""
+
+    transfer_id: str
+    certificate_id: str
+    period_id: str
+    provider_id: str
+    payer_id: str
+    amount: int
+
+    def __post_init__(self) -> None:
+        _require_ids(self, "transfer_id", "certificate_id", "period_id", "provider_id", "payer_id")
+        require_kopecks(self.amount)
+
+
+@dataclass(frozen=True)
+class LateRefund:
+    """A closed month refunded: ``amount`` spent with the provider goes back to available."""
+
+    transfer_id: str
+    certificate_id: str
+    period_id: str
+    provider_id: str
+    payer_id: str
+    amount: int
+
+    def __post_init__(self) -> None:
+        _require_ids(self, "transfer_id", "certificate_id", "period_id", "provider_id", "payer_id")
+        require_kopecks(self.amount)
+
+
+Operation = CreditNominal | Reserve | Post | Void | ReturnUnused | InvoiceFamily | CreditFamily | LateCharge | LateRefund
 
 
 class Outcome(StrEnum):
@@ -259,6 +313,7 @@ class Ledger:
     _applied: dict[str, tuple[Operation, tuple[Entry, ...]]] = field(default_factory=dict)
     _refused: dict[str, tuple[Operation, BillingDomainError]] = field(default_factory=dict)
     _pendings: dict[str, Pending] = field(default_factory=dict)
+    _late: list[LateCharge | LateRefund] = field(default_factory=list)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -280,6 +335,11 @@ class Ledger:
     def pendings(self) -> Mapping[str, Pending]:
         """Every reservation by its transfer id, with its state."""
         return dict(self._pendings)
+
+    @property
+    def late_adjustments(self) -> tuple[LateCharge | LateRefund, ...]:
+        """Every late charge and refund applied, in order."""
+        return tuple(self._late)
 
     def certificate_balance(self, certificate_id: str, period_id: str) -> CertificateBalance:
         """The certificate's nominal and its available / reserved / spent balances."""
@@ -398,9 +458,47 @@ class Ledger:
             self._require_available(available, op.amount)
             budget = AccountId(AccountKind.BUDGET, op.payer_id, op.period_id)
             return _entries(Entry(tid, "return_unused", available, budget, op.amount))
+        if isinstance(op, LateCharge | LateRefund):
+            return self._plan_late(op)
         receivable = AccountId(AccountKind.FAMILY_RECEIVABLE, op.contract_id, op.period_id)
         copayment = AccountId(AccountKind.PROVIDER_COPAYMENT, op.provider_id, op.period_id)
+        if isinstance(op, CreditFamily):
+            if op.amount > -self.balance(receivable):
+                raise CreditExceedsInvoiced(
+                    "cannot credit more than is invoiced to the family", contract_id=op.contract_id,
+                    invoiced=-self.balance(receivable), amount=op.amount,
+                )
+            return _entries(Entry(tid, "late_credit", copayment, receivable, op.amount))
         return _entries(Entry(tid, "invoice_family", receivable, copayment, op.amount))
+
+    def _plan_late(self, op: LateCharge | LateRefund) -> tuple[Entry, ...]:
+        available = certificate_account(AccountKind.CERTIFICATE_AVAILABLE, op.certificate_id, op.period_id)
+        spent = certificate_account(AccountKind.CERTIFICATE_SPENT, op.certificate_id, op.period_id)
+        outlay = AccountId(AccountKind.BUDGET_OUTLAY, op.payer_id, op.period_id)
+        payable = AccountId(AccountKind.PROVIDER_PAYABLE, op.provider_id, op.period_id)
+        if isinstance(op, LateCharge):
+            self._require_available(available, op.amount)
+            return _entries(Entry(op.transfer_id, "late_charge", available, spent, op.amount),
+                            Entry(op.transfer_id, "late_mirror", outlay, payable, op.amount))
+        spent_here = self.spent_with(op.certificate_id, op.period_id, op.provider_id)
+        if op.amount > spent_here:
+            raise RefundExceedsSpent(
+                "cannot refund more than the certificate spent with the provider",
+                certificate_id=op.certificate_id, provider_id=op.provider_id, spent=spent_here, amount=op.amount,
+            )
+        return _entries(Entry(op.transfer_id, "late_refund", spent, available, op.amount),
+                        Entry(op.transfer_id, "late_mirror", payable, outlay, op.amount))
+
+    def spent_with(self, certificate_id: str, period_id: str, provider_id: str) -> int:
+        """What the certificate has spent with one provider in the period: posted, plus late
+        charges, minus late refunds."""
+        total = sum(p.posted_amount for p in self._pendings.values()
+                    if (p.reserve.certificate_id, p.reserve.period_id, p.reserve.provider_id)
+                    == (certificate_id, period_id, provider_id))
+        for late in self._late:
+            if (late.certificate_id, late.period_id, late.provider_id) == (certificate_id, period_id, provider_id):
+                total += late.amount if isinstance(late, LateCharge) else -late.amount
+        return total
 
     def _require_available(self, available: AccountId, amount: int) -> None:
         if amount > self.balance(available):
@@ -444,6 +542,8 @@ class Ledger:
             self._pendings[op.pending_id] = Pending(
                 reserve, PendingState.VOIDED, 0, op.transfer_id
             )
+        elif isinstance(op, LateCharge | LateRefund):
+            self._late.append(op)
 
 
 def _entries(*entries: Entry) -> tuple[Entry, ...]:

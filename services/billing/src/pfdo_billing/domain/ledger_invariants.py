@@ -3,8 +3,9 @@
 - per certificate and period: nominal (credited − returned) = available + reserved + spent,
   and available, reserved, spent are each >= 0;
 - reserved = the sum of the certificate's still-pending reservations; spent = the sum of what
-  was posted from them;
-- each provider's payable = what was posted for it; each payer's outlay mirrors it;
+  was posted from them, plus late charges, minus late refunds;
+- each provider's payable = what was posted for it, plus late charges, minus late refunds;
+  each payer's outlay mirrors it;
 - every balance equals the replay of the journal, and the total of all balances is zero.
 
 ``invariant_violations`` returns human-readable descriptions (empty when all hold); the
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from pfdo_billing.domain.ledger import AccountId, AccountKind, Ledger, PendingState
+from pfdo_billing.domain.ledger import AccountId, AccountKind, LateCharge, Ledger, PendingState
 
 _CERTIFICATE_KINDS = (
     AccountKind.CERTIFICATE_AVAILABLE,
@@ -50,6 +51,11 @@ def invariant_violations(ledger: Ledger) -> list[str]:
         spent[(r.certificate_id, r.period_id)] += pending.posted_amount
         payable[(r.provider_id, r.period_id)] += pending.posted_amount
         outlay[(r.payer_id, r.period_id)] -= pending.posted_amount
+    for late in ledger.late_adjustments:
+        signed = late.amount if isinstance(late, LateCharge) else -late.amount
+        spent[(late.certificate_id, late.period_id)] += signed
+        payable[(late.provider_id, late.period_id)] += signed
+        outlay[(late.payer_id, late.period_id)] -= signed
 
     certificates = {
         (account.owner, account.period_id)
@@ -67,7 +73,7 @@ def invariant_violations(ledger: Ledger) -> list[str]:
         if b.reserved != reserved[(cert, period)]:
             problems.append(f"{label}: reserved differs from the open pendings")
         if b.spent != spent[(cert, period)]:
-            problems.append(f"{label}: spent differs from the posted pendings")
+            problems.append(f"{label}: spent differs from the posted pendings and late adjustments")
 
     expected = {AccountKind.PROVIDER_PAYABLE: payable, AccountKind.BUDGET_OUTLAY: outlay}
     for account, value in balances.items():
