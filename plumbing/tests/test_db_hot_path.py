@@ -12,7 +12,15 @@ from sqlalchemy import BigInteger, Column, MetaData, String, Table, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pfdo_plumbing.db import ONE_STATEMENT_ROWS, Database, Statement, driver_connection, insert_at_commit
+from pfdo_plumbing.db import (
+    ONE_STATEMENT_ROWS,
+    Database,
+    Statement,
+    constraint_of,
+    driver_connection,
+    insert_at_commit,
+    sqlstate_of,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -139,3 +147,17 @@ async def test_a_reading_pool_sends_its_statements_alone_with_its_settings(db: D
                 pass
     finally:
         await reader.dispose()
+
+
+async def test_a_violated_constraint_is_named_whichever_layer_raised_it(db: Database) -> None:
+    async with db.transaction() as s:
+        await s.execute(text("INSERT INTO hot_path_notes (seq, note) VALUES (1, 'first')"))
+    with pytest.raises(Exception) as through_sqlalchemy:  # noqa: PT011 - SQLAlchemy's IntegrityError
+        async with db.transaction() as s:
+            await s.execute(text("INSERT INTO hot_path_notes (seq, note) VALUES (1, 'twin')"))
+    with pytest.raises(Exception) as through_the_driver:  # noqa: PT011 - the driver's UniqueViolationError
+        async with db.transaction() as s:  # a row queued for the commit, written by the driver
+            insert_at_commit(s, NOTES, [{"seq": 1, "note": "twin"}])
+    for caught in (through_sqlalchemy.value, through_the_driver.value):
+        assert (sqlstate_of(caught), constraint_of(caught)) == ("23505", "hot_path_notes_pkey")
+    assert constraint_of(ValueError("not from the server")) is None

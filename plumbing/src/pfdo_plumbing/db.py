@@ -196,11 +196,21 @@ def error_chain(exc: BaseException) -> Iterator[BaseException]:
 def sqlstate_of(exc: BaseException) -> str | None:
     """The PostgreSQL SQLSTATE of an error from SQLAlchemy or from the driver (``23505``...),
     searched along its causes; None for errors that did not come from the server."""
+    return _reported_by_server(exc, "sqlstate")
+
+
+def constraint_of(exc: BaseException) -> str | None:
+    """The constraint (or unique index) an error from SQLAlchemy or from the driver violated,
+    searched along its causes; None when the server named none."""
+    return _reported_by_server(exc, "constraint_name")
+
+
+def _reported_by_server(exc: BaseException, field: str) -> str | None:
     for current in error_chain(exc):
         for candidate in (current, getattr(current, "orig", None)):
-            state = getattr(candidate, "sqlstate", None)
-            if isinstance(state, str):
-                return state
+            value = getattr(candidate, field, None)
+            if isinstance(value, str):
+                return value
     return None
 
 
