@@ -12,6 +12,7 @@ from sqlalchemy import and_, select
 
 from pfdo_plumbing.auth.policy import require
 from pfdo_plumbing.auth.principal import Principal, Role
+from pfdo_plumbing.db import UNIQUE_VIOLATION, constraint_of, sqlstate_of
 from pfdo_plumbing.db import Database
 from pfdo_plumbing.http.problems import ProblemError, not_found
 from pfdo_plumbing.runtime import ServiceRuntime
@@ -188,7 +189,7 @@ def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: 
             row, positions = await enr.submit_application(db, outbox, who, cmd, today=settings.today(), now=now(),
                                                           direction_cap=settings.direction_cap)
         except Exception as exc:  # a concurrent twin request of the same child and group
-            if type(exc).__name__ == "IntegrityError" and "ux_enrolments_live" in str(exc):
+            if sqlstate_of(exc) == UNIQUE_VIOLATION and constraint_of(exc) == "ux_enrolments_live":
                 raise ProblemError(409, "already_enrolled", "The child already has a live enrolment in this group.") from exc
             raise
         if row.state == "waitlisted":
