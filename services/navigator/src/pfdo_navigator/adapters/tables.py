@@ -165,6 +165,14 @@ ENROLMENTS = Table(
     Column("wait_seq", BigInteger),
 )
 
+SEAT_CLAIMS = Table(
+    "seat_claims", _md,
+    Column("enrolment_id", UUID(as_uuid=True), primary_key=True),
+    Column("module_id", UUID(as_uuid=True), nullable=False),
+)
+"""An application's claim on a seat, taken by a deferred trigger while its transaction commits
+(migration 0005)."""
+
 JOURNAL_MONTHS = Table(
     "journal_months", _md,
     Column("month", String(7), primary_key=True),
