@@ -9,7 +9,8 @@
 - Strimzi ``Kafka``/``KafkaNodePool``/``KafkaTopic`` resources against a strict schema of the
   fields we use (Strimzi's CRD files are not published to a registry this project reaches);
 - KafkaTopic resources match the contracts' topic settings exactly, and the committed file is
-  what the generator writes; workloads, probes, settings names and routes match the services.
+  what the generator writes; workloads, probes, settings names and routes match the services;
+- at the autoscaler's most pods, each service's pools fit its database's ``max_connections``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from pfdo_devstack.k8s_topics import KAFKA_CLUSTER, render as render_topics, out
 from pfdo_devstack.kafka import KAFKA_VERSION
 from pfdo_devstack.services import service_env
 from pfdo_plumbing.kafka.topics import TopicNames
+from pfdo_plumbing.settings import ServiceSettings
+
+from pfdo_navigator.settings import NavigatorSettings
 
 BASE = repo_root() / "deploy" / "k8s" / "base"
 K8S_VERSION = "1.30.0"
@@ -411,6 +415,31 @@ def test_service_workload(resources: list[dict], svc: str) -> None:
     assert m["command"] == ["alembic", "-c", f"services/{svc}/alembic.ini", "upgrade", "head"]
     assert {e["name"]: e for e in m["env"]}["PFDO_DATABASE_URL"] == env["PFDO_DATABASE_URL"]
     assert (repo_root() / "services" / svc / "alembic.ini").exists()
+
+
+CONNECTION_HEADROOM = 20
+"""Connections of each database kept free of the services' pools: the migration Job, the
+operator's and the replicas' own, an operator's psql."""
+_POOLS = {"navigator": (("DB_POOL_SIZE", "DB_MAX_OVERFLOW"), ("SEARCH_POOL_SIZE", "SEARCH_MAX_OVERFLOW"))}
+
+
+@pytest.mark.parametrize("svc", SERVICES)
+def test_the_most_pods_fit_their_database_connections(resources: list[dict], svc: str) -> None:
+    """At the HPA's most pods, every pod's pools full, the service's database still has room."""
+    [c] = _by_kind(resources, "Deployment")[svc]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    settings = NavigatorSettings if svc == "navigator" else ServiceSettings
+
+    def setting(name: str) -> int:
+        value = env.get(f"PFDO_{name}")
+        return int(value) if value is not None else settings.model_fields[name.lower()].default
+
+    per_pod = sum(setting(size) + setting(overflow)
+                  for size, overflow in _POOLS.get(svc, (("DB_POOL_SIZE", "DB_MAX_OVERFLOW"),)))
+    pods = _by_kind(resources, "HorizontalPodAutoscaler")[svc]["spec"]["maxReplicas"]
+    cluster = _by_kind(resources, "Cluster")[f"pfdo-{svc}-db"]
+    limit = int(cluster["spec"]["postgresql"]["parameters"]["max_connections"])
+    assert pods * per_pod <= limit - CONNECTION_HEADROOM, (svc, pods, per_pod, limit)
 
 
 def test_shared_settings_point_at_the_kafka_cluster(resources: list[dict]) -> None:
