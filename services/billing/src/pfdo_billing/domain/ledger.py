@@ -131,11 +131,9 @@ class CreditNominal:
 
 
 @dataclass(frozen=True)
-class Reserve:
-    """Set money aside (a pending transfer), e.g. one contract-month's certificate instalment.
-
-    ``provider_id`` and ``payer_id`` name the accounts a later post pays into and mirrors from.
-    """
+class _CertificateToProvider:
+    """Money of a certificate bound for a provider: the fields of a reserve and of the late
+    movements."""
 
     transfer_id: str
     certificate_id: str
@@ -149,6 +147,14 @@ class Reserve:
             self, "transfer_id", "certificate_id", "period_id", "provider_id", "payer_id"
         )
         require_kopecks(self.amount)
+
+
+@dataclass(frozen=True)
+class Reserve(_CertificateToProvider):
+    """Set money aside (a pending transfer), e.g. one contract-month's certificate instalment.
+
+    ``provider_id`` and ``payer_id`` name the accounts a later post pays into and mirrors from.
+    """
 
 
 @dataclass(frozen=True)
@@ -191,65 +197,39 @@ class ReturnUnused:
 
 
 @dataclass(frozen=True)
-class InvoiceFamily:
+class _FamilyCoPayment:
+    """A contract's co-payment between the family and the provider: the fields of an invoice and
+    of a credit."""
+
+    transfer_id: str
+    contract_id: str
+    provider_id: str
+    period_id: str
+    amount: int
+
+    def __post_init__(self) -> None:
+        _require_ids(self, "transfer_id", "contract_id", "provider_id", "period_id")
+        require_kopecks(self.amount)
+
+
+@dataclass(frozen=True)
+class InvoiceFamily(_FamilyCoPayment):
     """Invoice a month's co-payment of a contract to the family, due to the provider."""
 
-    transfer_id: str
-    contract_id: str
-    provider_id: str
-    period_id: str
-    amount: int
-
-    def __post_init__(self) -> None:
-        _require_ids(self, "transfer_id", "contract_id", "provider_id", "period_id")
-        require_kopecks(self.amount)
-
 
 @dataclass(frozen=True)
-class CreditFamily:
+class CreditFamily(_FamilyCoPayment):
     """Take back part of a contract's co-payment invoiced to the family (a late refund)."""
 
-    transfer_id: str
-    contract_id: str
-    provider_id: str
-    period_id: str
-    amount: int
-
-    def __post_init__(self) -> None:
-        _require_ids(self, "transfer_id", "contract_id", "provider_id", "period_id")
-        require_kopecks(self.amount)
-
 
 @dataclass(frozen=True)
-class LateCharge:
+class LateCharge(_CertificateToProvider):
     """A closed month billed again: ``amount`` of the available balance is spent with the provider."""
 
-    transfer_id: str
-    certificate_id: str
-    period_id: str
-    provider_id: str
-    payer_id: str
-    amount: int
-
-    def __post_init__(self) -> None:
-        _require_ids(self, "transfer_id", "certificate_id", "period_id", "provider_id", "payer_id")
-        require_kopecks(self.amount)
-
 
 @dataclass(frozen=True)
-class LateRefund:
+class LateRefund(_CertificateToProvider):
     """A closed month refunded: ``amount`` spent with the provider goes back to available."""
-
-    transfer_id: str
-    certificate_id: str
-    period_id: str
-    provider_id: str
-    payer_id: str
-    amount: int
-
-    def __post_init__(self) -> None:
-        _require_ids(self, "transfer_id", "certificate_id", "period_id", "provider_id", "payer_id")
-        require_kopecks(self.amount)
 
 
 Operation = CreditNominal | Reserve | Post | Void | ReturnUnused | InvoiceFamily | CreditFamily | LateCharge | LateRefund
