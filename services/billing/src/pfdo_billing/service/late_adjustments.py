@@ -48,20 +48,21 @@ _CLOSED_MONTH = text(
              WHERE m.enrolment_id = cm.enrolment_id
                AND m.lesson_date BETWEEN GREATEST(cm.month, c.start_date) AND LEAST(CAST(:month_end AS date), c.end_date)
                AND m.status = 'present' AND NOT m.disputed)::int AS attended,
-           (SELECT COALESCE(sum(a.charged_kopecks - a.refunded_kopecks), 0) FROM month_adjustments a
-             WHERE a.enrolment_id = cm.enrolment_id AND a.month = cm.month)::bigint AS late_charged,
-           (SELECT COALESCE(sum(a.uncovered_change_kopecks), 0) FROM month_adjustments a
-             WHERE a.enrolment_id = cm.enrolment_id AND a.month = cm.month)::bigint AS uncovered,
-           (SELECT COALESCE(sum(a.family_invoiced_kopecks - a.family_credited_kopecks), 0) FROM month_adjustments a
-             WHERE a.enrolment_id = cm.enrolment_id AND a.month = cm.month)::bigint AS late_invoiced
-      FROM contract_months cm JOIN contracts c ON c.enrolment_id = cm.enrolment_id
+           so_far.late_charged, so_far.uncovered, so_far.late_invoiced
+      FROM contract_months cm JOIN contracts c ON c.enrolment_id = cm.enrolment_id,
+           LATERAL (SELECT COALESCE(sum(a.charged_kopecks - a.refunded_kopecks), 0)::bigint AS late_charged,
+                           COALESCE(sum(a.uncovered_change_kopecks), 0)::bigint AS uncovered,
+                           COALESCE(sum(a.family_invoiced_kopecks - a.family_credited_kopecks), 0)::bigint
+                               AS late_invoiced
+                      FROM month_adjustments a
+                     WHERE a.enrolment_id = cm.enrolment_id AND a.month = cm.month) so_far
      WHERE cm.enrolment_id = :e AND cm.month = :m AND cm.state = 'closed'
-       FOR UPDATE OF cm
     """
 )
-"""The closed contract-month, locked, with its billable marks now and its adjustments so far.
-The lock is taken before the counts are read: under READ COMMITTED a waiter's statement reads
-rows committed up to its own start, so the month is locked by a statement of its own first."""
+"""The closed contract-month with its billable marks now and its adjustments so far (one pass
+over them). It is read after ``_LOCK_MONTH``: under READ COMMITTED a statement that waited for
+a lock still reads rows committed up to its own start, so the month is locked by a statement of
+its own first."""
 
 _LOCK_MONTH = text("SELECT 1 FROM contract_months WHERE enrolment_id = :e AND month = :m AND state = 'closed' FOR UPDATE")
 
