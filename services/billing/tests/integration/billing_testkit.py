@@ -109,6 +109,13 @@ class Harness:
                                          headers=self.headers("regional_operator", "op-1"), **kwargs)
 
 
+async def certificate_balance(h: Harness, certificate_id: uuid.UUID, parent: str) -> dict:
+    """The certificate's balance of its period, as its parent reads it through the API."""
+    r = await h.client.get(f"/api/billing/certificates/{certificate_id}/balance", headers=h.headers("parent", parent))
+    assert r.status_code == 200, r.text
+    return r.json()["balances"][0]
+
+
 async def start_harness(infra, databases, auth, *, namespace: str | None = None, url: str | None = None,  # noqa: ANN001
                         **overrides: Any) -> Harness:
     namespace = namespace or new_namespace()

@@ -13,8 +13,9 @@ import datetime as dt
 import uuid
 
 import pytest
-import pytest_asyncio
-from billing_testkit import D, Harness, certificate, enrolment, module, program, read_topic, setup_period, start_harness
+from billing_testkit import (
+    D, Harness, certificate, certificate_balance, enrolment, module, program, read_topic, setup_period,
+)
 
 from pfdo_contracts.common import AttendanceStatus
 from pfdo_contracts.envelope import wrap
@@ -43,19 +44,8 @@ def share(instalment: int, attended: int, planned: int) -> int:
     return instalment * attended // planned
 
 
-@pytest_asyncio.fixture(scope="module")
-async def h(infra, databases, auth):  # noqa: ANN001, ANN201
-    harness = await start_harness(infra, databases, auth)
-    try:
-        yield harness
-    finally:
-        await harness.stack.aclose()
-
-
 async def balance(h: Harness) -> dict:
-    r = await h.client.get(f"/api/billing/certificates/{CERT}/balance", headers=h.headers("parent", PARENT))
-    assert r.status_code == 200, r.text
-    return r.json()["balances"][0]
+    return await certificate_balance(h, CERT, PARENT)
 
 
 async def reconciled(h: Harness) -> dict:

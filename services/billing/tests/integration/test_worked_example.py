@@ -12,9 +12,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-import pytest_asyncio
 from billing_testkit import (
-    D, Harness, certificate, enrolment, module, program, read_topic, setup_period, start_harness,
+    D, Harness, certificate, certificate_balance, enrolment, module, program, read_topic, setup_period,
 )
 
 from pfdo_contracts.common import AttendanceStatus
@@ -35,19 +34,8 @@ NOV_LESSONS = [D(2026, 11, d) for d in (3, 5, 10, 12, 17, 19, 24, 26)]
 MARKS = {day: uuid.uuid4() for day in NOV_LESSONS}
 
 
-@pytest_asyncio.fixture(scope="module")
-async def h(infra, databases, auth):  # noqa: ANN001, ANN201
-    harness = await start_harness(infra, databases, auth)
-    try:
-        yield harness
-    finally:
-        await harness.stack.aclose()
-
-
-async def balance(h: Harness, cid: uuid.UUID = CERT) -> dict:
-    r = await h.client.get(f"/api/billing/certificates/{cid}/balance", headers=h.headers("parent", PARENT))
-    assert r.status_code == 200, r.text
-    return r.json()["balances"][0]
+async def balance(h: Harness) -> dict:
+    return await certificate_balance(h, CERT, PARENT)
 
 
 async def test_reservation_of_the_worked_example(h: Harness) -> None:
