@@ -12,8 +12,7 @@ from sqlalchemy import and_, select
 
 from pfdo_plumbing.auth.policy import require
 from pfdo_plumbing.auth.principal import Principal, Role
-from pfdo_plumbing.db import UNIQUE_VIOLATION, constraint_of, sqlstate_of
-from pfdo_plumbing.db import Database
+from pfdo_plumbing.db import UNIQUE_VIOLATION, Database, constraint_of, sqlstate_of
 from pfdo_plumbing.http.problems import ProblemError, not_found
 from pfdo_plumbing.runtime import ServiceRuntime
 
