@@ -55,11 +55,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pfdo_contracts.topics import ENROLMENTS, RESERVATIONS
 from pfdo_devstack.gateway import HIGH_LIMITS
 from pfdo_devstack.platform import PlatformUnderTest
-from pfdo_devstack.prereqs import ensure_command
-from pfdo_devstack.proc import StackError
 from pfdo_devstack.testing import UrlInfra, env_or_local_infra, release
 from pfdo_plumbing.testing import TestAuth, create_database, plain_dsn
 from tests.faults.load import LoadConfig, LoadGenerator, today
+
+from .wrk import THREADS as WRK_THREADS
+from .wrk import LoadFigures, figures_from, find_wrk
 
 SERVICES = ("registry", "navigator", "billing", "ratings")
 NAVIGATOR_POOL = 10  # PFDO_DB_POOL_SIZE the platform gives every service
@@ -246,37 +247,6 @@ class ReservationWatch:
 
 # ------------------------------------------------------------------------------- the rush
 LUA = Path(__file__).with_name("rush.lua")
-WRK_THREADS = 2
-
-
-@dataclass
-class LoadFigures:
-    """What wrk measured: latency percentiles of every answered request, and the answers."""
-
-    requests: int
-    wall_s: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    max_ms: float
-    mean_ms: float
-    statuses: Counter
-    codes: Counter
-    errors: dict[str, int]
-
-    def line(self, name: str) -> str:
-        return (f"{name:<34} n={self.requests:>5}  p50={self.p50_ms:7.1f} ms  p95={self.p95_ms:7.1f} ms  "
-                f"p99={self.p99_ms:7.1f} ms  max={self.max_ms:7.1f} ms  mean={self.mean_ms:7.1f} ms  "
-                f"throughput={self.requests / self.wall_s:6.0f}/s")
-
-
-def find_wrk() -> str:
-    """wrk from Debian (installed when running as root; otherwise the error names the command)."""
-    try:
-        return ensure_command("wrk", "wrk")
-    except StackError as exc:
-        raise SystemExit(f"the rush is driven by wrk, a load generator in C (a Python client on the same two "
-                         f"cores was the bottleneck): {exc}") from exc
 
 
 async def run_wrk(gateway: str, lines: list[str], spread_s: float, folder: Path, *, floor: bool = False) -> LoadFigures:
@@ -306,15 +276,7 @@ async def run_wrk(gateway: str, lines: list[str], spread_s: float, folder: Path,
             proc.kill()
             await proc.wait()
     wall = time.perf_counter() - began
-    text = "".join(output)
-    found = [line for line in text.splitlines() if line.startswith("RUSH_RESULT ")]
-    if proc.returncode or not found:
-        raise RuntimeError(f"wrk failed (exit {proc.returncode}):\n{text}")
-    r = json.loads(found[-1].removeprefix("RUSH_RESULT "))
-    return LoadFigures(
-        requests=r["requests"], wall_s=r["duration_us"] / 1e6 or wall, p50_ms=r["p50"] / 1000, p95_ms=r["p95"] / 1000,
-        p99_ms=r["p99"] / 1000, max_ms=r["max"] / 1000, mean_ms=r["mean"] / 1000,
-        statuses=Counter({int(k): v for k, v in r["statuses"].items()}), codes=Counter(r["codes"]), errors=r["errors"])
+    return figures_from("".join(output), "RUSH_RESULT", exit_code=proc.returncode or 0, wall_s=wall)
 
 
 def applications(auth: TestAuth, load: LoadGenerator) -> list[str]:

@@ -1,13 +1,17 @@
 """Benchmark: catalogue search over N module groups (default 50 000) with 50 concurrent clients,
-through the navigator's own route (in-process ASGI: token check, query parsing, the page query
-and the facet query), beside a raw SQL baseline of the same two statements sent straight through
-asyncpg, in the same run on the same database.
+against the navigator running as it is deployed (its own uvicorn process, its access log at INFO:
+token check, query parsing, the page query and the facet query), beside a raw SQL baseline of the
+same two statements sent straight through asyncpg, in the same run on the same database.
+
+The clients are wrk (C, from Debian) driven by ``search.lua``, one connection per client, outside
+the navigator's process: until this bench ran them as Python coroutines in the navigator's own
+event loop, and their HTTP client's CPU counted in every search's latency.
 
 Target: p95 <= 30 ms for the service. Printed twice: with the 50 clients sending back to back
 (a closed loop at saturation: there p95 is about 50 / throughput, whatever one request costs; the
 floor line shows what the same loop gets from a route that does nothing) and with the 50 clients
 pausing about a second between searches, as people browsing do.
-Run: uv run python bench/navigator_search.py [modules] [requests]
+Run: uv run python -m bench.navigator_search [modules] [seconds per run]
 """
 
 from __future__ import annotations
@@ -20,23 +24,25 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
+import asyncpg
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.dialects import postgresql
 
-import asyncpg  # noqa: E402
-import httpx  # noqa: E402
-from billing_common import infra  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.dialects import postgresql  # noqa: E402
+from pfdo_devstack.platform import PlatformUnderTest
+from pfdo_navigator.adapters.tables import LIVE
+from pfdo_navigator.domain.search_query import SearchQuery
+from pfdo_navigator.service.search import build_statement
+from pfdo_navigator.settings import NavigatorSettings
+from pfdo_plumbing import clock
+from pfdo_plumbing.testing import DatabaseFactory, TestAuth, plain_dsn
 
-from pfdo_plumbing.testing import DatabaseFactory, TestAuth, plain_dsn, service_settings  # noqa: E402
-
-from pfdo_navigator.domain.search_query import SearchQuery  # noqa: E402
-from pfdo_navigator.main import build_app  # noqa: E402
-from pfdo_navigator.service.search import build_statement  # noqa: E402
-from pfdo_navigator.settings import NavigatorSettings  # noqa: E402
+from .billing_common import infra
+from .wrk import THREADS as WRK_THREADS
+from .wrk import LoadFigures, figures_from, find_wrk
 
 CLIENTS = 50
 WORDS = ["танцевальный", "хореография", "робототехника", "программирование", "шахматы", "футбол", "плавание",
@@ -60,7 +66,7 @@ SELECT md5('m' || i)::uuid, md5('p' || (i / 2))::uuid, md5('v' || (i % 2000))::u
        DATE '2026-09-01', DATE '2027-05-31', ARRAY[1 + i % 7, 1 + (i + 3) % 7]::smallint[],
        '[]'::jsonb, 72, 2, 15, (i % 40) * 50000, 1800000, DATE '2026-01-01' + (i % 300), i % 50 <> 0,
        CASE WHEN i % 3 = 0 THEN NULL ELSE (i % 97)::float END, i % 40
-FROM generate_series(1, :n) i, (SELECT CAST(:w AS text[]) w, CAST(:d AS text[]) d) c
+FROM generate_series(1, $1::int) i, (SELECT CAST($2 AS text[]) w, CAST($3 AS text[]) d) c
 """
 SEED_MODULES = """
 INSERT INTO modules (module_id, program_id, provider_id, revision, capacity, held, start_date, end_date, weekdays,
@@ -126,97 +132,125 @@ async def run_clients(n_requests: int, call: Any, clients: int = CLIENTS, think_
     return latencies, time.perf_counter() - start
 
 
-async def main(modules: int, n_requests: int) -> None:
+LUA = Path(__file__).with_name("search.lua")
+BACK_TO_BACK_S = 15
+PACED_S = 25
+"""50 clients pausing a second on average: about 50 searches a second, 1 250 in a paced run."""
+
+
+async def run_wrk(url: str, paths: Path, token: str, *, seconds: int, clients: int = CLIENTS,
+                  think_s: float = 0.0) -> LoadFigures:
+    """``clients`` connections (wrk, outside this process) searching for ``seconds``, each pausing
+    ``think_s`` on average before every search; returns wrk's figures. Every answer must be 200."""
+    threads = min(WRK_THREADS, clients)
+    cmd = [find_wrk(), "-t", str(threads), "-c", str(clients), "-d", f"{seconds}s", "--timeout", "30s",
+           "-H", f"Authorization: Bearer {token}", "-s", str(LUA), url, "--", str(paths), str(int(think_s * 1000))]
+    began = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    output, _ = await proc.communicate()
+    text = output.decode(errors="replace")
+    figures = figures_from(text, "SEARCH_RESULT", exit_code=proc.returncode or 0,
+                           wall_s=time.perf_counter() - began)
+    if set(figures.statuses) != {200} or any(figures.errors.values()):
+        raise RuntimeError(f"not every search was answered 200: {dict(figures.statuses)}, {figures.errors}\n{text}")
+    return figures
+
+
+async def seed(url: str, modules: int) -> None:
+    conn = await asyncpg.connect(plain_dsn(url))
+    try:
+        await conn.execute(SEED, modules, WORDS, DIRECTIONS)
+        await conn.execute(SEED_MODULES)
+        await conn.execute("VACUUM ANALYZE catalogue.entries")
+        await conn.execute("VACUUM ANALYZE modules")
+    finally:
+        await conn.close()
+
+
+def raw_statements(qs: list[dict[str, Any]], today: dt.date) -> list[tuple[tuple[str, list[Any]], ...]]:
+    """Each query's page and facet statements, compiled as the service builds them."""
+    e = LIVE.entries
+    dialect = postgresql.asyncpg.dialect()
+    compiled = []
+    for q in qs:
+        stmt, _keys, where, _ = build_statement(SearchQuery.from_params(q), today=today, key=b"k" * 16, cursor=None)
+        facets = (
+            select(e.c.direction, e.c.municipality_code, e.c.funding_kind,
+                   func.grouping(e.c.direction, e.c.municipality_code, e.c.funding_kind), func.count())
+            .where(*where)
+            .group_by(func.grouping_sets(tuple_(e.c.direction), tuple_(e.c.municipality_code),
+                                         tuple_(e.c.funding_kind), tuple_()))
+        )
+        compiled.append(tuple(_positional(x.compile(dialect=dialect)) for x in (stmt, facets)))
+    return compiled
+
+
+async def main(modules: int, seconds: int) -> None:
     bench_infra = infra()
     url = await DatabaseFactory(bench_infra).fresh("navigator")
+    t0 = time.perf_counter()
+    await seed(url, modules)
+    print(f"seeded {modules} module groups in {time.perf_counter() - t0:.1f} s", flush=True)
+    qs = queries()
+    # the same business date as the navigator's searches use
+    today = clock.today(NavigatorSettings.model_fields["region_timezone"].default)
+    compiled = raw_statements(qs, today)
+    # planned per call like the service's searches (plan_cache_mode, see service/search.py)
+    pool = await asyncpg.create_pool(plain_dsn(url), min_size=CLIENTS, max_size=CLIENTS,
+                                     server_settings={"plan_cache_mode": "force_custom_plan"})
+
+    async def raw(i: int) -> None:
+        (page_sql, page_args), (facet_sql, facet_args) = compiled[i % len(compiled)]
+        async with pool.acquire() as conn:
+            await conn.fetch(page_sql, *page_args)
+            await conn.fetch(facet_sql, *facet_args)
+
     with tempfile.TemporaryDirectory() as folder:
-        auth = TestAuth(Path(folder))
-        base = service_settings("navigator", infra=bench_infra, database_url=url, namespace="bench.", auth=auth,
-                                db_pool_size=CLIENTS, db_max_overflow=0, log_level="WARNING")
-        settings = NavigatorSettings(**base.model_dump(), search_pool_size=CLIENTS, search_max_overflow=0)
-        app = build_app(settings)
-        runtime = app.state.runtime
-        t0 = time.perf_counter()
-        async with runtime.db.transaction() as s:
-            await s.execute(text(SEED), {"n": modules, "w": WORDS, "d": DIRECTIONS})
-            await s.execute(text(SEED_MODULES))
-        async with runtime.db.engine.connect() as c:
-            await c.execution_options(isolation_level="AUTOCOMMIT")
-            await c.execute(text("VACUUM ANALYZE catalogue.entries"))
-            await c.execute(text("VACUUM ANALYZE modules"))
-        print(f"seeded {modules} module groups in {time.perf_counter() - t0:.1f} s")
+        auth = TestAuth(Path(folder) / "auth")
+        platform = PlatformUnderTest(
+            kafka_bootstrap=bench_infra.kafka_bootstrap, database_url=lambda _name: url,
+            jwks_url=str(auth.jwks_path), issuer=auth.issuer, audience=auth.audience, services=("navigator",),
+            # one connection per client, as the raw baseline's pool has
+            extra_env={"PFDO_SEARCH_POOL_SIZE": str(CLIENTS), "PFDO_SEARCH_MAX_OVERFLOW": "0"},
+            work_dir=Path(folder),
+        )
+        await asyncio.to_thread(platform.start)
+        try:
+            navigator = platform.service_url("navigator")
+            paths = Path(folder) / "searches.txt"
+            paths.write_text("".join(f"/api/navigator/programs?{urllib.parse.urlencode(q)}\n" for q in qs))
+            health = Path(folder) / "health.txt"
+            health.write_text("/api/navigator/health\n")
+            token = auth.token("parent", "bench-parent")
 
-        qs = queries()
-        headers = auth.headers("parent", "bench-parent")
-        today = dt.date(2026, 9, 1)
-
-        # raw baseline: the same two statements (page + facets), compiled once, sent through asyncpg
-        from pfdo_navigator.service.search import facets as _facets  # noqa: F401  (same WHERE clause below)
-
-        compiled: list[tuple[str, str]] = []
-        for q in qs:
-            sq = SearchQuery.from_params({**q, "weekdays": q.get("weekdays")} if "weekdays" in q else q)
-            stmt, _keys, where, _ = build_statement(sq, today=today, key=b"k" * 16, cursor=None)
-            from sqlalchemy import func, select, tuple_
-
-            e = runtime_entries()
-            fstmt = (
-                select(e.c.direction, e.c.municipality_code, e.c.funding_kind,
-                       func.grouping(e.c.direction, e.c.municipality_code, e.c.funding_kind), func.count())
-                .where(*where)
-                .group_by(func.grouping_sets(tuple_(e.c.direction), tuple_(e.c.municipality_code),
-                                             tuple_(e.c.funding_kind), tuple_()))
-            )
-            dialect = postgresql.asyncpg.dialect()
-            compiled.append(tuple(_positional(x.compile(dialect=dialect)) for x in (stmt, fstmt)))
-        # planned per call like the service's searches (plan_cache_mode, see service/search.py)
-        pool = await asyncpg.create_pool(plain_dsn(url), min_size=CLIENTS, max_size=CLIENTS,
-                                         server_settings={"plan_cache_mode": "force_custom_plan"})
-
-        async def raw(i: int) -> None:
-            (page_sql, page_args), (facet_sql, facet_args) = compiled[i % len(compiled)]
-            async with pool.acquire() as conn:
-                await conn.fetch(page_sql, *page_args)
-                await conn.fetch(facet_sql, *facet_args)
-
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://navigator") as client:
-
-            async def service(i: int) -> None:
-                resp = await client.get("/api/navigator/programs", params=qs[i % len(qs)], headers=headers)
-                assert resp.status_code == 200, resp.text
-
-            async def health(i: int) -> None:
-                resp = await client.get("/api/navigator/health")
-                assert resp.status_code == 200, resp.text
-
-            await run_clients(200, service)  # warm-up (JWKS, pools, plans)
+            await run_wrk(navigator, paths, token, seconds=5)  # warm-up (JWKS, pools, plans, facet cache)
             await run_clients(200, raw)
-            raw_lat, raw_wall = await run_clients(n_requests, raw)
-            svc_lat, svc_wall = await run_clients(n_requests, service)
-            floor_lat, floor_wall = await run_clients(n_requests, health)
+            n_raw = 3000
+            raw_lat, raw_wall = await run_clients(n_raw, raw)
+            svc = await run_wrk(navigator, paths, token, seconds=seconds)
+            floor = await run_wrk(navigator, health, token, seconds=seconds)
             raw1, raw1_wall = await run_clients(300, raw, clients=1)
-            svc1, svc1_wall = await run_clients(300, service, clients=1)
-            paced = min(n_requests, 1000)  # 50 per second: 20 s each
-            paced_raw, paced_raw_wall = await run_clients(paced, raw, think_s=THINK_S)
-            paced_svc, paced_svc_wall = await run_clients(paced, service, think_s=THINK_S)
-        await pool.close()
-        await runtime.db.dispose()
-        print(f"search over {modules} module groups, {CLIENTS} concurrent clients, {len(qs)} distinct queries")
-        print(summary("raw SQL (page + facets)", raw_lat, raw_wall))
-        print(summary("navigator GET /programs", svc_lat, svc_wall))
-        print(summary("floor: GET /health", floor_lat, floor_wall)
-              + "  <- the same 50 clients on a route that does nothing")
-        print("one client at a time (no queueing):")
-        print(summary("raw SQL (page + facets)", raw1, raw1_wall))
-        print(summary("navigator GET /programs", svc1, svc1_wall))
-        print(f"{CLIENTS} clients that each wait {THINK_S * 1000:.0f} ms (mean, exponential) between searches:")
-        print(summary("raw SQL (page + facets)", paced_raw, paced_raw_wall))
-        print(summary("navigator GET /programs", paced_svc, paced_svc_wall))
-        print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-        for label, lat in (("back to back", svc_lat), ("with think time", paced_svc)):
-            verdict = "MET" if pct([v * 1000 for v in lat], 95) <= 30 else "NOT MET"
-            print(f"target p95 <= 30 ms, {CLIENTS} clients {label}: {verdict}")
+            svc1 = await run_wrk(navigator, paths, token, seconds=10, clients=1)
+            paced_raw, paced_raw_wall = await run_clients(int(PACED_S * CLIENTS / THINK_S), raw, think_s=THINK_S)
+            paced_svc = await run_wrk(navigator, paths, token, seconds=PACED_S, think_s=THINK_S)
+        finally:
+            await asyncio.to_thread(platform.stop)
+            await pool.close()
+    print(f"search over {modules} module groups, {CLIENTS} concurrent clients, {len(qs)} distinct queries; "
+          f"the navigator in its own process, the clients wrk ({WRK_THREADS} threads)")
+    print(summary("raw SQL (page + facets)", raw_lat, raw_wall))
+    print(svc.line("navigator GET /programs"))
+    print(floor.line("floor: GET /health") + "  <- the same 50 clients on a route that does nothing")
+    print("one client at a time (no queueing):")
+    print(summary("raw SQL (page + facets)", raw1, raw1_wall))
+    print(svc1.line("navigator GET /programs"))
+    print(f"{CLIENTS} clients that each wait {THINK_S * 1000:.0f} ms (mean, exponential) between searches:")
+    print(summary("raw SQL (page + facets)", paced_raw, paced_raw_wall))
+    print(paced_svc.line("navigator GET /programs"))
+    print(f"load average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    for label, figures in (("back to back", svc), ("with think time", paced_svc)):
+        verdict = "MET" if figures.p95_ms <= 30 else "NOT MET"
+        print(f"target p95 <= 30 ms, {CLIENTS} clients {label}: {verdict} ({figures.p95_ms:.1f} ms)")
 
 
 def _positional(compiled: Any) -> tuple[str, list[Any]]:
@@ -225,13 +259,7 @@ def _positional(compiled: Any) -> tuple[str, list[Any]]:
     return compiled.string, [params[name] for name in compiled.positiontup]
 
 
-def runtime_entries() -> Any:
-    from pfdo_navigator.adapters.tables import LIVE
-
-    return LIVE.entries
-
-
 if __name__ == "__main__":
     n_modules = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
-    n_req = int(sys.argv[2]) if len(sys.argv) > 2 else 3000
-    asyncio.run(main(n_modules, n_req))
+    seconds_per_run = int(sys.argv[2]) if len(sys.argv) > 2 else BACK_TO_BACK_S
+    asyncio.run(main(n_modules, seconds_per_run))

@@ -146,7 +146,7 @@ def build_statement(
         select(MODULES.c.capacity - MODULES.c.held).where(MODULES.c.module_id == e.c.module_id).scalar_subquery()
     )
     stmt = (
-        select(e, rank.label("rank"), free.label("free_seats"))
+        select(*(e.c[name] for name in PAGE_COLUMNS), rank.label("rank"), free.label("free_seats"))
         .where(*page_where)
         .order_by(*order_by)
         .limit(limit if limit is not None else q.page_size + 1)
@@ -180,6 +180,17 @@ async def facets(session: AsyncSession, where: list[ColumnElement[bool]], cat: C
         elif row.g == 6:
             out["funding_kind"][row.funding_kind] = row.n
     return total, out
+
+
+PAGE_COLUMNS = (
+    "module_id", "program_id", "provider_id", "title", "module_title", "description", "direction",
+    "municipality_code", "venue_address", "age_min", "age_max", "funding_kind", "start_date", "end_date", "schedule",
+    "lessons_per_week", "hours", "capacity", "price_kopecks", "rating_score", "rating_count", "certified_on",
+    "sort_rating",
+)
+"""What a page reads of each group: what :func:`row_out` shows and the cursor's keys. Not the
+search document (a tsvector, the widest column, which the driver decodes as text) nor the other
+columns a result does not show."""
 
 
 def row_out(row: Any) -> dict[str, Any]:
