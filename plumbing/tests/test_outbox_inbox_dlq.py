@@ -11,6 +11,7 @@ import uuid
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from pfdo_contracts.events.registry import CertificateIssued
@@ -330,3 +331,46 @@ async def test_a_commit_wakes_the_idle_relay_at_once(infra, databases, auth) -> 
         await reader.stop()
     assert received is not None, "the event was not relayed within 10 s (the relay waited for its poll)"
     assert took < 5, f"the event took {took:.1f} s to reach Kafka"
+
+
+async def test_the_consumer_lag_gauge_counts_down_to_zero(infra, databases, auth) -> None:  # noqa: ANN001
+    """``pfdo_consumer_lag``: after each fetch the consumer has applied, the messages still behind
+    on that partition (by the log end its fetch saw); zero once it has caught up."""
+    namespace = new_namespace()
+    names = TopicNames(namespace)
+    await ensure_topics(infra.kafka_bootstrap, names, {t.producer for t in ALL_TOPICS} | {"billing"}, 1)
+    producer_rt = await runtime("registry", infra, databases, auth, namespace)
+    consumer_rt = await runtime("billing", infra, databases, auth, namespace, consumer_max_records=5)
+    topic = names.name(CERTIFICATES)
+    total = 40
+
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        for _ in range(total):  # one key: one partition, in order
+            sent = await producer.send_and_wait(
+                topic, value=orjson.dumps(producer_rt.outbox.envelope(issued()).model_dump(mode="json")), key=b"k")
+    finally:
+        await producer.stop()
+
+    def lag() -> float | None:
+        return REGISTRY.get_sample_value(
+            "pfdo_consumer_lag", {"service": "billing", "topic": topic, "partition": str(sent.partition)})
+
+    observed: list[float | None] = []
+
+    @consumer_rt.consumer.on(CertificateIssued)
+    async def watch(session, event, envelope) -> None:  # noqa: ANN001
+        observed.append(lag())
+
+    async with consumer_rt.running(relay=False):
+        deadline = asyncio.get_running_loop().time() + 30
+        while (len(observed) < total or lag() != 0) and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+
+    assert len(observed) == total
+    assert observed[0] is None  # the first fetch is still being applied: nothing reported yet
+    reported = [v for v in observed if v is not None]
+    assert reported == sorted(reported, reverse=True)  # it only counts down
+    assert reported[0] >= total - 2 * 5  # the first report: at most two fetches of 5 applied
+    assert lag() == 0

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -27,7 +27,7 @@ from pfdo_contracts.registry import decode, model_for
 from .. import context, inbox
 from ..db import Database
 from ..logging import get_logger
-from ..metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE
+from ..metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE
 from .errors import is_transient
 from .topics import TopicNames
 
@@ -133,6 +133,21 @@ class EventConsumer:
             records = list(raw) if isinstance(raw, tuple | list) else [raw]
             await self.process(records)
             await _detached(message.ack())  # FastStream sees the fetch acknowledged and commits nothing more
+            self.record_lag(message.consumer, records)
+
+    def record_lag(self, consumer: Any, records: Sequence[ConsumerRecord]) -> None:
+        """Set ``pfdo_consumer_lag`` for every partition the processed records came from: the
+        messages still behind them, by the log end the consumer's last fetch reported."""
+        highwater = getattr(consumer, "highwater", None)  # the in-memory test broker's consumer has none
+        if highwater is None:
+            return
+        last: dict[tuple[str, int], int] = {}
+        for record in records:
+            last[(record.topic, record.partition)] = record.offset
+        for (topic, partition), offset in last.items():
+            end = highwater(TopicPartition(topic, partition))
+            if end is not None:
+                CONSUMER_LAG.labels(self.service, topic, str(partition)).set(max(0, end - offset - 1))
 
     # processing ---------------------------------------------------------------------------
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
