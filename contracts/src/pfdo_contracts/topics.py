@@ -45,7 +45,7 @@ CERTIFICATES = Topic(
 )
 PROVIDERS = Topic(
     "pfdo.registry.providers.v1", key="provider_id", producer="registry",
-    consumers=("navigator", "billing"),
+    consumers=("navigator",),
     description="Provider registration and moderation status.",
 )
 PROGRAMS = Topic(

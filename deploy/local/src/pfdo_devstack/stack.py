@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Iterable, Protocol
@@ -107,6 +108,23 @@ class Stack:
             raise StackError(f"demo data load failed (exit {proc.returncode}); see {registry.log_file}\n{proc.stderr[-2000:]}")
         say(f"demo: accounts for tokens are listed in {self.config.stack_dir / 'demo-accounts.json'}")
 
+    def wait_demo_read(self, running: list[str]) -> None:
+        """Return once the running services that read the registry's topics have read the demo
+        region: a search right after ``up`` finds its groups."""
+        from pfdo_contracts.topics import ALL_TOPICS
+
+        from .catch_up import wait_caught_up
+
+        readers = sorted({c for t in ALL_TOPICS if t.producer == "registry" for c in t.consumers} & set(running))
+        if not readers:
+            return
+        waited = wait_caught_up(
+            bootstrap=self.config.kafka_bootstrap, namespace=os.environ.get("PFDO_KAFKA_NAMESPACE", ""),
+            producer="registry", ready_url=self.services["registry"].url + "/api/registry/ready",
+            consumers=readers, say=lambda text: say(f"demo: {text}"),
+        )
+        say(f"demo: {' and '.join(readers)} have read the demo region ({waited:.1f} s after loading it)")
+
     def up(
         self, *, install: bool = True, allow_missing: bool = False, only: Iterable[str] | None = None,
         demo_size: str | None = None,
@@ -129,6 +147,8 @@ class Stack:
         self.gateway.start()
         if demo_size and demo_size != "none" and "registry" not in skipped and (wanted is None or "registry" in wanted):
             self.load_demo(demo_size)
+            self.wait_demo_read([name for name in self.services if name not in skipped
+                                 and (wanted is None or name in wanted)])
         say(f"stack '{self.config.name}' up in {time.monotonic() - started:.1f}s")
         return skipped
 
