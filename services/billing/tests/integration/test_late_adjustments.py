@@ -36,7 +36,7 @@ P = program(PROGRAM, PROVIDER, [M])
 NOV = [D(2026, 11, d) for d in (3, 5, 10, 12, 17, 19, 24, 26)]
 DEC = [D(2026, 12, d) for d in (1, 3, 8, 10, 15, 17, 22, 24, 29, 31)]
 MARKS = {day: uuid.uuid4() for day in NOV + DEC}
-DISPUTE_3, DISPUTE_5 = uuid.uuid4(), uuid.uuid4()
+DISPUTE_3, DISPUTE_5, DISPUTE_5_AGAIN = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 CI, FI = 111_263, 22_252  # the month's certificate and family instalments
 
 
@@ -199,6 +199,30 @@ async def test_a_dispute_opened_after_the_close_refunds_the_lesson_until_decided
     await reconciled(h)
 
 
+async def test_a_decision_arriving_again_does_not_clear_a_later_dispute_on_the_mark(h: Harness) -> None:
+    """The parent disputes the lesson of 5 November a second time; the first dispute's decision
+    arrives once more, under a new id (a producer's retry): the mark stays under dispute."""
+    before, mark = await balance(h), MARKS[NOV[1]]
+    await h.publish(opened(DISPUTE_5_AGAIN, NOV[1]))
+    await h.wait_for("SELECT count(*) FROM disputes WHERE dispute_id = :d", d=DISPUTE_5_AGAIN)
+    assert await h.scalar("SELECT disputed FROM attendance_marks WHERE mark_id = :m", m=mark) is True
+
+    first_decision = resolved(DISPUTE_5, NOV[1], n.DisputeOutcome.UPHELD)
+    await h.publish(first_decision)
+    await h.wait_for("SELECT count(*) FROM inbox WHERE event_type LIKE '%dispute.resolved%'", lambda v: v == 3)
+    await h.idle()
+    assert await h.scalar("SELECT disputed FROM attendance_marks WHERE mark_id = :m", m=mark) is True
+    assert await h.scalar("SELECT state FROM disputes WHERE dispute_id = :d", d=DISPUTE_5_AGAIN) == "open"
+
+    # the second dispute decided (upheld: the lesson stays unbilled): the mark is billable again
+    await h.publish(resolved(DISPUTE_5_AGAIN, NOV[1], n.DisputeOutcome.UPHELD))
+    await h.wait_for("SELECT count(*) FROM attendance_marks WHERE mark_id = :m AND NOT disputed", m=mark)
+    assert await h.scalar("SELECT status FROM attendance_marks WHERE mark_id = :m", m=mark) == "absent"
+    assert len(await adjustments(h)) == 2  # the lesson was refunded once, when first disputed
+    assert await balance(h) == before
+    await reconciled(h)
+
+
 async def test_a_refund_larger_than_the_order_is_carried_on(h: Harness) -> None:
     out = await close(h, "2027-01", [])  # no lessons marked: nothing posted
     assert out["posted_kopecks"] == 0
@@ -228,7 +252,9 @@ async def test_a_dispute_committing_while_its_month_closes_is_never_billed(h: Ha
                                          provider_id=PROVIDER, module_id=MODULE, month="2027-02", marks=marks))
     await h.publish(n.AttendanceMonthFrozen(month="2027-02", attendance_events=1, frozen_on=D(2027, 3, 5),
                                             frozen_by=n.FrozenBy.SCHEDULE))
-    await h.wait_for("SELECT count(*) FROM attendance_months WHERE month = '2027-02-01' AND applied_events = 1")
+    # frozen (the freeze event applied) and its one posting applied: the journal may be closed
+    await h.wait_for("SELECT count(*) FROM attendance_months WHERE month = '2027-02-01' "
+                     "AND published_events = 1 AND applied_events = 1")
 
     dispute = opened(uuid.uuid4(), FEB[0])
     billing = Billing(h.app.state.runtime, h.settings)
@@ -236,7 +262,7 @@ async def test_a_dispute_committing_while_its_month_closes_is_never_billed(h: Ha
         await attendance.dispute_opened(billing, session, dispute, wrap(dispute, source="pfdo/test", correlation_id="t"))
         closing = asyncio.create_task(h.operator("POST", "/months/2027-02/close"))
         await asyncio.sleep(1.0)
-        assert not closing.done(), "the close did not wait for the dispute in flight"
+        assert not closing.done(), f"the close did not wait for the dispute in flight: {closing.result().text}"
     r = await closing
     assert r.status_code == 200, r.text
     assert r.json()["posted_kopecks"] == share(CI, 7, 8)  # the disputed lesson is not billed

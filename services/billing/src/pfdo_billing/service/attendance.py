@@ -122,17 +122,26 @@ async def dispute_opened(b: Billing, session: AsyncSession, e: n.DisputeOpened, 
 
 
 async def dispute_resolved(b: Billing, session: AsyncSession, e: n.DisputeResolved, env: Envelope) -> None:
-    """The mark is billable again with the operator's final status; a closed month is adjusted."""
-    await session.execute(
+    """The mark is billable again with the operator's final status (unless another dispute on it
+    is still open); a closed month is adjusted. A decision seen before changes nothing: arriving
+    again after a second dispute on the same mark, it neither clears that dispute nor puts back
+    a status the mark has since left."""
+    decided = (await session.execute(
         text(
             "WITH d AS (INSERT INTO disputes (dispute_id, mark_id, state) VALUES (:id, :m, 'resolved') "
-            "           ON CONFLICT (dispute_id) DO UPDATE SET state = 'resolved', updated_at = now()) "
+            "           ON CONFLICT (dispute_id) DO UPDATE SET state = 'resolved', updated_at = now() "
+            "           WHERE disputes.state <> 'resolved' RETURNING 1), "
+            # the statement's snapshot: this dispute may still read as open, so it is left out
+            "     other AS (SELECT EXISTS (SELECT 1 FROM disputes WHERE mark_id = :m AND state = 'open' "
+            "                                 AND dispute_id <> :id) AS open) "
             "INSERT INTO attendance_marks (mark_id, enrolment_id, lesson_date, status, revision, disputed) "
-            "VALUES (:m, :e, :d, :s, 1, false) "
-            "ON CONFLICT (mark_id) DO UPDATE SET disputed = false, status = EXCLUDED.status"
+            "SELECT :m, :e, :d, :s, 1, other.open FROM other WHERE EXISTS (SELECT 1 FROM d) "
+            "ON CONFLICT (mark_id) DO UPDATE SET disputed = EXCLUDED.disputed, status = EXCLUDED.status RETURNING 1"
         ),
         {"id": e.dispute_id, "m": e.mark_id, "e": e.enrolment_id, "d": e.lesson_date, "s": e.final_status.value},
-    )
+    )).first()
+    if decided is None:  # this decision was seen before: nothing changes
+        return
     await _readjust(b, session, e, env, bev.AdjustmentReason.DISPUTE_RESOLVED)
 
 
