@@ -56,6 +56,12 @@ async def reconciled(h: Harness) -> dict:
     return {c["name"]: c["value"] for c in report["checks"]}
 
 
+async def outstanding(h: Harness) -> dict:
+    r = await h.client.get("/api/billing/reconciliation", headers=h.headers("finance", "fin-1"))
+    assert r.status_code == 200, r.text
+    return r.json()["outstanding"]
+
+
 async def close(h: Harness, month: str, days: list[dt.date], absent: set[dt.date] = frozenset()) -> dict:
     """Advance, one journal posting of the month (present unless ``absent``), freeze, close."""
     r = await h.operator("POST", f"/months/{month}/advance")
@@ -136,6 +142,10 @@ async def test_a_rejected_dispute_is_charged_late(h: Harness) -> None:
                                   headers=h.headers("parent", PARENT))).json()
     items = history["items"] if isinstance(history, dict) else history
     assert any(i["kind"] == "late_charge" and i["amount"] == late and i["month"] == "2026-11" for i in items)
+    # finance sees what the provider is owed and no final order has paid yet
+    assert await outstanding(h) == {"unsettled_adjustments": 1, "unsettled_charged_kopecks": late,
+                                    "unsettled_refunded_kopecks": 0, "oldest_unsettled_month": "2026-11",
+                                    "uncovered_kopecks": 0}
 
     await h.idle()
     events = [e for e in await read_topic(h.infra, h.names, LEDGER, min_count=3) if isinstance(e, bev.ChargeAdjusted)]
@@ -164,6 +174,7 @@ async def test_the_next_final_order_pays_the_late_charge(h: Harness) -> None:
     assert [a["settled_order_id"] for a in await adjustments(h)] == [uuid.UUID(final["order_id"])]
     checks = await reconciled(h)
     assert checks["payment_orders_equal_postings"]["late_adjusted_kopecks"] == late
+    assert (await outstanding(h))["unsettled_adjustments"] == 0
 
 
 async def test_a_dispute_opened_after_the_close_refunds_the_lesson_until_decided(h: Harness) -> None:
@@ -177,6 +188,9 @@ async def test_a_dispute_opened_after_the_close_refunds_the_lesson_until_decided
             last["attended_lessons"]) == ("dispute_opened", 0, refund, credit, 6)
     after = await balance(h)
     assert (after["available"], after["spent"]) == (before["available"] + refund, before["spent"] - refund)
+    waiting = await outstanding(h)
+    assert (waiting["unsettled_adjustments"], waiting["unsettled_refunded_kopecks"],
+            waiting["oldest_unsettled_month"]) == (1, refund, "2026-11")
 
     # the same opening again, under its own id and under a new one: nothing moves twice
     await h.publish(opened(DISPUTE_5, NOV[1]), envelope=env)
@@ -234,6 +248,7 @@ async def test_a_refund_larger_than_the_order_is_carried_on(h: Harness) -> None:
     assert (final["base_kopecks"], final["amount_kopecks"], final["offset_applied_kopecks"]) == (0, 0, refund)
     assert final["offset_carried_kopecks"] == advance + refund
     assert all(a["settled_order_id"] is not None for a in await adjustments(h))
+    assert (await outstanding(h))["unsettled_adjustments"] == 0
     await reconciled(h)
 
 

@@ -138,7 +138,9 @@ def build_router(b: Billing) -> APIRouter:
     ) -> dict:
         async with db.transaction() as session:
             checks = await queries.reconciliation(session, period_id)
-        return {"period_id": period_id, "ok": all(c["ok"] for c in checks), "checks": checks}
+            outstanding = await queries.outstanding(session, period_id)
+        return {"period_id": period_id, "ok": all(c["ok"] for c in checks), "checks": checks,
+                "outstanding": outstanding}
 
     # --- periods (operators) --------------------------------------------------------------
     @router.post("/periods", response_model=s.PeriodOut, status_code=201, summary="Create a program period (draft)")

@@ -125,10 +125,24 @@ class Check(BaseModel):
     value: Any = Field(description="The figures behind the check.")
 
 
+class Outstanding(BaseModel):
+    """Money the ledger holds that no one has settled yet: not an error, but finance's to follow."""
+
+    unsettled_adjustments: int = Field(description="Late adjustments no final payment order has settled yet.")
+    unsettled_charged_kopecks: int = Field(description="What they owe the providers (late charges).")
+    unsettled_refunded_kopecks: int = Field(description="What the providers owe back (late refunds).")
+    oldest_unsettled_month: str | None = Field(
+        description="The earliest month (YYYY-MM) they adjust; a provider with no later final order (after the "
+        "school year, say) has to be settled by hand.")
+    uncovered_kopecks: int = Field(
+        description="Late charges the certificate's balance could not cover: owed to providers, charged to no one.")
+
+
 class ReconciliationReport(BaseModel):
     period_id: uuid.UUID | None
     ok: bool = Field(description="True when every check holds.")
     checks: list[Check]
+    outstanding: Outstanding
 
 
 class PeriodCreate(BaseModel):

@@ -217,3 +217,20 @@ async def reconciliation(session: AsyncSession, period_id: uuid.UUID | None) -> 
                              "posted_kopecks": int(orders.posted), "late_adjusted_kopecks": int(orders.late),
                              "providers_off": int(orders.bad)}})
     return checks
+
+
+async def outstanding(session: AsyncSession, period_id: uuid.UUID | None) -> dict:
+    """Late adjustments still waiting for a final payment order, and late charges no balance covered."""
+    row = (await session.execute(text(
+        f"""
+        SELECT count(*) FILTER (WHERE settled_order_id IS NULL) AS n,
+               COALESCE(sum(charged_kopecks) FILTER (WHERE settled_order_id IS NULL), 0) AS charged,
+               COALESCE(sum(refunded_kopecks) FILTER (WHERE settled_order_id IS NULL), 0) AS refunded,
+               min(month) FILTER (WHERE settled_order_id IS NULL) AS oldest,
+               COALESCE(sum(uncovered_change_kopecks), 0) AS uncovered
+          FROM month_adjustments {"WHERE period_id = :p" if period_id else ""}
+        """), {"p": period_id})).one()
+    return {"unsettled_adjustments": int(row.n), "unsettled_charged_kopecks": int(row.charged),
+            "unsettled_refunded_kopecks": int(row.refunded),
+            "oldest_unsettled_month": f"{row.oldest:%Y-%m}" if row.oldest else None,
+            "uncovered_kopecks": int(row.uncovered)}
