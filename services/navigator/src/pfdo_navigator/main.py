@@ -37,13 +37,14 @@ def build_app(settings: ServiceSettings | None = None, *, quotes: QuoteClient | 
     quotes = quotes or QuoteClient(settings.billing_url, settings.billing_timeout_s)
     runtime.on_stop(quotes.aclose)
     search_db = catalogue_reader(settings)
+    routers = build_routers(runtime, settings, quotes, search_db)  # their own closing first (facet recounts)
     runtime.on_stop(search_db.dispose)
     app = create_app(
         runtime,
         title="PFDO navigator",
         description="The regional catalogue: search, enrolment without overbooking, attendance journal, disputes, "
         "and the parent cabinet.",
-        routers=[*build_routers(runtime, settings, quotes, search_db), audit_router(runtime)],
+        routers=[*routers, audit_router(runtime)],
         domain_errors={DomainError: 422},
     )
     app.state.settings = settings

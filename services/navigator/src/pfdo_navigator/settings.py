@@ -23,7 +23,9 @@ class NavigatorSettings(ServiceSettings):
     region_timezone: str = Field(default="Europe/Moscow", description="Calendar dates are dates in this zone.")
     billing_timeout_s: float = Field(default=2.0, gt=0, description="Timeout of the batch quote call to billing.")
     jobs_interval_s: float = Field(default=60.0, gt=0, description="How often the hold-expiry and end jobs run.")
-    facet_cache_s: float = Field(default=5.0, ge=0, description="Facet counts are reused for this long (0: never).")
+    facet_cache_s: float = Field(
+        default=5.0, ge=0,
+        description="Facet counts are reused for this long, and for as long again while recounted (0: never).")
     search_pool_size: int = Field(default=5, ge=1, description="Connections kept for catalogue searches.")
     search_max_overflow: int = Field(default=10, ge=0, description="Extra search connections under load.")
     journal_freeze_day: int = Field(

@@ -3,6 +3,8 @@ answer, and the facet cache."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 
 import pytest
@@ -50,6 +52,92 @@ def test_facet_cache_is_bounded() -> None:
     for i in range(10):
         cache.put((i,), (i, {}))
     assert len(cache._data) <= 3 and cache.get((9,)) == (9, {})
+
+
+class _Reader:
+    """The search pool's ``reading()`` as the cache uses it: hands out its own session marker."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+
+    @contextlib.asynccontextmanager
+    async def reading(self):  # noqa: ANN201
+        self.opened += 1
+        yield "reader-session"
+
+
+async def test_facet_counts_are_answered_while_fresh_and_recounted_in_the_background_when_stale() -> None:
+    reader = _Reader()
+    cache = FacetCache(ttl_s=0.1, reader=reader)  # type: ignore[arg-type]
+    calls: list[str] = []
+    release = asyncio.Event()
+
+    async def count(session: str) -> tuple[int, dict]:
+        calls.append(session)
+        if session == "reader-session":
+            await release.wait()
+        return len(calls), {}
+
+    assert await cache.counts(("k",), count, "search-session") == (1, {})  # a miss: counted on the search's own
+    assert await cache.counts(("k",), count, "search-session") == (1, {})  # fresh: not counted again
+    assert calls == ["search-session"]
+
+    await asyncio.sleep(0.12)  # stale, but younger than twice the ttl
+    answers = await asyncio.gather(*(cache.counts(("k",), count, "search-session") for _ in range(5)))
+    assert answers == [(1, {})] * 5  # answered at once with the stale counts...
+    await asyncio.sleep(0)
+    assert calls == ["search-session", "reader-session"] and reader.opened == 1  # ...and recounted once
+    release.set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert cache.get(("k",)) == (2, {})
+
+    await asyncio.sleep(0.21)  # older than twice the ttl: the search counts itself again
+    assert await cache.counts(("k",), count, "search-session") == (3, {})
+    assert calls[-1] == "search-session"
+
+
+async def test_a_failed_recount_keeps_the_stale_counts_and_stopping_cancels_recounts() -> None:
+    cache = FacetCache(ttl_s=0.05, reader=_Reader())  # type: ignore[arg-type]
+
+    async def first(session: str) -> tuple[int, dict]:
+        return 7, {}
+
+    async def broken(session: str) -> tuple[int, dict]:
+        raise RuntimeError("database gone")
+
+    await cache.counts(("k",), first, "s")
+    await asyncio.sleep(0.06)
+    assert await cache.counts(("k",), broken, "s") == (7, {})
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert cache._data[("k",)][1] == (7, {}) and not cache._recounting
+
+    hang = asyncio.Event()
+
+    async def slow(session: str) -> tuple[int, dict]:
+        await hang.wait()
+        return 8, {}
+
+    assert await cache.counts(("k",), slow, "s") == (7, {})
+    (recount,) = cache._recounting.values()
+    await cache.aclose()
+    assert recount.cancelled() and not cache._recounting
+
+
+async def test_without_a_reader_or_a_ttl_the_search_counts_itself() -> None:
+    calls: list[str] = []
+
+    async def count(session: str) -> tuple[int, dict]:
+        calls.append(session)
+        return len(calls), {}
+
+    off = FacetCache(ttl_s=0)
+    assert [await off.counts(("k",), count, "s") for _ in range(2)] == [(1, {}), (2, {})]
+    no_reader = FacetCache(ttl_s=0.05)
+    await no_reader.counts(("k",), count, "s")
+    await asyncio.sleep(0.06)
+    assert await no_reader.counts(("k",), count, "s") == (4, {})  # stale: counted inline, no background
 
 
 async def test_quote_client_keeps_one_pooled_client_and_answers_none_when_billing_fails() -> None:

@@ -69,7 +69,8 @@ def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: 
                   search_db: Database) -> list[APIRouter]:
     db, outbox = runtime.db, runtime.outbox
     key = settings.cursor_key.encode()
-    facet_cache = FacetCache(settings.facet_cache_s)
+    facet_cache = FacetCache(settings.facet_cache_s, reader=search_db)
+    runtime.on_stop(facet_cache.aclose)
 
     def now() -> dt.datetime:
         return clock.now()
