@@ -29,6 +29,7 @@ through the public APIs behind the gateway. Infrastructure: PFDO_TEST_KAFKA_BOOT
 PFDO_TEST_PG_URL when set, otherwise the local test stack, started and stopped here. Loopback only.
 
 Run: uv run python -m bench.navigator_rush [--parents 2000] [--seats 200] [--groups 10] [--spread-s S ...]
+     [--instances N]  (N processes each for the navigator and billing; default 1)
 (default: three rushes, each on a platform of its own: all at once, over 10 s and over 20 s)
 """
 
@@ -378,6 +379,7 @@ async def run(args: argparse.Namespace, spread_s: float, infra: Infra, folder: P
         kafka_bootstrap=infra.kafka_bootstrap, database_url=urls.__getitem__, jwks_url=str(auth.jwks_path),
         issuer=auth.issuer, audience=auth.audience, gateway_variables=HIGH_LIMITS,
         extra_env={"PFDO_DB_POOL_SIZE": str(NAVIGATOR_POOL)}, work_dir=folder,
+        instances={"navigator": args.instances, "billing": args.instances},
     )
     cleanup.append(("platform", platform))
     t0 = time.perf_counter()
@@ -443,7 +445,8 @@ async def run(args: argparse.Namespace, spread_s: float, infra: Infra, folder: P
     print()
     print(f"application rush through the gateway: {args.parents} parents, {args.seats} seats in {args.groups} groups "
           f"({args.seats // args.groups} each, {args.parents // args.groups} applicants per group), "
-          f"one connection per parent, {arrival}; client: wrk ({WRK_THREADS} threads)")
+          f"one connection per parent, {arrival}; client: wrk ({WRK_THREADS} threads); "
+          f"{args.instances} process(es) each for the navigator and billing")
     print("answers: " + ", ".join(f"{s} x{n}" for s, n in sorted(rush.statuses.items()))
           + f"; codes {dict(rush.codes)}; socket errors {rush.errors}")
     print(summary("raw seat hold (asyncpg UPDATE)", raw_lat, raw_wall)
@@ -520,6 +523,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--parents", type=int, default=2000, help="applicants (each with own certificate)")
     p.add_argument("--seats", type=int, default=200, help="seats in total")
     p.add_argument("--groups", type=int, default=10, help="module groups the seats are spread over")
+    p.add_argument("--instances", type=int, default=1,
+                   help="processes serving the navigator and billing each (the Kubernetes manifests run 2 pods of each)")
     p.add_argument("--spread-s", type=float, nargs="+", default=list(DEFAULT_SPREADS_S),
                    help="one rush per value: the applications arrive evenly over this many seconds (0: all at once)")
     return p.parse_args(argv)

@@ -45,6 +45,8 @@ class PlatformUnderTest:
     service_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     gateway_variables: Mapping[str, str] = field(default_factory=dict)
     work_dir: Path | None = None
+    instances: Mapping[str, int] = field(default_factory=dict)
+    """service name -> processes serving it (default 1), each with its own pools and consumer."""
 
     def __post_init__(self) -> None:
         base = StackConfig.for_tests()
@@ -72,7 +74,7 @@ class PlatformUnderTest:
             **self.extra_env,
             **self.service_env.get(name, {}),
         }
-        return ServiceProcess(name, self.config, extra_env=env)
+        return ServiceProcess(name, self.config, extra_env=env, workers=self.instances.get(name, 1))
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self, *, timeout: float = 90.0) -> PlatformUnderTest:

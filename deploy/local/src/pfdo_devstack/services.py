@@ -77,6 +77,8 @@ class ServiceProcess:
     port: int | None = None
     app_dir: Path | None = None
     """Folder to import the app from (uvicorn --app-dir); default: the installed packages."""
+    workers: int = 1
+    """Processes serving the service on its port (uvicorn --workers), like as many pods."""
 
     def __post_init__(self) -> None:
         if self.name != AUTH and self.name not in SERVICES and (self.app is None or self.port is None):
@@ -187,6 +189,8 @@ class ServiceProcess:
         ]
         if self.app_dir is not None:
             cmd += ["--app-dir", str(self.app_dir)]
+        if self.workers > 1:
+            cmd += ["--workers", str(self.workers)]
         start_detached(cmd, log_file=self.log_file, pid_file=self.pid_file, env=self.env(), cwd=self.config.repo_root)
         say(f"{self.name}: starting on {self.url} (pid {self.pid})")
         try:
