@@ -232,6 +232,41 @@ async def test_many_searches_on_small_pools_all_finish(nav) -> None:  # noqa: AN
     assert statuses == [200] * 16
 
 
+async def test_stale_facet_counts_are_answered_then_recounted_in_the_background(nav) -> None:  # noqa: ANN001
+    """With a 2 s facet cache: a group hidden meanwhile leaves the page at once, the total only
+    after the cache time; past it, the stale total is answered once more while a search-pool
+    connection counts again, and the next search has the new total."""
+    infra, names = nav["infra"], TopicNames(new_namespace())
+    await ensure_topics(infra.kafka_bootstrap, names, {t.producer for t in ALL_TOPICS}, 1)
+    cached = nav["settings"].model_copy(update={"kafka_namespace": names.namespace, "facet_cache_s": 2.0})
+    app = build_app(cached, quotes=QuoteClient("http://billing", 2.0, transport=httpx.MockTransport(BillingStub().handler)))
+    headers = nav["auth"].headers("parent", "someone")
+    async with running_app(app) as client:
+        async def page() -> dict:
+            resp = await client.get("/api/navigator/programs", headers=headers)
+            assert resp.status_code == 200, resp.text
+            return resp.json()
+
+        first = await page()
+        total = first["total"]
+        assert total == len(first["items"]) >= 2
+        hidden = await scalar(nav, "UPDATE catalogue.entries SET visible = false WHERE module_id = "
+                                   "(SELECT min(module_id::text)::uuid FROM catalogue.entries WHERE visible) "
+                                   "RETURNING module_id")
+        try:
+            fresh = await page()
+            assert (len(fresh["items"]), fresh["total"]) == (total - 1, total)  # rows now, counts cached
+            await asyncio.sleep(2.3)
+            stale = await page()
+            assert (len(stale["items"]), stale["total"]) == (total - 1, total)  # answered stale, recounting
+
+            async def recounted() -> bool:
+                return (await page())["total"] == total - 1
+            await eventually(recounted, timeout=1, what="the background recount")  # before the counts are 4 s old
+        finally:
+            await scalar(nav, "UPDATE catalogue.entries SET visible = true WHERE module_id = :m RETURNING 1", m=hidden)
+
+
 async def test_rebuild_from_topics_gives_the_same_catalogue(nav) -> None:  # noqa: ANN001
     runtime = nav["runtime"]
     queries = [{}, {"text": "танцы"}, {"sort": "price"}, {"sort": "rating"}, {"municipality": "02"}, {"child_age": 13},
