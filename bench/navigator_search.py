@@ -29,13 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects import postgresql
 
 from pfdo_devstack.platform import PlatformUnderTest
-from pfdo_navigator.adapters.tables import LIVE
 from pfdo_navigator.domain.search_query import SearchQuery
-from pfdo_navigator.service.search import build_statement
+from pfdo_navigator.service.search import build_statement, facet_statement
 from pfdo_navigator.settings import NavigatorSettings
 from pfdo_plumbing import clock
 from pfdo_plumbing.testing import DatabaseFactory, TestAuth, plain_dsn
@@ -169,19 +167,11 @@ async def seed(url: str, modules: int) -> None:
 
 def raw_statements(qs: list[dict[str, Any]], today: dt.date) -> list[tuple[tuple[str, list[Any]], ...]]:
     """Each query's page and facet statements, compiled as the service builds them."""
-    e = LIVE.entries
     dialect = postgresql.asyncpg.dialect()
     compiled = []
     for q in qs:
         stmt, _keys, where, _ = build_statement(SearchQuery.from_params(q), today=today, key=b"k" * 16, cursor=None)
-        facets = (
-            select(e.c.direction, e.c.municipality_code, e.c.funding_kind,
-                   func.grouping(e.c.direction, e.c.municipality_code, e.c.funding_kind), func.count())
-            .where(*where)
-            .group_by(func.grouping_sets(tuple_(e.c.direction), tuple_(e.c.municipality_code),
-                                         tuple_(e.c.funding_kind), tuple_()))
-        )
-        compiled.append(tuple(_positional(x.compile(dialect=dialect)) for x in (stmt, facets)))
+        compiled.append(tuple(_positional(x.compile(dialect=dialect)) for x in (stmt, facet_statement(where))))
     return compiled
 
 
@@ -225,8 +215,7 @@ async def main(modules: int, seconds: int) -> None:
 
             await run_wrk(navigator, paths, token, seconds=5)  # warm-up (JWKS, pools, plans, facet cache)
             await run_clients(200, raw)
-            n_raw = 3000
-            raw_lat, raw_wall = await run_clients(n_raw, raw)
+            raw_lat, raw_wall = await run_clients(3000, raw)
             svc = await run_wrk(navigator, paths, token, seconds=seconds)
             floor = await run_wrk(navigator, health, token, seconds=seconds)
             raw1, raw1_wall = await run_clients(300, raw, clients=1)

@@ -10,8 +10,8 @@ import datetime as dt
 import re
 import time
 import uuid
-from dataclasses import dataclass, field, replace
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -160,9 +160,11 @@ Facets = tuple[int, dict[str, dict[str, int]]]
 """The total and the counts per direction, municipality and funding kind."""
 
 
-async def facets(session: AsyncSession, where: list[ColumnElement[bool]], cat: Catalogue = LIVE) -> Facets:
+def facet_statement(where: list[ColumnElement[bool]], cat: Catalogue = LIVE) -> Any:
+    """The counts of the groups ``where`` selects, per direction, municipality and funding kind
+    and in all (grouping sets), in one pass."""
     e = cat.entries
-    stmt = (
+    return (
         select(
             e.c.direction, e.c.municipality_code, e.c.funding_kind,
             func.grouping(e.c.direction, e.c.municipality_code, e.c.funding_kind).label("g"),
@@ -173,9 +175,12 @@ async def facets(session: AsyncSession, where: list[ColumnElement[bool]], cat: C
             tuple_(e.c.direction), tuple_(e.c.municipality_code), tuple_(e.c.funding_kind), tuple_()
         ))
     )
+
+
+async def facets(session: AsyncSession, where: list[ColumnElement[bool]], cat: Catalogue = LIVE) -> Facets:
     out: dict[str, dict[str, int]] = {"direction": {}, "municipality": {}, "funding_kind": {}}
     total = 0
-    for row in await session.execute(stmt):
+    for row in await session.execute(facet_statement(where, cat)):
         # grouping bits: direction=4, municipality=2, funding_kind=1 (1 = rolled up)
         if row.g == 7:
             total = row.n
@@ -236,16 +241,14 @@ class FacetCache:
         """The counts for ``key``, from here when recent enough, else by ``count`` on ``session``."""
         if self.ttl_s <= 0:
             return await count(session)
+        fresh = self.get(key)
+        if fresh is not None:
+            return fresh
         hit = self._data.get(key)
-        if hit is not None:
-            fresh_until, value = hit
-            now = time.monotonic()
-            if now < fresh_until:
-                return value
-            if self.reader is not None and now < fresh_until + self.ttl_s:
-                if key not in self._recounting:
-                    self._recounting[key] = asyncio.create_task(self._recount(key, count), name="facet-recount")
-                return value
+        if hit is not None and self.reader is not None and time.monotonic() < hit[0] + self.ttl_s:
+            if key not in self._recounting:
+                self._recounting[key] = asyncio.create_task(self._recount(key, count), name="facet-recount")
+            return hit[1]
         value = await count(session)
         self.put(key, value)
         return value
