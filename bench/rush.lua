@@ -9,14 +9,9 @@
 -- Prints one line "RUSH_RESULT {json}" with the latency percentiles (microseconds) and the
 -- count of every status and error code.
 
-local thread_count = 0
-local threads = {}
-
-function setup(thread)
-   thread:set("thread_no", thread_count)
-   thread_count = thread_count + 1
-   table.insert(threads, thread)
-end
+-- the shared part (wrk_result.lua, beside this script)
+local result = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "wrk_result.lua")
+setup = result.setup
 
 local mine = {}       -- this thread's applications: {token, body, global index}
 local scheduled = 0   -- delays handed out
@@ -70,11 +65,10 @@ function request()
 end
 
 function response(status, headers, body)
-   local key = tostring(status)
-   statuses[key] = (statuses[key] or 0) + 1
+   result.tally(statuses, tostring(status))
    local code = string.match(body or "", '"code"%s*:%s*"([^"]+)"')
    if code then
-      codes[code] = (codes[code] or 0) + 1
+      result.tally(codes, code)
    end
    answered = answered + 1
    if answered == #mine then
@@ -86,30 +80,6 @@ function response(status, headers, body)
    end
 end
 
-local function counts(field)
-   local merged = {}
-   for _, thread in ipairs(threads) do
-      for key, n in pairs(thread:get(field) or {}) do
-         merged[key] = (merged[key] or 0) + n
-      end
-   end
-   local parts = {}
-   for key, n in pairs(merged) do
-      table.insert(parts, string.format('"%s": %d', key, n))
-   end
-   return "{" .. table.concat(parts, ", ") .. "}"
-end
-
 function done(summary, latency, requests)
-   local p = {}
-   for _, q in ipairs({50, 95, 99}) do
-      table.insert(p, string.format('"p%d": %d', q, latency:percentile(q)))
-   end
-   local e = summary.errors
-   io.write(string.format(
-      'RUSH_RESULT {"requests": %d, "duration_us": %d, %s, "max": %d, "mean": %.1f, '
-      .. '"errors": {"connect": %d, "read": %d, "write": %d, "timeout": %d}, '
-      .. '"statuses": %s, "codes": %s}\n',
-      summary.requests, summary.duration, table.concat(p, ", "), latency.max, latency.mean,
-      e.connect, e.read, e.write, e.timeout, counts("statuses"), counts("codes")))
+   result.write("RUSH_RESULT", {"statuses", "codes"}, summary, latency)
 end

@@ -12,14 +12,9 @@
 -- Prints one line "SEARCH_RESULT {json}": the latency percentiles (microseconds), the request
 -- count and the count of every status.
 
-local thread_count = 0
-local threads = {}
-
-function setup(thread)
-   thread:set("thread_no", thread_count)
-   thread_count = thread_count + 1
-   table.insert(threads, thread)
-end
+-- the shared part (wrk_result.lua, beside this script)
+local result = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "wrk_result.lua")
+setup = result.setup
 
 local paths = {}
 local next_path = 1
@@ -50,29 +45,9 @@ function request()
 end
 
 function response(status, headers, body)
-   local key = tostring(status)
-   statuses[key] = (statuses[key] or 0) + 1
+   result.tally(statuses, tostring(status))
 end
 
 function done(summary, latency, requests)
-   local merged = {}
-   for _, thread in ipairs(threads) do
-      for key, n in pairs(thread:get("statuses") or {}) do
-         merged[key] = (merged[key] or 0) + n
-      end
-   end
-   local parts = {}
-   for key, n in pairs(merged) do
-      table.insert(parts, string.format('"%s": %d', key, n))
-   end
-   local p = {}
-   for _, q in ipairs({50, 95, 99}) do
-      table.insert(p, string.format('"p%d": %d', q, latency:percentile(q)))
-   end
-   local e = summary.errors
-   io.write(string.format(
-      'SEARCH_RESULT {"requests": %d, "duration_us": %d, %s, "max": %d, "mean": %.1f, '
-      .. '"errors": {"connect": %d, "read": %d, "write": %d, "timeout": %d}, "statuses": {%s}}\n',
-      summary.requests, summary.duration, table.concat(p, ", "), latency.max, latency.mean,
-      e.connect, e.read, e.write, e.timeout, table.concat(parts, ", ")))
+   result.write("SEARCH_RESULT", {"statuses"}, summary, latency)
 end
