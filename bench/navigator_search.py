@@ -29,11 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy.dialects import postgresql
 
 from pfdo_devstack.platform import PlatformUnderTest
 from pfdo_navigator.domain.search_query import SearchQuery
-from pfdo_navigator.service.search import build_statement, facet_statement
+from pfdo_navigator.service.search import search_plan
 from pfdo_navigator.settings import NavigatorSettings
 from pfdo_plumbing import clock
 from pfdo_plumbing.testing import DatabaseFactory, TestAuth, plain_dsn
@@ -166,12 +165,12 @@ async def seed(url: str, modules: int) -> None:
 
 
 def raw_statements(qs: list[dict[str, Any]], today: dt.date) -> list[tuple[tuple[str, list[Any]], ...]]:
-    """Each query's page and facet statements, compiled as the service builds them."""
-    dialect = postgresql.asyncpg.dialect()
+    """Each query's page and facet statements with their values, exactly as the service sends them."""
     compiled = []
     for q in qs:
-        stmt, _keys, where, _ = build_statement(SearchQuery.from_params(q), today=today, key=b"k" * 16, cursor=None)
-        compiled.append(tuple(_positional(x.compile(dialect=dialect)) for x in (stmt, facet_statement(where))))
+        statements, params = search_plan(SearchQuery.from_params(q), today=today, key=b"k" * 16, cursor=None)
+        compiled.append(tuple((st.sql, [params[name] for name in st.names])
+                              for st in (statements.page, statements.facets)))
     return compiled
 
 
@@ -240,12 +239,6 @@ async def main(modules: int, seconds: int) -> None:
     for label, figures in (("back to back", svc), ("with think time", paced_svc)):
         verdict = "MET" if figures.p95_ms <= 30 else "NOT MET"
         print(f"target p95 <= 30 ms, {CLIENTS} clients {label}: {verdict} ({figures.p95_ms:.1f} ms)")
-
-
-def _positional(compiled: Any) -> tuple[str, list[Any]]:
-    """The statement as asyncpg receives it ($n placeholders) with its parameters in order."""
-    params = compiled.construct_params()
-    return compiled.string, [params[name] for name in compiled.positiontup]
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, text
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -147,6 +147,33 @@ async def test_a_reading_pool_sends_its_statements_alone_with_its_settings(db: D
                 pass
     finally:
         await reader.dispose()
+
+
+async def test_a_statement_built_with_sqlalchemy_runs_on_the_driver_in_both_kinds_of_session(db: Database) -> None:
+    async with db.transaction() as s:
+        await s.execute(text("INSERT INTO hot_path_notes (note) VALUES ('a'), ('bb'), ('ccc'), ('dddd')"))
+    query = Statement.compiled(
+        select(NOTES.c.note, func.length(NOTES.c.note).label("size"))
+        .where(NOTES.c.note != bindparam("skip", type_=String), func.length(NOTES.c.note) >= bindparam("shortest"))
+        .order_by(NOTES.c.seq.desc())
+        .limit(bindparam("limit", type_=Integer))
+    )
+    assert query.names == ["skip", "shortest", "limit"] and "$3" in query.sql
+    async with db.transaction() as s:
+        rows = await query.fetch(s, skip="ccc", shortest=2, limit=5)
+    assert [(r["note"], r["size"]) for r in rows] == [("dddd", 4), ("bb", 2)]
+
+    reader = Database(db.engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=0,
+                      autocommit=True)
+    try:
+        async with reader.reading() as s:  # no transaction to join: the statement runs alone
+            assert [r["note"] for r in await query.fetch(s, skip="a", shortest=1, limit=2)] == ["dddd", "ccc"]
+            assert not (await driver_connection(s)).is_in_transaction()
+    finally:
+        await reader.dispose()
+    # a value built into the statement would be sent with every run; it must be a parameter
+    with pytest.raises(ValueError, match="named parameter"):
+        Statement.compiled(select(NOTES.c.note).where(NOTES.c.note == "fixed"))
 
 
 async def test_a_violated_constraint_is_named_whichever_layer_raised_it(db: Database) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Executable, Result, Table, event, text
+from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -68,6 +69,7 @@ class Database:
         if not self.autocommit:
             raise RuntimeError("reading() needs a Database made with autocommit=True")
         async with self.sessions() as session:
+            session.info[_AUTOCOMMIT] = True
             yield session
 
     def add_commit_listener(self, table: Table, listener: Callable[[], None]) -> None:
@@ -90,6 +92,7 @@ class Database:
 
 
 _IDLE_SINCE = "pfdo_idle_since"
+_AUTOCOMMIT = "pfdo_autocommit_reading"
 _DEFERRED = "pfdo_deferred_rows"
 _WRITTEN = "pfdo_tables_written_at_commit"
 
@@ -243,6 +246,7 @@ async def insert_expecting_new(
 
 
 _DRIVER = "pfdo_driver_connection"
+_DRIVER_DIALECT = postgresql_asyncpg.dialect()
 _QUOTED_OR_NAMED = re.compile(r"'(?:[^']|'')*'|(?<![:\w]):([A-Za-z_]\w*)")
 
 
@@ -259,6 +263,20 @@ class Statement:
     def __init__(self, sql: str) -> None:
         self.names: list[str] = []
         self.sql = _QUOTED_OR_NAMED.sub(self._number, sql)
+
+    @classmethod
+    def compiled(cls, statement: Executable) -> Statement:
+        """A statement built with SQLAlchemy, compiled once for the driver: its ``bindparam``
+        names are the parameters. For statements built per shape and run many times, so that
+        building, cache-key hashing and result processing are not paid on every run. Values go
+        to the driver as they are: no SQLAlchemy type processing on the way in or out."""
+        compiled = statement.compile(dialect=_DRIVER_DIALECT)
+        if any(compiled.binds[name].value is not None for name in compiled.positiontup or ()):
+            raise ValueError("a statement compiled for the driver takes every value as a named parameter")
+        out = cls.__new__(cls)
+        out.sql = compiled.string
+        out.names = list(compiled.positiontup or ())
+        return out
 
     def _number(self, match: re.Match[str]) -> str:
         name = match.group(1)
@@ -291,15 +309,16 @@ class Statement:
 
 
 async def driver_connection(session: AsyncSession) -> Any:
-    """The asyncpg connection under the session, inside the session's transaction."""
+    """The asyncpg connection under the session, inside the session's transaction (or, for a
+    session of :meth:`Database.reading`, the autocommit connection)."""
     driver = session.info.get(_DRIVER)
     if driver is None:
         connection = await session.connection()
         driver = (await connection.get_raw_connection()).driver_connection
-        if not driver.is_in_transaction():
+        if not driver.is_in_transaction() and not session.info.get(_AUTOCOMMIT):
             # SQLAlchemy's driver adapter opens the transaction with its first statement
             await connection.execute(text("SELECT 1"))
-        if not driver.is_in_transaction():
+        if not driver.is_in_transaction() and not session.info.get(_AUTOCOMMIT):
             raise RuntimeError("the session's connection is not in a transaction")
         session.info[_DRIVER] = driver
     return driver

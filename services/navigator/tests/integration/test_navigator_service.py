@@ -168,6 +168,21 @@ async def test_catalogue_from_events_and_search(nav) -> None:  # noqa: ANN001
     assert seen == sorted(seen) and len(seen) == 5 and pages == 3
     newest = await search(nav, sort="newest")
     assert newest["items"][0]["program_id"] == str(CHESS.program_id)
+    # every sort order pages one row at a time through exactly the rows of one long page, in its
+    # order (relevance: the ties on rank are broken by id, across pages too)
+    for params in ({"sort": "rating"}, {"sort": "newest"}, {"sort": "price"}, {"text": "робот"}, {"text": "группа"}):
+        whole = [h["module_id"] for h in (await search(nav, page_size=100, **params))["items"]]
+        paged: list[str] = []
+        cursor = None
+        while True:
+            page = await search(nav, page_size=1, **params, **({"cursor": cursor} if cursor else {}))
+            paged.extend(h["module_id"] for h in page["items"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        assert len(whole) >= 2 and paged == whole, (params, whole, paged)
+    assert (await search(nav, provider_id="not-an-id"))["total"] == 0
+    assert (await search(nav, free_seats_only="true", sort="price"))["total"] == 5
 
     # a cursor is signed and bound to its query
     first = await search(nav, sort="price", page_size=2)

@@ -12,19 +12,23 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import httpx
-from sqlalchemy import Float, and_, cast, func, literal, select, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import (
+    BigInteger, Date, Float, Integer, String, and_, bindparam, cast, false, func, literal_column, select, tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import SmallInteger
 
-from ..adapters.tables import LIVE, MODULES, Catalogue
+from ..adapters.tables import LIVE, MODULES, Catalogue, catalogue_tables
 from ..domain.search_query import Cursor, SearchQuery, SortOrder, decode_cursor, encode_cursor
 from ..settings import NavigatorSettings
-from pfdo_plumbing.db import Database
+from pfdo_plumbing.db import Database, Statement
 from pfdo_plumbing.logging import get_logger
 
 log = get_logger(__name__)
@@ -57,37 +61,106 @@ class SearchPage:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _filters(q: SearchQuery, cat: Catalogue, today: dt.date, child: ChildContext | None, tsq: Any) -> list[ColumnElement[bool]]:
-    e = cat.entries
-    # bare `visible` (not `IS TRUE`) so the planner matches the partial indexes (WHERE visible)
-    where: list[ColumnElement[bool]] = [e.c.visible, e.c.end_date >= today]
-    if tsq is not None:
-        where.append(e.c.search.op("@@")(tsq))
+@dataclass(frozen=True)
+class SearchShape:
+    """What decides a search's SQL: the catalogue, the sort, which parameters it has, and two
+    conditions that take no value. Searches of one shape share their compiled statements."""
+
+    schema: str
+    sort: SortOrder
+    names: frozenset[str]
+    free_seats_only: bool = False
+    unknown_provider: bool = False
+
+
+@dataclass(frozen=True)
+class SearchStatements:
+    """A shape's page and facet statements, compiled once for the driver."""
+
+    page: Statement
+    facets: Statement
+
+
+def search_plan(
+    q: SearchQuery, *, today: dt.date, key: bytes, cursor: str | None, child: ChildContext | None = None,
+    cat: Catalogue = LIVE, limit: int | None = None,
+) -> tuple[SearchStatements, dict[str, Any]]:
+    """The statements of a search and the values of their parameters."""
+    params: dict[str, Any] = {"today": today, "limit": limit if limit is not None else q.page_size + 1}
+    text = tsquery_text(q.text) if q.text else None
+    if text:
+        params["ts_config"], params["ts_query"] = "russian", text
     if q.municipality:
-        where.append(e.c.municipality_code == q.municipality)
+        params["municipality"] = q.municipality
     if q.direction:
-        where.append(e.c.direction == q.direction.value)
+        params["direction"] = q.direction.value
     if q.funding_kind:
-        where.append(e.c.funding_kind == q.funding_kind.value)
+        params["funding_kind"] = q.funding_kind.value
+    unknown_provider = False
     if q.provider_id:
         try:
-            where.append(e.c.provider_id == uuid.UUID(q.provider_id))
+            params["provider_id"] = uuid.UUID(q.provider_id)
         except ValueError:
-            where.append(literal(False))
+            unknown_provider = True  # no group has it
     if q.price_min is not None:
-        where.append(e.c.price_kopecks >= q.price_min)
+        params["price_min"] = q.price_min
     if q.price_max is not None:
-        where.append(e.c.price_kopecks <= q.price_max)
+        params["price_max"] = q.price_max
     if q.weekdays:
-        where.append(e.c.weekdays.op("&&")(cast(sorted(q.weekdays), ARRAY(SmallInteger))))
+        params["weekdays"] = sorted(q.weekdays)
     if q.child_age is not None:
-        where.append(and_(e.c.age_min <= q.child_age, e.c.age_max >= q.child_age))
+        params["child_age"] = q.child_age
     elif child is not None:
-        # the child's completed years on the date they would start: max(today, module start)
-        start = func.greatest(e.c.start_date, today)
-        age = func.date_part("year", func.age(start, child.birth_date))
+        params["birth_date"] = child.birth_date
+    if cursor:
+        c = decode_cursor(cursor, q, key)
+        if len(c.values) != 1:
+            from ..domain.errors import DomainError
+
+            raise DomainError("invalid_cursor", "the page cursor is not valid: malformed")
+        params["after_key"] = _parse_cursor_value(c.sort, c.values[0])
+        params["after_id"] = uuid.UUID(c.last_id)
+    shape = SearchShape(cat.schema, q.effective_sort, frozenset(params), q.free_seats_only, unknown_provider)
+    return search_statements(shape), params
+
+
+_AFTER_KEY_TYPES: dict[SortOrder, Any] = {
+    SortOrder.RELEVANCE: Float, SortOrder.RATING: Float, SortOrder.PRICE: BigInteger, SortOrder.NEWEST: Date,
+}
+
+
+def _where(shape: SearchShape, cat: Catalogue, tsq: Any) -> list[ColumnElement[bool]]:
+    e = cat.entries
+    has = shape.names.__contains__
+    # bare `visible` (not `IS TRUE`) so the planner matches the partial indexes (WHERE visible)
+    where: list[ColumnElement[bool]] = [e.c.visible, e.c.end_date >= bindparam("today", type_=Date)]
+    if tsq is not None:
+        where.append(e.c.search.op("@@")(tsq))
+    if has("municipality"):
+        where.append(e.c.municipality_code == bindparam("municipality", type_=String))
+    if has("direction"):
+        where.append(e.c.direction == bindparam("direction", type_=String))
+    if has("funding_kind"):
+        where.append(e.c.funding_kind == bindparam("funding_kind", type_=String))
+    if has("provider_id"):
+        where.append(e.c.provider_id == bindparam("provider_id", type_=PG_UUID(as_uuid=True)))
+    if shape.unknown_provider:
+        where.append(false())
+    if has("price_min"):
+        where.append(e.c.price_kopecks >= bindparam("price_min", type_=BigInteger))
+    if has("price_max"):
+        where.append(e.c.price_kopecks <= bindparam("price_max", type_=BigInteger))
+    if has("weekdays"):
+        where.append(e.c.weekdays.op("&&")(bindparam("weekdays", type_=ARRAY(SmallInteger))))
+    if has("child_age"):
+        age: Any = bindparam("child_age", type_=Integer)
         where.append(and_(e.c.age_min <= age, e.c.age_max >= age))
-    if q.free_seats_only:
+    elif has("birth_date"):
+        # the child's completed years on the date they would start: max(today, module start)
+        start = func.greatest(e.c.start_date, bindparam("today", type_=Date))
+        age = func.date_part(literal_column("'year'"), func.age(start, bindparam("birth_date", type_=Date)))
+        where.append(and_(e.c.age_min <= age, e.c.age_max >= age))
+    if shape.free_seats_only:
         seats = select(MODULES.c.module_id).where(
             and_(MODULES.c.module_id == e.c.module_id, MODULES.c.held < MODULES.c.capacity)
         )
@@ -95,10 +168,9 @@ def _filters(q: SearchQuery, cat: Catalogue, today: dt.date, child: ChildContext
     return where
 
 
-def _order(q: SearchQuery, cat: Catalogue, rank: Any) -> tuple[list[Any], list[Any], bool]:
+def _order(sort: SortOrder, cat: Catalogue, rank: Any) -> tuple[list[Any], list[Any], bool]:
     """(sort key columns, ORDER BY, descending?)."""
     e = cat.entries
-    sort = q.effective_sort
     if sort is SortOrder.RELEVANCE:
         return [rank, e.c.module_id], [rank.desc(), e.c.module_id.desc()], True
     if sort is SortOrder.RATING:
@@ -124,36 +196,37 @@ def _parse_cursor_value(sort: SortOrder, value: Any) -> Any:
     return int(value)  # type: ignore[arg-type]
 
 
-def build_statement(
-    q: SearchQuery, *, today: dt.date, key: bytes, cursor: str | None, child: ChildContext | None = None,
-    cat: Catalogue = LIVE, limit: int | None = None,
-) -> tuple[Any, Any, list[ColumnElement[bool]], Any]:
-    """The page query (and the WHERE clause, reused for facets)."""
+@lru_cache(maxsize=1024)
+def search_statements(shape: SearchShape) -> SearchStatements:
+    """The page statement (the shape's filters, keyset condition, order and limit) and the facet
+    statement (the same filters), built with SQLAlchemy and compiled once per shape."""
+    cat = _catalogue(shape.schema)
     e = cat.entries
-    text = tsquery_text(q.text) if q.text else None
-    tsq = func.to_tsquery("russian", text) if text else None
-    rank = cast(func.ts_rank(e.c.search, tsq), Float) if tsq is not None else cast(literal(0.0), Float)
-    where = _filters(q, cat, today, child, tsq)
-    keys, order_by, desc = _order(q, cat, rank)
+    tsq = None
+    if "ts_query" in shape.names:
+        tsq = func.to_tsquery(bindparam("ts_config", type_=REGCONFIG), bindparam("ts_query", type_=String))
+    rank = cast(func.ts_rank(e.c.search, tsq), Float) if tsq is not None else cast(literal_column("0"), Float)
+    where = _where(shape, cat, tsq)
+    keys, order_by, desc = _order(shape.sort, cat, rank)
     page_where = list(where)
-    if cursor:
-        c = decode_cursor(cursor, q, key)
-        if len(c.values) != 1:
-            from ..domain.errors import DomainError
-
-            raise DomainError("invalid_cursor", "the page cursor is not valid: malformed")
-        after = (_parse_cursor_value(c.sort, c.values[0]), uuid.UUID(c.last_id))
+    if "after_key" in shape.names:
+        after = tuple_(bindparam("after_key", type_=_AFTER_KEY_TYPES[shape.sort]),
+                       bindparam("after_id", type_=PG_UUID(as_uuid=True)))
         page_where.append(tuple_(*keys) < after if desc else tuple_(*keys) > after)
     free = (
         select(MODULES.c.capacity - MODULES.c.held).where(MODULES.c.module_id == e.c.module_id).scalar_subquery()
     )
-    stmt = (
+    page = (
         select(*(e.c[name] for name in PAGE_COLUMNS), rank.label("rank"), free.label("free_seats"))
         .where(*page_where)
         .order_by(*order_by)
-        .limit(limit if limit is not None else q.page_size + 1)
+        .limit(bindparam("limit", type_=Integer))
     )
-    return stmt, keys, where, rank
+    return SearchStatements(Statement.compiled(page), Statement.compiled(facet_statement(where, cat)))
+
+
+def _catalogue(schema: str) -> Catalogue:
+    return LIVE if schema == LIVE.schema else catalogue_tables(schema)
 
 
 Facets = tuple[int, dict[str, dict[str, int]]]
@@ -177,19 +250,25 @@ def facet_statement(where: list[ColumnElement[bool]], cat: Catalogue = LIVE) -> 
     )
 
 
-async def facets(session: AsyncSession, where: list[ColumnElement[bool]], cat: Catalogue = LIVE) -> Facets:
+def statement_args(statement: Statement, params: dict[str, Any]) -> dict[str, Any]:
+    """The values of ``params`` that ``statement`` takes."""
+    return {name: params[name] for name in statement.names}
+
+
+async def facets(session: AsyncSession, statement: Statement, params: dict[str, Any]) -> Facets:
     out: dict[str, dict[str, int]] = {"direction": {}, "municipality": {}, "funding_kind": {}}
     total = 0
-    for row in await session.execute(facet_statement(where, cat)):
+    for row in await statement.fetch(session, **statement_args(statement, params)):
         # grouping bits: direction=4, municipality=2, funding_kind=1 (1 = rolled up)
-        if row.g == 7:
-            total = row.n
-        elif row.g == 3:
-            out["direction"][row.direction] = row.n
-        elif row.g == 5:
-            out["municipality"][row.municipality_code] = row.n
-        elif row.g == 6:
-            out["funding_kind"][row.funding_kind] = row.n
+        g, n = row["g"], row["n"]
+        if g == 7:
+            total = n
+        elif g == 3:
+            out["direction"][row["direction"]] = n
+        elif g == 5:
+            out["municipality"][row["municipality_code"]] = n
+        elif g == 6:
+            out["funding_kind"][row["funding_kind"]] = n
     return total, out
 
 
@@ -205,17 +284,13 @@ columns a result does not show."""
 
 
 def row_out(row: Any) -> dict[str, Any]:
-    return {
-        "module_id": row.module_id, "program_id": row.program_id, "provider_id": row.provider_id,
-        "title": row.title, "module_title": row.module_title, "description": row.description,
-        "direction": row.direction, "municipality_code": row.municipality_code, "venue_address": row.venue_address,
-        "age_min": row.age_min, "age_max": row.age_max, "funding_kind": row.funding_kind,
-        "start_date": row.start_date, "end_date": row.end_date, "schedule": row.schedule,
-        "lessons_per_week": row.lessons_per_week, "hours": row.hours, "capacity": row.capacity,
-        "free_seats": max(int(row.free_seats), 0) if row.free_seats is not None else row.capacity,
-        "price_kopecks": row.price_kopecks, "rating_score": row.rating_score, "rating_count": row.rating_count,
-        "certified_on": row.certified_on, "relevance": float(row.rank) if row.rank else None, "quote": None,
-    }
+    """A page row (the driver's record) as a result."""
+    out = {name: row[name] for name in PAGE_COLUMNS if name != "sort_rating"}
+    free = row["free_seats"]
+    out["free_seats"] = max(int(free), 0) if free is not None else row["capacity"]
+    out["relevance"] = float(row["rank"]) if row["rank"] else None
+    out["quote"] = None
+    return out
 
 
 class FacetCache:
@@ -308,28 +383,31 @@ async def run_search(
     session: AsyncSession, q: SearchQuery, *, today: dt.date, key: bytes, cursor: str | None,
     child: ChildContext | None = None, with_facets: bool = True, facet_cache: FacetCache | None = None,
 ) -> SearchPage:
-    stmt, keys, where, _ = build_statement(q, today=today, key=key, cursor=cursor, child=child)
-    rows = (await session.execute(stmt)).all()
+    statements, params = search_plan(q, today=today, key=key, cursor=cursor, child=child)
+    rows = await statements.page.fetch(session, **statement_args(statements.page, params))
     more = len(rows) > q.page_size
     rows = rows[: q.page_size]
     next_cursor = None
     if more and rows:
         last = rows[-1]
         sort = q.effective_sort
-        value = {
-            SortOrder.RELEVANCE: last.rank, SortOrder.RATING: last.sort_rating,
-            SortOrder.PRICE: last.price_kopecks, SortOrder.NEWEST: last.certified_on,
-        }[sort]
-        next_cursor = encode_cursor(Cursor(sort, (_cursor_value(sort, value),), str(last.module_id)), q, key)
+        value = last[_SORT_KEY_COLUMN[sort]]
+        next_cursor = encode_cursor(Cursor(sort, (_cursor_value(sort, value),), str(last["module_id"])), q, key)
     total, facet_counts = 0, {}
     if with_facets:
         filters = (replace(q, sort=None, page_size=1).fingerprint(), today, child.birth_date if child else None)
 
         async def count(on: AsyncSession) -> Facets:
-            return await facets(on, where)
+            return await facets(on, statements.facets, params)
 
         total, facet_counts = await (facet_cache.counts(filters, count, session) if facet_cache else count(session))
     return SearchPage([row_out(r) for r in rows], next_cursor, total, facet_counts)
+
+
+_SORT_KEY_COLUMN = {
+    SortOrder.RELEVANCE: "rank", SortOrder.RATING: "sort_rating", SortOrder.PRICE: "price_kopecks",
+    SortOrder.NEWEST: "certified_on",
+}
 
 
 # ------------------------------------------------------------------------------- billing quotes
