@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from pfdo_plumbing.auth.devkeys import DevKeys
 from pfdo_plumbing.auth.jwks import JWKSCache
 from pfdo_plumbing.auth.policy import POLICY, require
 from pfdo_plumbing.auth.principal import Principal
-from pfdo_plumbing.auth.tokens import TokenVerifier
+from pfdo_plumbing.auth.tokens import InvalidToken, TokenVerifier
 from pfdo_plumbing.http.problems import install_problem_handlers
 
 ISS, AUD = "test-issuer", "pfdo"
@@ -94,3 +95,53 @@ def test_policy_table_names_only_known_roles() -> None:
     assert all(roles for roles in POLICY.values())
     with pytest.raises(KeyError):
         require("billing.nonexistent")
+
+
+async def test_a_verified_token_is_remembered_until_it_expires_or_its_key_goes(keys: DevKeys, tmp_path: Path) -> None:
+    jwks = JWKSCache(str(tmp_path / "jwks.json"), min_refresh_interval_s=0)
+    verifier = TokenVerifier(jwks, issuer=ISS, audience=AUD, leeway_s=0, remember=2)
+    signature_checks = 0
+    full_check = verifier._verify  # noqa: SLF001
+
+    async def counted(token: str):  # noqa: ANN202
+        nonlocal signature_checks
+        signature_checks += 1
+        return await full_check(token)
+
+    verifier._verify = counted  # type: ignore[method-assign]  # noqa: SLF001
+    token = keys.mint(sub="p-1", role="parent", issuer=ISS, audience=AUD)
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) is first and signature_checks == 1
+
+    # past its expiry a remembered token is refused, as a new one would be
+    short = keys.mint(sub="p-2", role="parent", issuer=ISS, audience=AUD, ttl_s=1)
+    assert (await verifier.verify(short)).sub == "p-2"
+    time.sleep(1.1)
+    with pytest.raises(InvalidToken, match="expired"):
+        await verifier.verify(short)
+    with pytest.raises(InvalidToken, match="expired"):
+        await verifier.verify(short)
+
+    # a forged copy (another signature) is not the remembered token: checked in full, refused
+    with pytest.raises(InvalidToken):
+        await verifier.verify(token[:-4] + "AAAA")
+
+    # bounded: remembering more than `remember` tokens forgets the older ones
+    others = [keys.mint(sub=f"o-{i}", role="parent", issuer=ISS, audience=AUD) for i in range(3)]
+    for other in others:
+        await verifier.verify(other)
+    assert len(verifier._verified) <= 2  # noqa: SLF001
+
+    # the key that verified it leaves the JWKS: the token is checked again and refused
+    signed_by_old_key = keys.mint(sub="p-3", role="parent", issuer=ISS, audience=AUD)
+    await verifier.verify(signed_by_old_key)
+    checks = signature_checks
+    await verifier.verify(signed_by_old_key)
+    assert signature_checks == checks
+    time.sleep(1.1)  # distinct key file mtime
+    keys.rotate()
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": keys.jwks()["keys"][-1:]}))  # the new key only
+    jwks._fetched_at = 0.0  # noqa: SLF001 - its time to live has passed
+    jwks.ttl_s = 0
+    with pytest.raises(InvalidToken, match="unknown signing key"):
+        await verifier.verify(signed_by_old_key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Role(StrEnum):
@@ -17,6 +17,11 @@ class Role(StrEnum):
 
 
 class Principal(BaseModel):
+    """Who is calling, from a verified token. Frozen: the verifier hands the same one to every
+    request of that token."""
+
+    model_config = ConfigDict(frozen=True)
+
     sub: str = Field(description="Subject: the account id.")
     role: Role
     municipality: str | None = Field(default=None, description="Municipality code, for municipal operators.")
