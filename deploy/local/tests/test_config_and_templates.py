@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from pfdo_devstack.config import StackConfig, repo_root
+from pfdo_devstack.config import STARTED_BY_HAND, StackConfig, repo_root
 from pfdo_devstack.gateway import DEFAULTS, HIGH_LIMITS, Gateway, render_template, template_path
 from pfdo_devstack.kafka import KAFKA_VERSION, KafkaBroker
 from pfdo_devstack.proc import StackError
 from pfdo_devstack.services import ServiceProcess, service_env
+from pfdo_devstack.testing import claim_stack, started_by_hand
 
 
 def test_repo_root_is_the_workspace() -> None:
@@ -92,3 +97,37 @@ def test_service_environment() -> None:
     svc = ServiceProcess("ratings", cfg)
     assert svc.app == "pfdo_ratings.main:app" and svc.ready_path == "/api/ratings/ready" and svc.run_migrations
     assert ServiceProcess("auth", cfg).ready_path == "/auth/health"
+
+
+def test_a_test_session_leaves_a_test_stack_started_by_hand_alone(tmp_path: Path) -> None:
+    """``pfdo-stack infra-up`` on the test stack, then a test session: the session must not take
+    the folder (it would stop and wipe the running stack); once that stack is down, it may."""
+    cfg = StackConfig.for_tests().replace(stack_dir=tmp_path / "test-stack")
+    assert started_by_hand(cfg) == []
+    kafka = KafkaBroker(cfg)
+    kafka.properties_file.parent.mkdir(parents=True, exist_ok=True)
+    # a process that looks like this folder's broker to the stack (its pid file, its properties in argv)
+    broker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", str(kafka.properties_file)])
+    try:
+        kafka.pid_file.parent.mkdir(parents=True, exist_ok=True)
+        kafka.pid_file.write_text(str(broker.pid))
+        deadline = time.monotonic() + 10
+        while not kafka.is_running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert kafka.is_running()
+        # a crashed earlier test session's leftovers (no mark): the session takes the folder
+        fd = claim_stack(cfg)
+        assert fd is not None
+        os.close(fd)
+        (cfg.stack_dir / STARTED_BY_HAND).write_text("by hand\n")
+        assert started_by_hand(cfg) == ["kafka"]
+        assert claim_stack(cfg) is None
+        again = claim_stack(cfg)  # the lock was given back, not kept
+        assert again is None
+    finally:
+        broker.kill()
+        broker.wait()
+    assert started_by_hand(cfg) == []  # stopped: a test session may clean the folder up now
+    fd = claim_stack(cfg)
+    assert fd is not None
+    os.close(fd)

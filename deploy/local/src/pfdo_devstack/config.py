@@ -16,6 +16,9 @@ from typing import Mapping
 SERVICES: tuple[str, ...] = ("registry", "navigator", "billing", "ratings")
 """The four domain services; each owns one PostgreSQL database of the same name."""
 
+STARTED_BY_HAND = "started-by-hand"
+"""A file in a stack folder whose Kafka and PostgreSQL ``pfdo-stack`` started (not a test session)."""
+
 
 def repo_root() -> Path:
     """The workspace root: the nearest parent of this file holding a ``uv.lock`` or ``.git``.

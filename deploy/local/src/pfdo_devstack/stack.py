@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Iterable, Protocol
 
-from .config import SERVICES, StackConfig
+from .config import SERVICES, STARTED_BY_HAND, StackConfig
 from .gateway import Gateway
 from .kafka import KafkaBroker, libs_dir
 from .kafka_cluster import KafkaCluster, recorded_brokers
@@ -87,6 +87,8 @@ class Stack:
     def infra_up(self, *, install: bool = True) -> None:
         self.check_prereqs(install=install)
         self.config.stack_dir.mkdir(parents=True, exist_ok=True)
+        # a test session finding this stack folder in use leaves it alone (pfdo_devstack.testing)
+        (self.config.stack_dir / STARTED_BY_HAND).write_text("started with pfdo-stack; `pfdo-stack down` stops it\n")
         self.kafka.start()
         self.postgres.start()
 
@@ -151,6 +153,10 @@ class Stack:
                                  and (wanted is None or name in wanted)])
         say(f"stack '{self.config.name}' up in {time.monotonic() - started:.1f}s")
         return skipped
+
+    def running_parts(self) -> list[str]:
+        """The parts of this stack whose process is alive."""
+        return [name for name, part, _ in self.parts() if part.is_running()]  # type: ignore[attr-defined]
 
     def down(self) -> list[str]:
         """Stop everything of this stack in reverse order; returns leftovers (should be empty)."""

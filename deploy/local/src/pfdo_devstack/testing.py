@@ -11,7 +11,9 @@
 The session takes ``StackConfig.for_tests()`` (``<repo>/.work/test-stack``, Kafka 19092, PG
 15433), wiped first so every run is clean; the jar cache is kept. Several pytest sessions may run
 at once on one machine: the first holds a lock on the test stack; the others get a private stack
-(own folder, free ports), removed when they stop.
+(own folder, free ports), removed when they stop. A test stack started by hand
+(``PFDO_STACK_CONFIG=tests pfdo-stack infra-up``) and still running counts as busy too: the session
+takes a private stack instead of stopping and wiping it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from .config import StackConfig
+from .config import STARTED_BY_HAND, StackConfig
 from .gateway import Gateway
 from .kafka import KafkaBroker
 from .postgres import PostgresCluster
@@ -144,8 +146,29 @@ def start_test_infra(config: StackConfig | None = None) -> TestInfra:
     return infra
 
 
-def _start(config: StackConfig) -> TestInfra:
+def started_by_hand(config: StackConfig) -> list[str]:
+    """The parts of the stack in ``config``'s folder that ``pfdo-stack`` started and that still run."""
+    if not (config.stack_dir / STARTED_BY_HAND).exists():
+        return []
+    from .stack import Stack
+
+    return Stack(config).running_parts()
+
+
+def claim_stack(config: StackConfig) -> int | None:
+    """The lock of the stack folder in ``config`` (an open descriptor), or None when another
+    session holds it or ``pfdo-stack`` started a stack there that still runs."""
     lock_fd = _try_lock(config.stack_dir.with_name(config.stack_dir.name + ".lock"))
+    if lock_fd is not None and (by_hand := started_by_hand(config)):
+        say(f"the test stack in {config.stack_dir} was started by hand and runs ({', '.join(by_hand)}); "
+            "leaving it alone")
+        os.close(lock_fd)
+        return None
+    return lock_fd
+
+
+def _start(config: StackConfig) -> TestInfra:
+    lock_fd = claim_stack(config)
     private = lock_fd is None
     if private:
         kafka_port = _free_port_pair()
