@@ -5,7 +5,7 @@ from __future__ import annotations
 from pfdo_plumbing import clock
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import and_, select
@@ -88,25 +88,10 @@ def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: 
     )
     async def search(
         request: Request,
-        text: str | None = Query(default=None, max_length=200, description="Words to find (Russian stemming, prefixes)."),
-        municipality: str | None = Query(default=None, description="Municipality code."),
-        direction: str | None = Query(default=None, description="Direction code."),
-        child_age: str | None = Query(default=None, description="Child's age in years."),
-        age_on: str | None = Query(default=None, description="Date the age is taken on (with child_age)."),
-        funding_kind: str | None = Query(default=None, description="certificate or municipal_task."),
-        free_seats_only: str | None = Query(default=None, description="Only groups with a free seat."),
-        weekday: list[str] | None = Query(default=None, description="ISO weekdays (1..7); any of them."),
-        provider_id: str | None = Query(default=None, description="Provider id."),
-        price_min: str | None = Query(default=None, description="Lowest module price, kopecks."),
-        price_max: str | None = Query(default=None, description="Highest module price, kopecks."),
-        sort: str | None = Query(default=None, description="relevance, rating, price or newest."),
-        page_size: str | None = Query(default=None, description="1..100, default 20."),
-        cursor: str | None = Query(default=None, max_length=4096, description="Cursor of the next page."),
-        child: uuid.UUID | None = Query(default=None, description="Parent's own child's certificate id: show prices."),
-        start_date: dt.date | None = Query(default=None, description="Start date for the quotes (default today)."),
-        no_copayment: bool = Query(default=False, description="With child: only results the family pays nothing for."),
+        params: Annotated[s.SearchParams, Query()],
         who: Principal = Depends(require("navigator.catalogue.search")),
     ) -> s.SearchResult:
+        cursor, child, start_date, no_copayment = params.cursor, params.child, params.start_date, params.no_copayment
         raw: dict[str, Any] = {}
         for name, value in request.query_params.multi_items():
             if name in _EXTRA_PARAMS:
