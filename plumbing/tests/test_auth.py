@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -145,3 +146,24 @@ async def test_a_verified_token_is_remembered_until_it_expires_or_its_key_goes(k
     jwks.ttl_s = 0
     with pytest.raises(InvalidToken, match="unknown signing key"):
         await verifier.verify(signed_by_old_key)
+
+
+class NetworkLikeJWKS(JWKSCache):
+    """Reads the key file after a pause, as a fetch over the network would: requests interleave."""
+
+    async def _load(self) -> dict:
+        await asyncio.sleep(0.01)
+        return await super()._load()
+
+
+async def test_concurrent_requests_of_a_token_whose_key_went_are_all_refused_cleanly(keys: DevKeys, tmp_path: Path) -> None:
+    jwks = NetworkLikeJWKS(str(tmp_path / "jwks.json"), min_refresh_interval_s=0)
+    verifier = TokenVerifier(jwks, issuer=ISS, audience=AUD)
+    token = keys.mint(sub="p-1", role="parent", issuer=ISS, audience=AUD)
+    await verifier.verify(token)
+    time.sleep(1.1)  # distinct key file mtime
+    keys.rotate()
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": keys.jwks()["keys"][-1:]}))
+    jwks.ttl_s = 0  # every lookup fetches the set again (and awaits while doing it)
+    results = await asyncio.gather(*(verifier.verify(token) for _ in range(5)), return_exceptions=True)
+    assert all(isinstance(r, InvalidToken) and r.reason == "unknown signing key" for r in results), results

@@ -48,7 +48,8 @@ class _Verified:
 class TokenVerifier:
     """Verifies bearer tokens, and remembers the ones it verified (``remember`` of them at most)
     until they expire: a parent's or provider's session sends the same token with every request,
-    and checking its RSA signature again was about a twentieth of a search's CPU. A remembered
+    and checking its RSA signature again was about 6 % of the navigator's profile under the search
+    bench. A remembered
     token is still refused once it expires (the same leeway), and is checked again in full when
     the JWKS no longer has the very key that verified it (the key was removed or the set was
     fetched again)."""
@@ -66,11 +67,11 @@ class TokenVerifier:
         known = self._verified.get(token)
         if known is not None:
             if known.expires_at <= time.time() - self.leeway_s:
-                del self._verified[token]
+                self._verified.pop(token, None)
                 raise InvalidToken("token expired")
             if await self.jwks.key(known.kid) is known.key:
                 return known.principal
-            del self._verified[token]
+            self._verified.pop(token, None)  # another request of this token may have dropped it meanwhile
         principal, kid, key, expires_at = await self._verify(token)
         if len(self._verified) >= self.remember:
             now = time.time() - self.leeway_s
