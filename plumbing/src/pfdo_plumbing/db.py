@@ -315,10 +315,11 @@ async def driver_connection(session: AsyncSession) -> Any:
     if driver is None:
         connection = await session.connection()
         driver = (await connection.get_raw_connection()).driver_connection
-        if not driver.is_in_transaction() and not session.info.get(_AUTOCOMMIT):
-            # SQLAlchemy's driver adapter opens the transaction with its first statement
-            await connection.execute(text("SELECT 1"))
-        if not driver.is_in_transaction() and not session.info.get(_AUTOCOMMIT):
-            raise RuntimeError("the session's connection is not in a transaction")
+        if not session.info.get(_AUTOCOMMIT):
+            if not driver.is_in_transaction():
+                # SQLAlchemy's driver adapter opens the transaction with its first statement
+                await connection.execute(text("SELECT 1"))
+            if not driver.is_in_transaction():
+                raise RuntimeError("the session's connection is not in a transaction")
         session.info[_DRIVER] = driver
     return driver
