@@ -159,6 +159,7 @@ async def seed(url: str, modules: int) -> None:
         await conn.execute(SEED, modules, WORDS, DIRECTIONS)
         await conn.execute(SEED_MODULES)
         await conn.execute("VACUUM ANALYZE catalogue.entries")
+        await conn.execute("VACUUM ANALYZE catalogue.search_docs")  # the text searches' copy, filled by trigger
         await conn.execute("VACUUM ANALYZE modules")
     finally:
         await conn.close()

@@ -30,6 +30,7 @@ from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics
 from pfdo_plumbing.testing import new_namespace, running_app, service_settings
 
 from pfdo_navigator.adapters.handlers import run_timers
+from pfdo_navigator.adapters.search_docs import COPIED_COLUMNS as SEARCH_DOC_COLUMNS
 from pfdo_navigator.main import build_app
 from pfdo_navigator.service.rebuild import rebuild_catalogue
 from pfdo_navigator.service.search import QuoteClient
@@ -219,12 +220,16 @@ async def test_catalogue_from_events_and_search(nav) -> None:  # noqa: ANN001
     async def gone() -> bool:
         return (await search(nav))["total"] == 1
     await eventually(gone, what="suspension and archive")
+    assert (await search(nav, text="туристы"))["total"] == 0  # text searches read the search copy
+    assert await search_copy_matches(nav)
     await bus.publish(g.ProviderStatusChanged(provider_id=P2, old_status="suspended", new_status="active",
                                               reason="operator_decision", changed_on=dt.date(2026, 9, 2)))
 
     async def back() -> bool:
         return (await search(nav))["total"] == 3
     await eventually(back, what="reinstated provider")
+    assert (await search(nav, text="туристы"))["total"] == 1
+    assert await search_copy_matches(nav)
 
 
 async def test_many_searches_on_small_pools_all_finish(nav) -> None:  # noqa: ANN001
@@ -289,7 +294,7 @@ async def test_rebuild_from_topics_gives_the_same_catalogue(nav) -> None:  # noq
     before = [await search(nav, **q) for q in queries]
     report = await rebuild_catalogue(runtime.db, nav["infra"].kafka_bootstrap, nav["names"], swap=False)
     assert report.events_applied >= 15 and report.entries == await scalar(nav, "SELECT count(*) FROM catalogue.entries")
-    for table in ("providers", "programs", "program_ratings", "entries"):
+    for table in ("providers", "programs", "program_ratings", "entries", "search_docs"):  # the copy: by the twin's triggers
         diff = await scalar(
             nav,
             f"SELECT count(*) FROM ((SELECT * FROM catalogue.{table} EXCEPT SELECT * FROM catalogue_rebuild.{table}) "
@@ -302,6 +307,7 @@ async def test_rebuild_from_topics_gives_the_same_catalogue(nav) -> None:  # noq
     assert resp.status_code == 200 and resp.json()["swapped"] is True
     after = [await search(nav, **q) for q in queries]
     assert after == before
+    assert await search_copy_matches(nav)  # refilled by the live triggers from the rebuilt rows
     assert await scalar(nav, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'catalogue_rebuild'") == 0
     denied = await nav["client"].post("/api/navigator/admin/catalogue/rebuild", headers=nav["auth"].headers("parent", "p"))
     assert denied.status_code == 403
@@ -317,6 +323,16 @@ async def test_rebuild_from_topics_gives_the_same_catalogue(nav) -> None:  # noq
     assert proc.returncode == 0, err.decode()
     cli = json.loads(out.decode().strip().splitlines()[-1])
     assert cli["swapped"] is False and cli["entries"] == await scalar(nav, "SELECT count(*) FROM catalogue.entries")
+
+
+async def search_copy_matches(nav: dict) -> bool:
+    """The text searches' copy holds exactly the searchable columns of every group, no more."""
+    cols = ", ".join(SEARCH_DOC_COLUMNS)
+    return await scalar(nav, f"""
+        SELECT NOT EXISTS (
+            (SELECT {cols} FROM catalogue.entries EXCEPT ALL SELECT {cols} FROM catalogue.search_docs)
+            UNION ALL
+            (SELECT {cols} FROM catalogue.search_docs EXCEPT ALL SELECT {cols} FROM catalogue.entries))""")
 
 
 # ---------------------------------------------------------------------------- enrolment saga

@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 
+from .search_docs import COPIED_COLUMNS as SEARCH_DOC_COLUMNS
+
 LIVE_SCHEMA = "catalogue"
 REBUILD_SCHEMA = "catalogue_rebuild"
 CATALOGUE_TABLE_NAMES = ("providers", "programs", "program_ratings", "entries")
@@ -36,6 +38,9 @@ class Catalogue:
     programs: Table
     program_ratings: Table
     entries: Table
+    search_docs: Table
+    """What text searches filter, sort and rank on; a copy of ``entries`` kept by triggers
+    (``adapters/search_docs.py``)."""
 
 
 def catalogue_tables(schema: str) -> Catalogue:
@@ -97,7 +102,12 @@ def catalogue_tables(schema: str) -> Catalogue:
         Column("sort_rating", Float, server_default=None),  # generated
         Column("search", TSVECTOR),  # generated
     )
-    return Catalogue(schema, providers, programs, program_ratings, entries)
+    search_docs = Table(
+        "search_docs", md,
+        Column("module_id", UUID(as_uuid=True), primary_key=True),
+        *(Column(c.name, c.type) for c in entries.c if c.name in SEARCH_DOC_COLUMNS and c.name != "module_id"),
+    )
+    return Catalogue(schema, providers, programs, program_ratings, entries, search_docs)
 
 
 LIVE = catalogue_tables(LIVE_SCHEMA)

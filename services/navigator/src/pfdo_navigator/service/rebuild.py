@@ -30,6 +30,7 @@ from pfdo_plumbing.db import Database
 from pfdo_plumbing.kafka.topics import TopicNames
 from pfdo_plumbing.logging import get_logger
 
+from ..adapters.search_docs import mirror_ddl
 from ..adapters.tables import CATALOGUE_TABLE_NAMES, LIVE_SCHEMA, REBUILD_SCHEMA, catalogue_tables
 from .catalogue import CATALOGUE_EVENTS, CATALOGUE_LOCK, apply_catalogue_event
 
@@ -54,6 +55,8 @@ async def _prepare(db: Database) -> None:
             await session.execute(
                 text(f"CREATE TABLE {REBUILD_SCHEMA}.{name} (LIKE {LIVE_SCHEMA}.{name} INCLUDING ALL)")
             )
+        for statement in mirror_ddl(REBUILD_SCHEMA):  # LIKE copies no triggers
+            await session.execute(text(statement))
 
 
 class _Replayer:

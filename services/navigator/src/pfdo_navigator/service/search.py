@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import (
-    BigInteger, Date, Float, Integer, String, and_, bindparam, cast, false, func, literal_column, select, tuple_,
+    BigInteger, Table, Date, Float, Integer, String, and_, bindparam, cast, false, func, literal_column, select, tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
@@ -129,8 +129,8 @@ _AFTER_KEY_TYPES: dict[SortOrder, Any] = {
 }
 
 
-def _where(shape: SearchShape, cat: Catalogue, tsq: Any) -> list[ColumnElement[bool]]:
-    e = cat.entries
+def _where(shape: SearchShape, e: Table, tsq: Any) -> list[ColumnElement[bool]]:
+    """The shape's conditions on ``e``: the catalogue's entries, or their search copy."""
     has = shape.names.__contains__
     # bare `visible` (not `IS TRUE`) so the planner matches the partial indexes (WHERE visible)
     where: list[ColumnElement[bool]] = [e.c.visible, e.c.end_date >= bindparam("today", type_=Date)]
@@ -168,9 +168,8 @@ def _where(shape: SearchShape, cat: Catalogue, tsq: Any) -> list[ColumnElement[b
     return where
 
 
-def _order(sort: SortOrder, cat: Catalogue, rank: Any) -> tuple[list[Any], list[Any], bool]:
+def _order(sort: SortOrder, e: Table, rank: Any) -> tuple[list[Any], list[Any], bool]:
     """(sort key columns, ORDER BY, descending?)."""
-    e = cat.entries
     if sort is SortOrder.RELEVANCE:
         return [rank, e.c.module_id], [rank.desc(), e.c.module_id.desc()], True
     if sort is SortOrder.RATING:
@@ -199,30 +198,45 @@ def _parse_cursor_value(sort: SortOrder, value: Any) -> Any:
 @lru_cache(maxsize=1024)
 def search_statements(shape: SearchShape) -> SearchStatements:
     """The page statement (the shape's filters, keyset condition, order and limit) and the facet
-    statement (the same filters), built with SQLAlchemy and compiled once per shape."""
+    statement (the same filters), built with SQLAlchemy and compiled once per shape.
+
+    A text search picks and orders its page in the search copy (``search_docs``: a broad word
+    matches thousands of groups, each visited to be ranked, and the copy's rows are a fraction
+    of the width of ``entries``'), then reads the page's rows from ``entries``. Other searches
+    read ``entries`` through its sort indexes."""
     cat = _catalogue(shape.schema)
     e = cat.entries
+    text_search = "ts_query" in shape.names
+    picked = cat.search_docs if text_search else e
     tsq = None
-    if "ts_query" in shape.names:
+    if text_search:
         tsq = func.to_tsquery(bindparam("ts_config", type_=REGCONFIG), bindparam("ts_query", type_=String))
-    rank = cast(func.ts_rank(e.c.search, tsq), Float) if tsq is not None else cast(literal_column("0"), Float)
-    where = _where(shape, cat, tsq)
-    keys, order_by, desc = _order(shape.sort, cat, rank)
+    rank = cast(func.ts_rank(picked.c.search, tsq), Float) if tsq is not None else cast(literal_column("0"), Float)
+    where = _where(shape, picked, tsq)
+    keys, order_by, desc = _order(shape.sort, picked, rank)
     page_where = list(where)
     if "after_key" in shape.names:
         after = tuple_(bindparam("after_key", type_=_AFTER_KEY_TYPES[shape.sort]),
                        bindparam("after_id", type_=PG_UUID(as_uuid=True)))
         page_where.append(tuple_(*keys) < after if desc else tuple_(*keys) > after)
+    limit = bindparam("limit", type_=Integer)
+    if text_search:
+        top = select(picked.c.module_id, rank.label("rank")).where(*page_where).order_by(*order_by).limit(limit)
+        top = top.subquery("top")
+        rows_from: Any = top.join(e, e.c.module_id == top.c.module_id)
+        page_rank: Any = top.c.rank
+        # the same order again over the page's rows (the relevance key is the subquery's rank)
+        _, order_by, _ = _order(shape.sort, e, top.c.rank)
+    else:
+        rows_from, page_rank = e, rank
     free = (
         select(MODULES.c.capacity - MODULES.c.held).where(MODULES.c.module_id == e.c.module_id).scalar_subquery()
     )
-    page = (
-        select(*(e.c[name] for name in PAGE_COLUMNS), rank.label("rank"), free.label("free_seats"))
-        .where(*page_where)
-        .order_by(*order_by)
-        .limit(bindparam("limit", type_=Integer))
-    )
-    return SearchStatements(Statement.compiled(page), Statement.compiled(facet_statement(where, cat)))
+    page = select(*(e.c[name] for name in PAGE_COLUMNS), page_rank.label("rank"), free.label("free_seats"))
+    page = page.select_from(rows_from).order_by(*order_by)
+    if not text_search:  # (a text search's page was picked in the subquery)
+        page = page.where(*page_where).limit(limit)
+    return SearchStatements(Statement.compiled(page), Statement.compiled(facet_statement(where, picked)))
 
 
 def _catalogue(schema: str) -> Catalogue:
@@ -233,10 +247,9 @@ Facets = tuple[int, dict[str, dict[str, int]]]
 """The total and the counts per direction, municipality and funding kind."""
 
 
-def facet_statement(where: list[ColumnElement[bool]], cat: Catalogue = LIVE) -> Any:
-    """The counts of the groups ``where`` selects, per direction, municipality and funding kind
-    and in all (grouping sets), in one pass."""
-    e = cat.entries
+def facet_statement(where: list[ColumnElement[bool]], e: Table = LIVE.entries) -> Any:
+    """The counts of the groups ``where`` selects (in ``e``: the entries or their search copy),
+    per direction, municipality and funding kind and in all (grouping sets), in one pass."""
     return (
         select(
             e.c.direction, e.c.municipality_code, e.c.funding_kind,
