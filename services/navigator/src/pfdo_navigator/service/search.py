@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import (
-    BigInteger, Table, Date, Float, Integer, String, and_, bindparam, cast, false, func, literal_column, select, tuple_,
+    BigInteger, Date, Float, Integer, String, Table, and_, bindparam, cast, false, func, literal_column, select, tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
@@ -200,10 +200,10 @@ def search_statements(shape: SearchShape) -> SearchStatements:
     """The page statement (the shape's filters, keyset condition, order and limit) and the facet
     statement (the same filters), built with SQLAlchemy and compiled once per shape.
 
-    A text search picks and orders its page in the search copy (``search_docs``: a broad word
-    matches thousands of groups, each visited to be ranked, and the copy's rows are a fraction
-    of the width of ``entries``'), then reads the page's rows from ``entries``. Other searches
-    read ``entries`` through its sort indexes."""
+    A text search picks and orders its page in the search copy, ``search_docs``, then reads the
+    page's rows from ``entries``: a broad word matches thousands of groups, each visited to be
+    ranked, and the copy's rows are a fraction of the width of those of ``entries``. Other
+    searches read ``entries`` through its sort indexes."""
     cat = _catalogue(shape.schema)
     e = cat.entries
     text_search = "ts_query" in shape.names
