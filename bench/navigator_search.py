@@ -170,8 +170,7 @@ def raw_statements(qs: list[dict[str, Any]], today: dt.date) -> list[tuple[tuple
     compiled = []
     for q in qs:
         statements, params = search_plan(SearchQuery.from_params(q), today=today, key=b"k" * 16, cursor=None)
-        compiled.append(tuple((st.sql, [params[name] for name in st.names])
-                              for st in (statements.page, statements.facets)))
+        compiled.append(tuple((st.sql, st.args_from(params)) for st in (statements.page, statements.facets)))
     return compiled
 
 

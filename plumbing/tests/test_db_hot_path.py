@@ -159,6 +159,8 @@ async def test_a_statement_built_with_sqlalchemy_runs_on_the_driver_in_both_kind
         .limit(bindparam("limit", type_=Integer))
     )
     assert query.names == ["skip", "shortest", "limit"] and "$3" in query.sql
+    # values picked from a dict that also holds other statements' (in the statement's order)
+    assert query.args_from({"limit": 5, "other": 0, "skip": "x", "shortest": 2}) == ["x", 2, 5]
     async with db.transaction() as s:
         rows = await query.fetch(s, skip="ccc", shortest=2, limit=5)
     assert [(r["note"], r["size"]) for r in rows] == [("dddd", 4), ("bb", 2)]
@@ -169,6 +171,8 @@ async def test_a_statement_built_with_sqlalchemy_runs_on_the_driver_in_both_kind
         async with reader.reading() as s:  # no transaction to join: the statement runs alone
             assert [r["note"] for r in await query.fetch(s, skip="a", shortest=1, limit=2)] == ["dddd", "ccc"]
             assert not (await driver_connection(s)).is_in_transaction()
+            picked = await query.fetch_from(s, {"skip": "a", "shortest": 3, "limit": 9, "other": 0})
+            assert [r["note"] for r in picked] == ["dddd", "ccc"]
     finally:
         await reader.dispose()
     # a value built into the statement would be sent with every run; it must be a parameter

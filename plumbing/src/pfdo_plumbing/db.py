@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from functools import cache
 from itertools import groupby
@@ -293,6 +293,14 @@ class Statement:
 
     async def fetch(self, session: AsyncSession, **params: Any) -> list[Any]:
         return await (await driver_connection(session)).fetch(self.sql, *self._args(params))
+
+    def args_from(self, params: Mapping[str, Any]) -> list[Any]:
+        """Its parameters' values in order, picked from ``params``, which may also hold other
+        statements' (one dict of values for a page and its counts)."""
+        return [params[name] for name in self.names]
+
+    async def fetch_from(self, session: AsyncSession, params: Mapping[str, Any]) -> list[Any]:
+        return await (await driver_connection(session)).fetch(self.sql, *self.args_from(params))
 
     async def fetchrow(self, session: AsyncSession, **params: Any) -> Any:
         return await (await driver_connection(session)).fetchrow(self.sql, *self._args(params))

@@ -49,10 +49,9 @@ class TokenVerifier:
     """Verifies bearer tokens, and remembers the ones it verified (``remember`` of them at most)
     until they expire: a parent's or provider's session sends the same token with every request,
     and checking its RSA signature again was about 6 % of the navigator's profile under the search
-    bench. A remembered
-    token is still refused once it expires (the same leeway), and is checked again in full when
-    the JWKS no longer has the very key that verified it (the key was removed or the set was
-    fetched again)."""
+    bench. A remembered token is still refused once it expires (the same leeway), and is checked
+    again in full when the JWKS no longer has the very key that verified it (the key was removed
+    or the set was fetched again)."""
 
     def __init__(self, jwks: JWKSCache, *, issuer: str, audience: str, leeway_s: int = 30,
                  remember: int = 10_000) -> None:

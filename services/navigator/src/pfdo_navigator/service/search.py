@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import SmallInteger
 
-from ..adapters.tables import LIVE, MODULES, Catalogue, catalogue_tables
+from ..adapters.tables import LIVE, MODULES
 from ..domain.search_query import Cursor, SearchQuery, SortOrder, decode_cursor, encode_cursor
 from ..settings import NavigatorSettings
 from pfdo_plumbing.db import Database, Statement
@@ -63,10 +63,9 @@ class SearchPage:
 
 @dataclass(frozen=True)
 class SearchShape:
-    """What decides a search's SQL: the catalogue, the sort, which parameters it has, and two
-    conditions that take no value. Searches of one shape share their compiled statements."""
+    """What decides a search's SQL: the sort, which parameters it has, and two conditions that
+    take no value. Searches of one shape share their compiled statements."""
 
-    schema: str
     sort: SortOrder
     names: frozenset[str]
     free_seats_only: bool = False
@@ -83,10 +82,9 @@ class SearchStatements:
 
 def search_plan(
     q: SearchQuery, *, today: dt.date, key: bytes, cursor: str | None, child: ChildContext | None = None,
-    cat: Catalogue = LIVE, limit: int | None = None,
 ) -> tuple[SearchStatements, dict[str, Any]]:
-    """The statements of a search and the values of their parameters."""
-    params: dict[str, Any] = {"today": today, "limit": limit if limit is not None else q.page_size + 1}
+    """The statements of a search and the values of their parameters (one dict for both)."""
+    params: dict[str, Any] = {"today": today, "limit": q.page_size + 1}
     text = tsquery_text(q.text) if q.text else None
     if text:
         params["ts_config"], params["ts_query"] = "russian", text
@@ -120,7 +118,7 @@ def search_plan(
             raise DomainError("invalid_cursor", "the page cursor is not valid: malformed")
         params["after_key"] = _parse_cursor_value(c.sort, c.values[0])
         params["after_id"] = uuid.UUID(c.last_id)
-    shape = SearchShape(cat.schema, q.effective_sort, frozenset(params), q.free_seats_only, unknown_provider)
+    shape = SearchShape(q.effective_sort, frozenset(params), q.free_seats_only, unknown_provider)
     return search_statements(shape), params
 
 
@@ -204,10 +202,9 @@ def search_statements(shape: SearchShape) -> SearchStatements:
     page's rows from ``entries``: a broad word matches thousands of groups, each visited to be
     ranked, and the copy's rows are a fraction of the width of those of ``entries``. Other
     searches read ``entries`` through its sort indexes."""
-    cat = _catalogue(shape.schema)
-    e = cat.entries
+    e = LIVE.entries
     text_search = "ts_query" in shape.names
-    picked = cat.search_docs if text_search else e
+    picked = LIVE.search_docs if text_search else e
     tsq = None
     if text_search:
         tsq = func.to_tsquery(bindparam("ts_config", type_=REGCONFIG), bindparam("ts_query", type_=String))
@@ -239,15 +236,11 @@ def search_statements(shape: SearchShape) -> SearchStatements:
     return SearchStatements(Statement.compiled(page), Statement.compiled(facet_statement(where, picked)))
 
 
-def _catalogue(schema: str) -> Catalogue:
-    return LIVE if schema == LIVE.schema else catalogue_tables(schema)
-
-
 Facets = tuple[int, dict[str, dict[str, int]]]
 """The total and the counts per direction, municipality and funding kind."""
 
 
-def facet_statement(where: list[ColumnElement[bool]], e: Table = LIVE.entries) -> Any:
+def facet_statement(where: list[ColumnElement[bool]], e: Table) -> Any:
     """The counts of the groups ``where`` selects (in ``e``: the entries or their search copy),
     per direction, municipality and funding kind and in all (grouping sets), in one pass."""
     return (
@@ -263,15 +256,10 @@ def facet_statement(where: list[ColumnElement[bool]], e: Table = LIVE.entries) -
     )
 
 
-def statement_args(statement: Statement, params: dict[str, Any]) -> dict[str, Any]:
-    """The values of ``params`` that ``statement`` takes."""
-    return {name: params[name] for name in statement.names}
-
-
 async def facets(session: AsyncSession, statement: Statement, params: dict[str, Any]) -> Facets:
     out: dict[str, dict[str, int]] = {"direction": {}, "municipality": {}, "funding_kind": {}}
     total = 0
-    for row in await statement.fetch(session, **statement_args(statement, params)):
+    for row in await statement.fetch_from(session, params):
         # grouping bits: direction=4, municipality=2, funding_kind=1 (1 = rolled up)
         g, n = row["g"], row["n"]
         if g == 7:
@@ -397,7 +385,7 @@ async def run_search(
     child: ChildContext | None = None, with_facets: bool = True, facet_cache: FacetCache | None = None,
 ) -> SearchPage:
     statements, params = search_plan(q, today=today, key=key, cursor=cursor, child=child)
-    rows = await statements.page.fetch(session, **statement_args(statements.page, params))
+    rows = await statements.page.fetch_from(session, params)
     more = len(rows) > q.page_size
     rows = rows[: q.page_size]
     next_cursor = None
