@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 
 import httpx
 import pytest
@@ -38,6 +39,10 @@ async def test_certificate_from_registry_opens_a_billing_account_via_the_bus(pla
             health = await gw.get(f"/api/{service}/health")
             assert health.status_code == 200, health.text
             assert health.headers.get("x-request-id")
+            # each process samples its event loop's lag, for operators to see a service short of CPU
+            metrics = await gw.get(f"{platform.service_url(service)}/api/{service}/metrics")
+            samples = re.search(rf'^pfdo_event_loop_lag_seconds_count{{service="{service}"}} (\S+)$', metrics.text, re.M)
+            assert samples and float(samples.group(1)) > 0, metrics.text[-2000:]
 
         assert (await gw.put("/api/registry/municipalities/01", json={"name": "Липецк"}, headers=region)).status_code in (200, 201)
         birth = dt.date.today().replace(year=dt.date.today().year - 9, day=1)

@@ -21,7 +21,7 @@ from .kafka.consumer import EventConsumer
 from .kafka.errors import is_transient
 from .kafka.topics import TopicNames, ensure_topics
 from .logging import configure_logging, get_logger
-from .metrics import OUTBOX_PENDING
+from .metrics import OUTBOX_PENDING, watch_loop_lag
 from .outbox import OutboxRelay, OutboxWriter
 from .settings import ServiceSettings
 
@@ -108,6 +108,8 @@ class ServiceRuntime:
         gc.set_threshold(self.settings.gc_gen0_threshold, gen1, gen2)
         for name, interval, fn in self.jobs:
             self._job_tasks.append(asyncio.create_task(self._run_job(name, interval, fn), name=name))
+        self._job_tasks.append(asyncio.create_task(
+            watch_loop_lag(self.service, self.settings.loop_lag_interval_s), name="loop-lag"))
         self.started = True
         log.info("service_started", topics=sorted(self.consumer.topics))
 

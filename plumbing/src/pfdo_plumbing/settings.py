@@ -45,6 +45,10 @@ class ServiceSettings(BaseSettings):
         default=0.05, ge=0, description="Shortest time between the starts of two outbox relay runs (batching).",
     )
 
+    loop_lag_interval_s: float = Field(
+        default=0.25, gt=0, description="How often the event loop's lag is sampled (metric pfdo_event_loop_lag_seconds).",
+    )
+
     jwks_url: str = "http://127.0.0.1:8100/auth/.well-known/jwks.json"
     jwt_issuer: str = "pfdo-dev-issuer"
     jwt_audience: str = "pfdo"
