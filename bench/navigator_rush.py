@@ -57,6 +57,7 @@ from pfdo_contracts.topics import ENROLMENTS, RESERVATIONS
 from pfdo_devstack.gateway import HIGH_LIMITS
 from pfdo_devstack.platform import PlatformUnderTest
 from pfdo_devstack.testing import UrlInfra, env_or_local_infra, release
+from pfdo_plumbing.settings import ServiceSettings
 from pfdo_plumbing.testing import TestAuth, create_database, plain_dsn
 from tests.faults.load import LoadConfig, LoadGenerator, today
 
@@ -64,8 +65,9 @@ from .wrk import THREADS as WRK_THREADS
 from .wrk import LoadFigures, figures_from, find_wrk
 
 SERVICES = ("registry", "navigator", "billing", "ratings")
-NAVIGATOR_POOL = 10  # PFDO_DB_POOL_SIZE the platform gives every service
-NAVIGATOR_OVERFLOW = 20  # ServiceSettings.db_max_overflow default
+# the services' pools as deployed (the settings' defaults)
+NAVIGATOR_POOL: int = ServiceSettings.model_fields["db_pool_size"].default
+NAVIGATOR_OVERFLOW: int = ServiceSettings.model_fields["db_max_overflow"].default
 SETUP_CONCURRENCY = 16
 TOTAL_TIMEOUT_S = 1200.0
 HOLD = "UPDATE modules SET held = held + 1 WHERE module_id = $1 AND held < capacity RETURNING held"
@@ -378,7 +380,8 @@ async def run(args: argparse.Namespace, spread_s: float, infra: Infra, folder: P
     platform = PlatformUnderTest(
         kafka_bootstrap=infra.kafka_bootstrap, database_url=urls.__getitem__, jwks_url=str(auth.jwks_path),
         issuer=auth.issuer, audience=auth.audience, gateway_variables=HIGH_LIMITS,
-        extra_env={"PFDO_DB_POOL_SIZE": str(NAVIGATOR_POOL)}, work_dir=folder,
+        extra_env={"PFDO_DB_POOL_SIZE": str(NAVIGATOR_POOL), "PFDO_DB_MAX_OVERFLOW": str(NAVIGATOR_OVERFLOW)},
+        work_dir=folder,
         instances={"navigator": args.instances, "billing": args.instances},
     )
     cleanup.append(("platform", platform))

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20, ping_idle_after_s: float = 1.0,
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 0, ping_idle_after_s: float = 1.0,
                  server_settings: dict[str, str] | None = None, autocommit: bool = False) -> None:
         """``server_settings``: PostgreSQL settings of every connection of the pool.
         ``autocommit``: a pool for :meth:`reading` only, whose statements each run alone."""

@@ -26,8 +26,9 @@ class NavigatorSettings(ServiceSettings):
     facet_cache_s: float = Field(
         default=5.0, ge=0,
         description="Facet counts are reused for this long, and for as long again while recounted (0: never).")
-    search_pool_size: int = Field(default=5, ge=1, description="Connections kept for catalogue searches.")
-    search_max_overflow: int = Field(default=10, ge=0, description="Extra search connections under load.")
+    search_pool_size: int = Field(default=10, ge=1, description="Connections kept for catalogue searches.")
+    search_max_overflow: int = Field(
+        default=0, ge=0, description="Extra search connections under load (closed again when returned: see db_max_overflow).")
     journal_freeze_day: int = Field(
         default=5, ge=1, le=28,
         description="On this day of the next month (regional business date) the job freezes a month's journal.",
