@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from pfdo_plumbing.db import Database
 
@@ -73,3 +73,26 @@ async def test_a_connection_reused_at_once_is_not_pinged(db: Database) -> None:
         await s.scalar(text("SELECT 1"))
     assert pings[0] == 1
 
+
+
+async def test_bursts_beyond_the_pool_wait_for_its_connections_instead_of_opening_more(databases) -> None:  # noqa: ANN001
+    """By default a pool is fixed: work beyond it waits in line. An overflow connection would be
+    closed as soon as it was returned to a full pool, so every burst would open and close
+    PostgreSQL connections again (a new backend each, its statements prepared anew)."""
+    db = Database(await databases.fresh("billing"), pool_size=3)
+    opened = [0]
+    event.listen(db.engine.sync_engine.pool, "connect", lambda *_: opened.__setitem__(0, opened[0] + 1))
+
+    async def one() -> int:
+        async with db.transaction() as s:
+            pid = int(await s.scalar(text("SELECT pg_backend_pid()")))
+            await asyncio.sleep(0.02)
+            return pid
+
+    try:
+        pids: set[int] = set()
+        for _ in range(3):  # three bursts of twelve
+            pids |= set(await asyncio.gather(*(one() for _ in range(12))))
+        assert opened[0] == 3 and len(pids) == 3
+    finally:
+        await db.dispose()
