@@ -18,6 +18,10 @@ route that does nothing). Measured:
   target p99 <= 2 s, and every saga finished. The navigator's own view (enrolments in
   ``reserved``/``rejected``) is checked afterwards.
 
+Also printed, from the navigator's /metrics: its process's CPU use during the rush (near 100 % of
+one core: the process is the limit, since Python runs its work on one thread) and how late its
+event loop's timers fired (``pfdo_event_loop_lag_seconds``, sampled every 20 ms for the bench).
+
 Beside it, in the same run: the floor (the same wrk schedule on a navigator route that does
 nothing), and the same number of raw seat holds
 (``UPDATE modules SET held = held + 1 WHERE module_id = $1 AND held < capacity``) all at once,
@@ -52,6 +56,7 @@ from typing import Any
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 
 from pfdo_contracts.topics import ENROLMENTS, RESERVATIONS
 from pfdo_devstack.gateway import HIGH_LIMITS
@@ -73,6 +78,8 @@ TOTAL_TIMEOUT_S = 1200.0
 HOLD = "UPDATE modules SET held = held + 1 WHERE module_id = $1 AND held < capacity RETURNING held"
 TARGET_REQUEST_P99_MS = 300.0
 TARGET_SAGA_P99_S = 2.0
+LOOP_LAG_INTERVAL_S = 0.02  # the services sample their event loop's lag this often during the bench
+LOOP_LAG_BOUNDS = ("0.005", "0.01", "0.05", "0.1")
 DEFAULT_SPREADS_S = (0.0, 10.0, 20.0)
 """All at once (the literal burst), then 200 and 100 applications a second."""
 
@@ -282,6 +289,33 @@ async def run_wrk(gateway: str, lines: list[str], spread_s: float, folder: Path,
     return figures_from("".join(output), "RUSH_RESULT", exit_code=proc.returncode or 0, wall_s=wall)
 
 
+async def navigator_readings(navigator_url: str) -> dict[str, float]:
+    """From the navigator's /metrics: its process's CPU seconds (``cpu``) and its event-loop lag
+    histogram: wake-ups in all (``+Inf``) and up to each bound, and their total lag (``sum``).
+    With several processes, those of the one that answered."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        exposition = (await client.get(f"{navigator_url}/api/navigator/metrics")).text
+    readings: dict[str, float] = {}
+    for family in text_string_to_metric_families(exposition):
+        if family.name == "process_cpu_seconds":
+            readings["cpu"] = family.samples[0].value
+        elif family.name == "pfdo_event_loop_lag_seconds":
+            readings.update({sample.labels.get("le", "sum"): sample.value for sample in family.samples
+                             if sample.name.endswith(("_bucket", "_sum"))})
+    return readings
+
+
+def navigator_line(before: dict[str, float], after: dict[str, float], wall_s: float) -> str:
+    busy = (after["cpu"] - before["cpu"]) / wall_s
+    wakeups = after["+Inf"] - before["+Inf"]
+    late = ", ".join(f"{float(b) * 1000:g} ms {((wakeups - (after[b] - before[b])) / wakeups if wakeups else 0):.0%}"
+                     for b in LOOP_LAG_BOUNDS)
+    mean_ms = (after["sum"] - before["sum"]) / wakeups * 1000 if wakeups else 0.0
+    return (f"navigator during the rush ({wall_s:.1f} s): its process busy {busy:.0%} of one core on average; "
+            f"its event loop's {wakeups:.0f} timer wake-ups (every {LOOP_LAG_INTERVAL_S * 1000:g} ms) late by "
+            f"{mean_ms:.1f} ms on average, later than {late}")
+
+
 def applications(auth: TestAuth, load: LoadGenerator) -> list[str]:
     """One line per parent: the bearer token and the JSON body of the application."""
     modules = [m[0] for m in load.world.modules]
@@ -380,7 +414,8 @@ async def run(args: argparse.Namespace, spread_s: float, infra: Infra, folder: P
     platform = PlatformUnderTest(
         kafka_bootstrap=infra.kafka_bootstrap, database_url=urls.__getitem__, jwks_url=str(auth.jwks_path),
         issuer=auth.issuer, audience=auth.audience, gateway_variables=HIGH_LIMITS,
-        extra_env={"PFDO_DB_POOL_SIZE": str(NAVIGATOR_POOL), "PFDO_DB_MAX_OVERFLOW": str(NAVIGATOR_OVERFLOW)},
+        extra_env={"PFDO_DB_POOL_SIZE": str(NAVIGATOR_POOL), "PFDO_DB_MAX_OVERFLOW": str(NAVIGATOR_OVERFLOW),
+                   "PFDO_LOOP_LAG_INTERVAL_S": str(LOOP_LAG_INTERVAL_S)},
         work_dir=folder,
         instances={"navigator": args.instances, "billing": args.instances},
     )
@@ -403,7 +438,10 @@ async def run(args: argparse.Namespace, spread_s: float, infra: Infra, folder: P
 
     lines = applications(auth, load)
     await warm_up(platform.gateway_url, auth, load)
+    navigator_url = platform.service_url("navigator")
+    navigator_before, rush_began = await navigator_readings(navigator_url), time.perf_counter()
     rush = await run_wrk(platform.gateway_url, lines, spread_s, folder)
+    navigator_after, rush_wall = await navigator_readings(navigator_url), time.perf_counter() - rush_began
 
     navigator_dsn = plain_dsn(urls["navigator"])
     rush_modules = [uuid.UUID(m[0]) for m in load.world.modules]
@@ -455,6 +493,7 @@ async def run(args: argparse.Namespace, spread_s: float, infra: Infra, folder: P
     print(summary("raw seat hold (asyncpg UPDATE)", raw_lat, raw_wall)
           + f"  [pool {NAVIGATOR_POOL + NAVIGATOR_OVERFLOW}, {args.parents} at once, {raw_won} won]")
     print(rush.line("gateway POST /enrolments"))
+    print(navigator_line(navigator_before, navigator_after, rush_wall))
     print(floor_figures.line("floor: gateway GET /health") + "  <- same client and schedule, a route that does nothing")
     print(summary("saga: requested -> reservation event", saga, unit="s")
           + f"  [{dict(kinds)}{', reasons ' + str(dict(watch.reasons)) if watch.reasons else ''}]")

@@ -26,8 +26,10 @@ LOOP_LAG = Histogram(
 
 async def watch_loop_lag(service: str, interval_s: float) -> None:
     """Sleep ``interval_s`` again and again and record how late each wake-up came. Every request,
-    consumed event and database answer of a service waits its turn on one event loop; this shows
-    when that turn, not the work itself, is what makes it slow (CPU short: add instances)."""
+    consumed event and database answer of a service waits its turn on one event loop: a lag of
+    tens of milliseconds shows that turn, not the work itself, making it slow. A low lag does not
+    prove the process has CPU to spare (work waiting in its sockets is not on the loop yet): read
+    it beside ``process_cpu_seconds_total``."""
     loop = asyncio.get_running_loop()
     lag = LOOP_LAG.labels(service)
     while True:
