@@ -74,7 +74,6 @@ async def test_a_connection_reused_at_once_is_not_pinged(db: Database) -> None:
     assert pings[0] == 1
 
 
-
 async def test_bursts_beyond_the_pool_wait_for_its_connections_instead_of_opening_more(databases) -> None:  # noqa: ANN001
     """By default a pool is fixed: work beyond it waits in line. An overflow connection would be
     closed as soon as it was returned to a full pool, so every burst would open and close

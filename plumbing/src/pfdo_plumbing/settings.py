@@ -17,8 +17,8 @@ class ServiceSettings(BaseSettings):
         description="Extra connections beyond the pool under load. Each is closed as soon as it is returned to "
         "a pool holding its size idle, so a burst opens and closes them again and again: a new PostgreSQL "
         "backend, its statements prepared anew, and the process's one event loop doing that work too. Measured "
-        "(application rush at 200/s on 2 cores, request p99): 10 + 20 over 300 ms in 3 of 4 runs, 10 + 0 in 1 of "
-        "10. Requests beyond the pool wait in line for a connection instead.",
+        "(application rush at 200/s on 2 cores, request p99): 10 + 20 over 300 ms in 3 of 10 runs, 10 + 0 in 1 of "
+        "23. Requests beyond the pool wait in line for a connection instead.",
     )
 
     kafka_bootstrap: str = "127.0.0.1:9092"
