@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupAuthorizationFailedError, GroupCoordinatorNotAvailableError
 
 from pfdo_contracts.topics import ALL_TOPICS, CERTIFICATES, PROGRAMS
 from pfdo_devstack.catch_up import events_behind, outbox_pending, wait_caught_up
@@ -57,6 +59,38 @@ async def test_events_behind_counts_what_each_group_has_not_committed(infra) -> 
 
     # a producer with no topics read by the consumer named: nothing to wait for
     assert await events_behind(infra.kafka_bootstrap, namespace, "ratings", ["billing"]) == {"billing": 0}
+
+
+async def test_events_behind_asks_again_while_the_group_coordinator_is_not_known(infra, monkeypatch) -> None:  # noqa: ANN001
+    """Seen on a test broker started by hand: the offsets request was answered "coordinator not
+    available" (retriable) on every run, and ``make up``'s wait would have ended with it."""
+    namespace = new_namespace()
+    names = TopicNames(namespace)
+    await ensure_topics(infra.kafka_bootstrap, names, {"registry"}, 1)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        for i in range(5):
+            await producer.send_and_wait(names.name(CERTIFICATES), value=b"{}", key=f"c{i}".encode())
+    finally:
+        await producer.stop()
+
+    real = AIOKafkaAdminClient.list_consumer_group_offsets
+    answers = [GroupCoordinatorNotAvailableError, GroupCoordinatorNotAvailableError]
+
+    async def flaky(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if answers:
+            raise answers.pop(0)()
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(AIOKafkaAdminClient, "list_consumer_group_offsets", flaky)
+    assert await events_behind(infra.kafka_bootstrap, namespace, "registry", ["navigator"]) == {"navigator": 5}
+    assert answers == []
+
+    # an error that asking again does not cure is not hidden
+    answers.append(GroupAuthorizationFailedError)
+    with pytest.raises(GroupAuthorizationFailedError):
+        await events_behind(infra.kafka_bootstrap, namespace, "registry", ["navigator"])
 
 
 class _Ready(BaseHTTPRequestHandler):

@@ -18,6 +18,9 @@ from collections.abc import Callable, Iterable
 
 from .proc import StackError
 
+#: how long a consumer group's offsets are asked for again while Kafka answers with a retriable error
+COORDINATOR_WAIT_S = 30.0
+
 
 def outbox_pending(ready_url: str) -> int | None:
     """The producer's outbox rows not yet on Kafka, from its readiness answer (None: no answer)."""
@@ -37,6 +40,8 @@ async def events_behind(bootstrap: str, namespace: str, producer: str, consumers
     """Per consumer: the events of ``producer``'s topics it reads and its group has not committed."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
     from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.errors import KafkaError
+    from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
     from pfdo_contracts.topics import ALL_TOPICS
     from pfdo_plumbing.kafka.topics import TopicNames
@@ -63,8 +68,15 @@ async def events_behind(bootstrap: str, namespace: str, producer: str, consumers
             if not partitions:
                 behind[service] = 0
                 continue
-            ends = await reader.end_offsets(partitions)
-            committed = await admin.list_consumer_group_offsets(names.group(service), partitions=partitions)
+            # a group's coordinator may not be known yet (a broker just started, or loading its
+            # offsets): Kafka calls that retriable, and so do we, for a while
+            async for attempt in AsyncRetrying(
+                stop=stop_after_delay(COORDINATOR_WAIT_S), wait=wait_exponential(multiplier=0.1, max=2),
+                retry=retry_if_exception(lambda exc: isinstance(exc, KafkaError) and exc.retriable), reraise=True,
+            ):
+                with attempt:
+                    ends = await reader.end_offsets(partitions)
+                    committed = await admin.list_consumer_group_offsets(names.group(service), partitions=partitions)
             behind[service] = sum(
                 max(0, ends[tp] - max(0, committed[tp].offset if tp in committed else 0)) for tp in partitions
             )
