@@ -455,14 +455,26 @@ def test_shared_settings_point_at_the_kafka_cluster(resources: list[dict]) -> No
 
 
 def test_ingress_routes_like_the_gateway(resources: list[dict]) -> None:
-    routes = {}
+    routes, closed = {}, {}
     for ing in _by_kind(resources, "Ingress").values():
+        denied = ing["metadata"]["annotations"].get("nginx.ingress.kubernetes.io/denylist-source-range")
         for rule in ing["spec"]["rules"]:
             for p in rule["http"]["paths"]:
-                routes[p["path"]] = (p["pathType"], p["backend"]["service"]["name"], p["backend"]["service"]["port"]["name"])
+                route = (p["pathType"], p["backend"]["service"]["name"], p["backend"]["service"]["port"]["name"])
+                (closed if denied else routes)[p["path"]] = route
+                if denied:  # closed to every address, IPv4 and IPv6
+                    assert set(denied.split(",")) == {"0.0.0.0/0", "::/0"}
     assert routes == {f"/api/{s}/": ("Prefix", s, "http") for s in SERVICES}
     template = template_path(StackConfig.for_tests()).read_text()
     assert set(re.findall(r"location (/api/[a-z]+/) \{", template)) == set(routes)
     limits = {ing["metadata"]["name"]: ing["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
-              for ing in _by_kind(resources, "Ingress").values()}
+              for ing in _by_kind(resources, "Ingress").values() if ing["metadata"]["name"] != "pfdo-metrics-closed"}
     assert limits == {"pfdo-api": "1m", "pfdo-navigator": "16m"}  # as BODY_LIMIT / ATTENDANCE_BODY_LIMIT
+    # what Prometheus scrapes from each pod is closed at the edge, as the gateway closes it
+    scraped = {}
+    for deployment in _by_kind(resources, "Deployment").values():
+        annotations = deployment["spec"]["template"]["metadata"].get("annotations", {})
+        if "prometheus.io/path" in annotations:
+            scraped[annotations["prometheus.io/path"]] = deployment["metadata"]["name"]
+    assert set(scraped) == {f"/api/{s}/metrics" for s in SERVICES}
+    assert closed == {path: ("Exact", svc, "http") for path, svc in scraped.items()}

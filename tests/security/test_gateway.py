@@ -76,6 +76,20 @@ def test_routes_by_service_prefix(default_gateway: str) -> None:
             assert_problem(client.get(path), 404, "not_found")
 
 
+def test_service_metrics_are_not_handed_out(default_gateway: str) -> None:
+    """Prometheus reads each service straight; through the gateway its metrics are an unknown path,
+    however the path is spelled (nginx matches the normalised, decoded path)."""
+    with httpx.Client(base_url=default_gateway) as client:
+        for service in SERVICES:
+            for path in (f"/api/{service}/metrics", f"/api/{service}/metrics/", f"/api/{service}//metrics",
+                         f"/api/{service}/x/../metrics", f"/api/{service}/%6Detrics"):
+                assert_problem(client.get(path), 404, "not_found")
+            assert_problem(client.post(f"/api/{service}/metrics", content=b"{}"), 404, "not_found")
+        # a path that merely contains the word is passed on
+        echoed = client.get("/api/navigator/programs/metrics").json()
+        assert echoed["service"] == "navigator" and echoed["path"] == "/api/navigator/programs/metrics"
+
+
 def test_raw_non_ascii_in_the_url_is_a_400_problem_and_encoded_is_passed_on(default_gateway: str) -> None:
     """curl sends ``?q=танцы`` as raw UTF-8 and nginx would forward it as it came, for the service's
     HTTP parser to refuse in plain text; the gateway answers with a problem instead."""
