@@ -103,7 +103,7 @@ def service_settings(service: str, *, infra: Infra, database_url: str, namespace
     values: dict[str, object] = {
         "service_name": service, "database_url": database_url, "kafka_bootstrap": infra.kafka_bootstrap,
         "kafka_namespace": namespace, "jwks_url": str(auth.jwks_path), "jwt_issuer": auth.issuer,
-        "jwt_audience": auth.audience, "db_pool_size": 5, "db_max_overflow": 10, "log_json": True,
+        "jwt_audience": auth.audience, "log_json": True,
         "relay_idle_interval_s": 0.02, "relay_min_gap_s": 0.01,
     }
     values.update(overrides)

@@ -70,7 +70,6 @@ class PlatformUnderTest:
             "PFDO_JWKS_URL": self.jwks_url,
             "PFDO_JWT_ISSUER": self.issuer,
             "PFDO_JWT_AUDIENCE": self.audience,
-            "PFDO_DB_POOL_SIZE": "10",
             **self.extra_env,
             **self.service_env.get(name, {}),
         }
