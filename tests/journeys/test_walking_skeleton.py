@@ -43,6 +43,8 @@ async def test_certificate_from_registry_opens_a_billing_account_via_the_bus(pla
             metrics = await gw.get(f"{platform.service_url(service)}/api/{service}/metrics")
             samples = re.search(rf'^pfdo_event_loop_lag_seconds_count{{service="{service}"}} (\S+)$', metrics.text, re.M)
             assert samples and float(samples.group(1)) > 0, metrics.text[-2000:]
+            # read from the service itself: the gateway does not hand metrics out
+            assert (await gw.get(f"/api/{service}/metrics")).json()["code"] == "not_found"
 
         assert (await gw.put("/api/registry/municipalities/01", json={"name": "Липецк"}, headers=region)).status_code in (200, 201)
         birth = dt.date.today().replace(year=dt.date.today().year - 9, day=1)
