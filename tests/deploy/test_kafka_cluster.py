@@ -186,7 +186,8 @@ async def test_three_nodes_replicate_and_survive_the_loss_of_one(cluster: KafkaC
 
         async def topic_min_isr() -> str | None:
             # any broker may answer, and one that has not yet applied the topic's records answers with
-            # no entries (seen once in CI: the key was missing although every ISR was full), so ask again
+            # no entries (seen once in a run of the CI command: the key was missing although every
+            # ISR was full), so ask again
             [resp] = await admin.describe_configs(
                 [ConfigResource(ConfigResourceType.TOPIC, topic, {"min.insync.replicas": None})]
             )
