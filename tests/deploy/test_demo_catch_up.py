@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupAuthorizationFailedError, GroupCoordinatorNotAvailableError
 
-from pfdo_contracts.topics import ALL_TOPICS, CERTIFICATES, PROGRAMS
+from pfdo_contracts.topics import ALL_TOPICS, CERTIFICATES, PROGRAMS, Topic
 from pfdo_devstack.catch_up import events_behind, outbox_pending, wait_caught_up
 from pfdo_devstack.proc import StackError
 from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics
@@ -23,19 +23,25 @@ from pfdo_plumbing.testing import new_namespace
 pytestmark = pytest.mark.integration
 
 
-async def test_events_behind_counts_what_each_group_has_not_committed(infra) -> None:  # noqa: ANN001
-    namespace = new_namespace()
-    names = TopicNames(namespace)
-    await ensure_topics(infra.kafka_bootstrap, names, {t.producer for t in ALL_TOPICS}, 1)
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+async def _published(bootstrap: str, producers: set[str], counts: list[tuple[Topic, int]]) -> TopicNames:
+    """A fresh namespace with the topics of ``producers``, and ``counts`` records on some of them."""
+    names = TopicNames(new_namespace())
+    await ensure_topics(bootstrap, names, producers, 1)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
-        for i in range(30):
-            await producer.send_and_wait(names.name(CERTIFICATES), value=b"{}", key=f"c{i}".encode())
-        for i in range(12):
-            await producer.send_and_wait(names.name(PROGRAMS), value=b"{}", key=f"p{i}".encode())
+        for topic, count in counts:
+            for i in range(count):
+                await producer.send_and_wait(names.name(topic), value=b"{}", key=f"{topic.name}-{i}".encode())
     finally:
         await producer.stop()
+    return names
+
+
+async def test_events_behind_counts_what_each_group_has_not_committed(infra) -> None:  # noqa: ANN001
+    every_producer = {t.producer for t in ALL_TOPICS}
+    names = await _published(infra.kafka_bootstrap, every_producer, [(CERTIFICATES, 30), (PROGRAMS, 12)])
+    namespace = names.namespace
 
     # nobody has read anything: both read certificates and programs
     assert await events_behind(infra.kafka_bootstrap, namespace, "registry", ["navigator", "billing"]) == {
@@ -64,16 +70,7 @@ async def test_events_behind_counts_what_each_group_has_not_committed(infra) -> 
 async def test_events_behind_asks_again_while_the_group_coordinator_is_not_known(infra, monkeypatch) -> None:  # noqa: ANN001
     """Seen on a test broker started by hand: the offsets request was answered "coordinator not
     available" (retriable) on every run, and ``make up``'s wait would have ended with it."""
-    namespace = new_namespace()
-    names = TopicNames(namespace)
-    await ensure_topics(infra.kafka_bootstrap, names, {"registry"}, 1)
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
-    await producer.start()
-    try:
-        for i in range(5):
-            await producer.send_and_wait(names.name(CERTIFICATES), value=b"{}", key=f"c{i}".encode())
-    finally:
-        await producer.stop()
+    namespace = (await _published(infra.kafka_bootstrap, {"registry"}, [(CERTIFICATES, 5)])).namespace
 
     real = AIOKafkaAdminClient.list_consumer_group_offsets
     answers = [GroupCoordinatorNotAvailableError, GroupCoordinatorNotAvailableError]
