@@ -28,8 +28,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 
 from pfdo_contracts.envelope import Envelope
-from pfdo_contracts.registry import decode
 from pfdo_contracts.topics import ALL_TOPICS, SERVICES
+from pfdo_devstack.catch_up import committed_offsets, uncommitted
 from pfdo_devstack.config import StackConfig
 from pfdo_devstack.platform import PlatformUnderTest
 from pfdo_devstack.postgres import PostgresCluster
@@ -213,20 +213,13 @@ async def read_all(bootstrap: str, topics: Iterable[str], *, timeout: float = 60
 
 async def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
     """Messages the group has not committed yet, over ``topics`` (a missing commit counts as 0)."""
-    topics = list(topics)
-    ends = await end_offsets(bootstrap, topics)
+    ends = await end_offsets(bootstrap, list(topics))
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        committed = await admin.list_consumer_group_offsets(group)
+        return uncommitted(ends, await committed_offsets(admin, group))
     finally:
         await admin.close()
-    lag = 0
-    for tp, end in ends.items():
-        meta = committed.get(tp)
-        done = meta.offset if meta is not None and meta.offset >= 0 else 0
-        lag += max(0, end - done)
-    return lag
 
 
 def parse(value: bytes | None) -> Envelope | None:

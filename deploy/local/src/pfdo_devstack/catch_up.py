@@ -14,9 +14,14 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from .proc import StackError
+
+if TYPE_CHECKING:
+    from aiokafka import TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
 
 #: how long a consumer group's offsets are asked for again while Kafka answers with a retriable error
 COORDINATOR_WAIT_S = 30.0
@@ -40,8 +45,6 @@ async def events_behind(bootstrap: str, namespace: str, producer: str, consumers
     """Per consumer: the events of ``producer``'s topics it reads and its group has not committed."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
     from aiokafka.admin import AIOKafkaAdminClient
-    from aiokafka.errors import KafkaError
-    from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
     from pfdo_contracts.topics import ALL_TOPICS
     from pfdo_plumbing.kafka.topics import TopicNames
@@ -68,22 +71,34 @@ async def events_behind(bootstrap: str, namespace: str, producer: str, consumers
             if not partitions:
                 behind[service] = 0
                 continue
-            # a group's coordinator may not be known yet (a broker just started, or loading its
-            # offsets): Kafka calls that retriable, and so do we, for a while
-            async for attempt in AsyncRetrying(
-                stop=stop_after_delay(COORDINATOR_WAIT_S), wait=wait_exponential(multiplier=0.1, max=2),
-                retry=retry_if_exception(lambda exc: isinstance(exc, KafkaError) and exc.retriable), reraise=True,
-            ):
-                with attempt:
-                    ends = await reader.end_offsets(partitions)
-                    committed = await admin.list_consumer_group_offsets(names.group(service), partitions=partitions)
-            behind[service] = sum(
-                max(0, ends[tp] - max(0, committed[tp].offset if tp in committed else 0)) for tp in partitions
-            )
+            ends = await reader.end_offsets(partitions)
+            behind[service] = uncommitted(ends, await committed_offsets(admin, names.group(service), partitions))
         return behind
     finally:
         await admin.close()
         await reader.stop()
+
+
+async def committed_offsets(admin: AIOKafkaAdminClient, group: str,
+                            partitions: list[TopicPartition] | None = None) -> dict[TopicPartition, int]:
+    """The group's committed offsets (a partition it never committed is left out). A group's
+    coordinator may not be known yet (a broker just started, or is loading its offsets): Kafka calls
+    that retriable, and so do we, for up to ``COORDINATOR_WAIT_S``."""
+    from aiokafka.errors import KafkaError
+    from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
+
+    async for attempt in AsyncRetrying(
+        stop=stop_after_delay(COORDINATOR_WAIT_S), wait=wait_exponential(multiplier=0.1, max=2),
+        retry=retry_if_exception(lambda exc: isinstance(exc, KafkaError) and exc.retriable), reraise=True,
+    ):
+        with attempt:
+            answer = await admin.list_consumer_group_offsets(group, partitions=partitions)
+    return {tp: meta.offset for tp, meta in answer.items() if meta.offset >= 0}
+
+
+def uncommitted(ends: Mapping[TopicPartition, int], committed: Mapping[TopicPartition, int]) -> int:
+    """Records up to ``ends`` that the committed offsets have not reached (no commit: from 0)."""
+    return sum(max(0, end - committed.get(tp, 0)) for tp, end in ends.items())
 
 
 def wait_caught_up(*, bootstrap: str, namespace: str, producer: str, ready_url: str, consumers: Iterable[str],
