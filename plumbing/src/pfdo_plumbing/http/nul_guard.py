@@ -11,6 +11,10 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .errors import lookup
+from .language import negotiate
+from .problems import status_title
+
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
 # a UTF-16 surrogate escape that is not part of a pair cannot be encoded as UTF-8 (nor stored)
 _LONE_SURROGATE = re.compile(
@@ -64,13 +68,17 @@ class NulGuardMiddleware:
     @staticmethod
     async def _refuse(scope: Scope, send: Send) -> None:
         request_id = (scope.get("state") or {}).get("request_id")
+        accept = next((v.decode("latin-1") for n, v in scope.get("headers", ()) if n == b"accept-language"), None)
+        language = negotiate(accept)
+        known = lookup("invalid_characters")
         payload = {
-            "type": "about:blank", "title": "Invalid characters", "status": 422, "code": "invalid_characters",
-            "detail": "Text must not contain NUL (U+0000) characters or unpaired UTF-16 surrogates.",
+            "type": "about:blank", "title": status_title(422, language), "status": 422, "code": "invalid_characters",
+            "detail": known.message(language) if known else "Text must not contain NUL (U+0000) characters.",
         }
         if request_id:
             payload["request_id"] = request_id
-        body = json.dumps(payload).encode()
+        body = json.dumps(payload, ensure_ascii=False).encode()
         await send({"type": "http.response.start", "status": 422,
-                    "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})
+                    "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
+                                (b"content-language", language.encode()), (b"vary", b"Accept-Language")]})
         await send({"type": "http.response.body", "body": body})

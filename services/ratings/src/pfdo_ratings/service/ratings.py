@@ -71,9 +71,20 @@ ERROR_STATUS: dict[str, int] = {
 }
 
 
+def _in_body(item: dict[str, Any]) -> dict[str, Any]:
+    """A per-field reason with the field's place in the request body (the scales are under ``scores``)."""
+    field_name = str(item.get("field", ""))
+    if field_name != "comment" and "field" in item:
+        return {**item, "field": f"scores.{field_name}"}
+    return item
+
+
 def problem(error: DomainError) -> ProblemError:
     """A domain error as a problem answer (409 for an unexpected code: a state conflict)."""
-    return ProblemError(ERROR_STATUS.get(error.code, 409), error.code, error.message, errors=error.details.get("errors"))
+    details = {k: v for k, v in error.details.items() if k != "errors"}
+    errors = error.details.get("errors")
+    return ProblemError(ERROR_STATUS.get(error.code, 409), error.code, error.message,
+                        errors=[_in_body(e) for e in errors] if isinstance(errors, list) else None, details=details)
 
 
 def scale_means(view: AggregateView) -> ScaleMeans:

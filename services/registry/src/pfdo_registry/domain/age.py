@@ -56,11 +56,13 @@ def check_application_age(
     age = age_on(birth_date, on_date)
     if age < min_age:
         raise AgeNotAllowed(
-            "age_too_young", f"a certificate is issued from age {min_age}; the child is {age}"
+            "age_too_young", f"a certificate is issued from age {min_age}; the child is {age}",
+            min_age=min_age, age=age,
         )
     if age > max_age:
         raise AgeNotAllowed(
-            "age_too_old", f"a certificate is issued up to age {max_age}; the child is {age}"
+            "age_too_old", f"a certificate is issued up to age {max_age}; the child is {age}",
+            max_age=max_age, age=age,
         )
     return age
 

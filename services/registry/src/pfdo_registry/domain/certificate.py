@@ -14,8 +14,12 @@ Statuses::
 
 Every move returns a :class:`Transition` with the new (immutable) certificate and the event
 to publish; an illegal move raises :class:`IllegalTransition` (``illegal_transition``).
-One certificate per child: :func:`apply` refuses a child whose СНИЛС already has a pending,
-active or suspended certificate (``certificate_duplicate``).
+One certificate per child, kept where a certificate is issued: :func:`check_not_duplicate`
+refuses to issue one for a СНИЛС that already has an active or suspended certificate
+(``certificate_duplicate``, to the operator who approves). An application is never refused for
+its СНИЛС: that answer would tell anyone whether a child is registered, and an unverified
+application by a stranger would block the real parent's. It is accepted and flagged for the
+operator instead (:func:`duplicate_reason`), who resolves the duplicate.
 """
 
 from __future__ import annotations
@@ -51,7 +55,19 @@ class CertificateStatus(StrEnum):
 LIVE_STATUSES = frozenset(
     {CertificateStatus.PENDING, CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED}
 )
-"""Statuses that block a second certificate for the same child."""
+"""Statuses that make a new application for the same child a possible duplicate."""
+
+ISSUED_LIVE_STATUSES = frozenset({CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED})
+"""Statuses that block issuing a second certificate for the same child."""
+
+
+class DuplicateReason(StrEnum):
+    """Why an application is flagged for the operator as a possible duplicate (by СНИЛС)."""
+
+    CERTIFICATE_EXISTS = "certificate_exists"
+    """the СНИЛС already has an active or suspended certificate"""
+    PENDING_APPLICATION = "pending_application"
+    """another application for the СНИЛС awaits the operator"""
 
 FINAL_STATUSES = frozenset(
     {CertificateStatus.REFUSED, CertificateStatus.EXPIRED, CertificateStatus.CLOSED}
@@ -146,14 +162,26 @@ def check_applicant(role: ApplicantRole, birth_date: date, on_date: date) -> Non
         raise AgeNotAllowed("applicant_too_young", "a child may apply alone only from age 14")
 
 
+def duplicate_reason(existing: Iterable[CertificateStatus]) -> DuplicateReason | None:
+    """The flag of a new application: ``existing`` are the statuses of the certificates and
+    applications already registered for the same СНИЛС (the repository finds them). Refused,
+    expired and closed ones do not count (e.g. a child who came back to the region)."""
+    statuses = {CertificateStatus(s) for s in existing}
+    if statuses & ISSUED_LIVE_STATUSES:
+        return DuplicateReason.CERTIFICATE_EXISTS
+    if CertificateStatus.PENDING in statuses:
+        return DuplicateReason.PENDING_APPLICATION
+    return None
+
+
 def check_not_duplicate(existing: Iterable[CertificateStatus]) -> None:
-    """Refuse a second certificate: ``existing`` are the statuses of the certificates already
-    registered for the same СНИЛС (the repository finds them). Refused, expired and closed
-    ones do not block a new application (e.g. a child who came back to the region)."""
-    if any(CertificateStatus(s) in LIVE_STATUSES for s in existing):
+    """Refuse to issue a second certificate: ``existing`` are the statuses of the certificates
+    already issued for the same СНИЛС. Other pending applications do not block (the operator
+    approves one and refuses the others); expired and closed certificates do not either."""
+    if any(CertificateStatus(s) in ISSUED_LIVE_STATUSES for s in existing):
         raise DuplicateCertificate(
             "certificate_duplicate",
-            "this child (by СНИЛС) already has a certificate or a pending application",
+            "this child (by СНИЛС) already has a certificate",
         )
 
 
@@ -166,14 +194,14 @@ def apply(
     municipality_code: str,
     applicant_role: ApplicantRole,
     on_date: date,
-    existing_statuses: Iterable[CertificateStatus] = (),
     min_age: int = MIN_APPLICATION_AGE,
     max_age: int = MAX_APPLICATION_AGE,
 ) -> Transition[Certificate]:
-    """An application: validates СНИЛС, age window, applicant, duplicates → ``pending``.
+    """An application: validates СНИЛС, age window, applicant → ``pending`` (a possible
+    duplicate is flagged by the caller with :func:`duplicate_reason`, never refused here).
 
     Raises :class:`InvalidIdentifier` (snils_*), :class:`AgeNotAllowed` (age_too_young,
-    age_too_old, birth_date_in_future, applicant_too_young), :class:`DuplicateCertificate`.
+    age_too_old, birth_date_in_future, applicant_too_young).
     """
     normalised = validate_snils(snils)
     if not is_valid_code(municipality_code):
@@ -182,7 +210,6 @@ def apply(
         )
     check_application_age(birth_date, on_date, min_age, max_age)
     check_applicant(ApplicantRole(applicant_role), birth_date, on_date)
-    check_not_duplicate(existing_statuses)
     cert = Certificate(
         certificate_id=certificate_id,
         child_id=child_id,
@@ -207,7 +234,7 @@ def issue(cert: Certificate, *, number: str, on_date: date) -> Transition[Certif
             "the certificate number's municipality code differs from the certificate's",
         )
     if is_expiry_due(cert.birth_date, on_date):
-        raise AgeNotAllowed("age_too_old", "the child is 18: a certificate cannot be issued")
+        raise AgeNotAllowed("age_too_old", "the child is 18: a certificate cannot be issued", max_age=18)
     new = replace(
         cert, status=CertificateStatus.ACTIVE, number=str(parsed), issued_on=on_date
     )
@@ -240,7 +267,8 @@ def expire(cert: Certificate, *, on_date: date) -> Transition[Certificate]:
     _require(cert, "expire", CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED)
     if not is_expiry_due(cert.birth_date, on_date):
         raise RuleViolation(
-            "expiry_not_due", f"the certificate is valid until {cert.valid_until.isoformat()}"
+            "expiry_not_due", f"the certificate is valid until {cert.valid_until.isoformat()}",
+            valid_until=cert.valid_until.strftime("%d.%m.%Y"),
         )
     new = replace(cert, status=CertificateStatus.EXPIRED, ended_on=on_date)
     return Transition(new, CertificateEvent.EXPIRED.value)

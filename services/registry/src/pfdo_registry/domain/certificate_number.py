@@ -98,6 +98,7 @@ def parse_certificate_number(value: str) -> CertificateNumber:
         raise InvalidCertificateNumber(
             "certificate_number_length",
             f"certificate number must have 10 digits, got {len(digits)}",
+            got=len(digits),
         )
     return CertificateNumber(digits[0:2], digits[2:4], int(digits[4:10]))
 

@@ -27,13 +27,14 @@ from pfdo_plumbing.domain_error import DomainError as BaseDomainError
 
 
 class DomainError(BaseDomainError):
-    """Base of all registry domain errors: a stable ``code`` plus an English ``message``."""
+    """Base of all registry domain errors: a stable ``code``, an English ``message`` (for the log) and
+    ``details`` (the figures the catalogue's human text is filled from: limits, ids, dates)."""
 
     code: str
     message: str
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(code, message)
+    def __init__(self, code: str, message: str, **details: object) -> None:
+        super().__init__(code, message, **details)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
@@ -82,6 +83,7 @@ class IllegalTransition(DomainError):
         super().__init__(
             "illegal_transition",
             f"{entity} in status '{from_state}' cannot be '{action}'",
+            entity=entity, from_state=from_state, action=action,
         )
         self.entity = entity
         self.from_state = from_state

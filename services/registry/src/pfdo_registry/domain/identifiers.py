@@ -59,7 +59,7 @@ def _require_length(digits: str, lengths: Sequence[int], kind: str, label: str) 
     if len(digits) not in lengths:
         expected = " or ".join(str(n) for n in lengths)
         raise InvalidIdentifier(
-            f"{kind}_length", f"{label} must have {expected} digits, got {len(digits)}"
+            f"{kind}_length", f"{label} must have {expected} digits, got {len(digits)}", got=len(digits)
         )
 
 
@@ -280,7 +280,7 @@ def validate_kpp(value: str) -> str:
         raise InvalidIdentifier("kpp_format", "КПП must be a string")
     text = value.strip().upper()
     if len(text) != 9:
-        raise InvalidIdentifier("kpp_length", f"КПП must have 9 characters, got {len(text)}")
+        raise InvalidIdentifier("kpp_length", f"КПП must have 9 characters, got {len(text)}", got=len(text))
     if not _KPP.fullmatch(text):
         raise InvalidIdentifier(
             "kpp_format", "КПП is 4 digits, 2 characters of 0-9/A-Z, then 3 digits"

@@ -173,7 +173,7 @@ class Program:
         for m in self.modules:
             if m.module_id == module_id:
                 return m
-        raise RuleViolation("module_not_found", f"no module {module_id!r} in this program")
+        raise RuleViolation("module_not_found", f"no module {module_id!r} in this program", module_id=module_id)
 
     @property
     def min_age(self) -> int | None:
@@ -203,6 +203,7 @@ def validate_module(module: Module) -> Module:
             "age_range_invalid",
             f"age range must lie within {MIN_APPLICATION_AGE}..{MAX_APPLICATION_AGE} "
             f"with min <= max, got {m.min_age}..{m.max_age}",
+            min_age=MIN_APPLICATION_AGE, max_age=MAX_APPLICATION_AGE,
         )
     if not is_valid_code(m.municipality_code):
         raise InvalidProgram(
@@ -373,6 +374,7 @@ def certify(p: Program) -> Transition[Program]:
         raise RuleViolation(
             "normative_cost_missing",
             f"set the normative cost of every module first (missing: {', '.join(missing)})",
+            missing=", ".join(missing),
         )
     return Transition(
         replace(p, status=ProgramStatus.CERTIFIED, status_reason=None, certified_before=True),
