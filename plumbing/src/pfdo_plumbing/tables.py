@@ -1,8 +1,12 @@
-"""The outbox and inbox tables every service database has (created by its first migration)."""
+"""The tables every service database has: outbox, inbox and audit log (created by its first
+migration), and the stored answers of idempotent requests (a migration of its own)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, MetaData, String, Table, func, text
+from sqlalchemy import (
+    BigInteger, Column, DateTime, Identity, Index, LargeBinary, MetaData, SmallInteger, String, Table, Text, func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 
@@ -54,9 +58,33 @@ def audit_table(metadata: MetaData) -> Table:
     )
 
 
+def idempotency_table(metadata: MetaData) -> Table:
+    """The stored answers of requests sent with an ``Idempotency-Key`` (see
+    ``pfdo_plumbing.http.idempotency``): one row per caller and key, ``status`` NULL while the
+    first request runs (which moves ``alive_at`` now and then to say so)."""
+    return Table(
+        "idempotency_keys",
+        metadata,
+        Column("subject", Text, primary_key=True),
+        Column("key", String(255), primary_key=True),
+        Column("request_hash", LargeBinary, nullable=False),
+        Column("request_method", String(10), nullable=False),
+        Column("request_path", String(2000), nullable=False),
+        Column("owner", UUID(as_uuid=True), nullable=False),
+        Column("status", SmallInteger),
+        Column("response_headers", JSONB),
+        Column("response_body", LargeBinary),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("alive_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("completed_at", DateTime(timezone=True)),
+        Index("ix_idempotency_keys_created_at", "created_at"),
+    )
+
+
 _meta = MetaData()
 OUTBOX, INBOX = add_plumbing_tables(_meta)
 AUDIT = audit_table(_meta)
+IDEMPOTENCY = idempotency_table(_meta)
 
 CREATE_SQL = [
     text(
@@ -122,3 +150,34 @@ def create_plumbing_tables(op) -> None:  # noqa: ANN001  (alembic.op)
 def drop_plumbing_tables(op) -> None:  # noqa: ANN001
     for stmt in DROP_SQL:
         op.execute(stmt)
+
+
+IDEMPOTENCY_CREATE_SQL = [
+    """
+    CREATE TABLE IF NOT EXISTS idempotency_keys (
+        subject TEXT NOT NULL,
+        key VARCHAR(255) NOT NULL,
+        request_hash BYTEA NOT NULL,
+        request_method VARCHAR(10) NOT NULL,
+        request_path VARCHAR(2000) NOT NULL,
+        owner UUID NOT NULL,
+        status SMALLINT,
+        response_headers JSONB,
+        response_body BYTEA,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        alive_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        completed_at TIMESTAMPTZ,
+        PRIMARY KEY (subject, key)
+    )""",
+    "CREATE INDEX IF NOT EXISTS ix_idempotency_keys_created_at ON idempotency_keys (created_at)",
+]
+
+
+def create_idempotency_table(op) -> None:  # noqa: ANN001  (alembic.op)
+    """Call from a service's migration that adds the idempotency keys."""
+    for stmt in IDEMPOTENCY_CREATE_SQL:
+        op.execute(text(stmt))
+
+
+def drop_idempotency_table(op) -> None:  # noqa: ANN001
+    op.execute(text("DROP TABLE IF EXISTS idempotency_keys"))
