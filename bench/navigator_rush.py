@@ -183,7 +183,7 @@ async def wait_consumed(load: LoadGenerator, timeout: float = 180.0) -> None:
     async def navigator_knows(cert: str, parent: str) -> bool:
         async with gate:
             r = await load.call("cabinet.children", "GET", "/api/navigator/me/children", load.parent(parent))
-        return r is not None and r.status_code == 200 and any(c["certificate_id"] == cert for c in r.json())
+        return r is not None and r.status_code == 200 and any(c["certificate_id"] == cert for c in r.json()["items"])
 
     async def billing_knows(cert: str, parent: str) -> bool:
         async with gate:
@@ -365,8 +365,17 @@ async def navigator_states(load: LoadGenerator, accepted: set[str], timeout: flo
     """The navigator's view of the accepted enrolments, once none is still ``requested``."""
     deadline = time.monotonic() + timeout
     while True:
-        r = await load.call("enrolment.list", "GET", "/api/navigator/enrolments", load.ro(), limit="1000")
-        rows = r.json() if r is not None and r.status_code == 200 else []
+        rows: list[dict] = []
+        cursor: str | None = None
+        while True:  # every page: the list answers at most 1 000 per page
+            r = await load.call("enrolment.list", "GET", "/api/navigator/enrolments", load.ro(), limit="1000",
+                                **({"cursor": cursor} if cursor else {}))
+            if r is None or r.status_code != 200:
+                break
+            rows.extend(r.json()["items"])
+            cursor = r.json()["next_cursor"]
+            if cursor is None:
+                break
         states = Counter(e["state"] for e in rows if e["enrolment_id"] in accepted)
         if (sum(states.values()) == len(accepted) and not states["requested"]) or time.monotonic() > deadline:
             return states

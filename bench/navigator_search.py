@@ -31,7 +31,7 @@ from typing import Any
 import asyncpg
 
 from pfdo_devstack.platform import PlatformUnderTest
-from pfdo_navigator.domain.search_query import SearchQuery
+from pfdo_navigator.api.schemas import SearchParams
 from pfdo_navigator.service.search import search_plan
 from pfdo_navigator.settings import NavigatorSettings
 from pfdo_plumbing import clock
@@ -169,7 +169,7 @@ def raw_statements(qs: list[dict[str, Any]], today: dt.date) -> list[tuple[tuple
     """Each query's page and facet statements with their values, exactly as the service sends them."""
     compiled = []
     for q in qs:
-        statements, params = search_plan(SearchQuery.from_params(q), today=today, key=b"k" * 16, cursor=None)
+        statements, params = search_plan(SearchParams.model_validate(q).to_query(), today=today, key=b"k" * 16, cursor=None)
         compiled.append(tuple((st.sql, st.args_from(params)) for st in (statements.page, statements.facets)))
     return compiled
 

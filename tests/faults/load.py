@@ -199,12 +199,12 @@ class LoadGenerator:
         wanted_modules = {m[0] for m in self.world.modules}
         while True:
             r = await self.call("catalogue.search", "GET", "/api/navigator/programs", self.parent("load-parent-0"),
-                                municipality=MUNICIPALITY, page_size="100")
+                                municipality=MUNICIPALITY, limit="100")
             seen = {h["module_id"] for h in r.json()["items"]} if r is not None and r.status_code == 200 else set()
             known = 0
             for cert, parent in self.world.certificates:
                 c = await self.call("cabinet.children", "GET", "/api/navigator/me/children", self.parent(parent))
-                if c is not None and c.status_code == 200 and any(x["certificate_id"] == cert for x in c.json()):
+                if c is not None and c.status_code == 200 and any(x["certificate_id"] == cert for x in c.json()["items"]):
                     known += 1
             if wanted_modules <= seen and known == len(self.world.certificates):
                 return
@@ -253,7 +253,7 @@ class LoadGenerator:
                             state="reserved", limit="20")
         if r is None or r.status_code != 200:
             return
-        for e in r.json()[:5]:
+        for e in r.json()["items"][:5]:
             await self.call("enrolment.confirm", "POST", f"/api/navigator/enrolments/{e['enrolment_id']}/confirm",
                             self.provider(pid, sub))
 
@@ -262,7 +262,7 @@ class LoadGenerator:
         r = await self.call("cabinet.enrolments", "GET", "/api/navigator/me/enrolments", self.parent(parent))
         if r is None or r.status_code != 200:
             return
-        live = [e for e in r.json() if e["state"] in ("requested", "reserved")]
+        live = [e for e in r.json()["items"] if e["state"] in ("requested", "reserved")]
         if live:
             e = self.rng.choice(live)
             await self.call("enrolment.cancel", "POST", f"/api/navigator/enrolments/{e['enrolment_id']}/cancel",
@@ -272,12 +272,12 @@ class LoadGenerator:
         pid, sub = self.rng.choice(self.world.providers)
         r = await self.call("enrolment.list", "GET", "/api/navigator/enrolments", self.provider(pid, sub),
                             state="confirmed", limit="200")
-        if r is None or r.status_code != 200 or not r.json():
+        if r is None or r.status_code != 200 or not r.json()["items"]:
             return
         day = today()
         marks = [{"enrolment_id": e["enrolment_id"], "module_id": e["module_id"], "lesson_date": day.isoformat(),
                   "status": self.rng.choice(["present", "present", "absent", "excused"])}
-                 for e in r.json() if dt.date.fromisoformat(e["starts_on"]) <= day]
+                 for e in r.json()["items"] if dt.date.fromisoformat(e["starts_on"]) <= day]
         if not marks:
             return
         r = await self.call("attendance.post", "POST", "/api/navigator/attendance", self.provider(pid, sub),

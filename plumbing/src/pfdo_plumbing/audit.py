@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,9 @@ from . import context
 from .auth.policy import require
 from .auth.principal import Principal, Role
 from .db import insert_at_commit
+from .http.errors import problems
+from .http.paging import Page, PageRequest
+from .http.paging import paging as paging_params
 from .tables import AUDIT
 
 if TYPE_CHECKING:
@@ -44,6 +47,14 @@ async def record(
 
 
 class AuditEntry(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 1042, "at": "2027-10-14T08:15:02Z", "actor_sub": "operator-01", "actor_role": "municipal_operator",
+        "action": "certificate.suspended", "subject_type": "certificate",
+        "subject_id": "0b6f1c1e-7a43-4c36-9d0a-5b1d2f7e8a91", "municipality_code": "01",
+        "request_id": "2f6c1d9a-7b3e-4a85-9c0d-1e4f8b2a6d37", "correlation_id": "2f6c1d9a-7b3e-4a85-9c0d-1e4f8b2a6d37",
+        "details": {"fields": ["status"], "reason_code": "operator_decision"},
+    }]})
+
     id: int
     at: dt.datetime
     actor_sub: str
@@ -62,15 +73,24 @@ def audit_router(runtime: "ServiceRuntime") -> APIRouter:
     service = runtime.service
     router = APIRouter(tags=["audit"])
 
-    @router.get("/audit", response_model=list[AuditEntry], summary="Read the audit log (operators)")
+    @router.get("/audit", response_model=Page[AuditEntry], summary="Read the audit log (operators)",
+                operation_id="listAuditEntries",
+                description=("Who changed what (money, status, personal data fields), when and under which request, "
+                             "oldest first; municipal operators see their municipality's entries. Paged with `limit` "
+                             "and `cursor`."),
+                responses=problems("unauthenticated", "forbidden", "validation_error", "invalid_cursor",
+                                   service=service))
     async def read_audit(
-        subject_type: str | None = Query(default=None, max_length=60),
-        subject_id: str | None = Query(default=None, max_length=120),
-        after_id: int = Query(default=0, ge=0, le=2**62),
-        limit: int = Query(default=100, ge=1, le=1000),
+        subject_type: str | None = Query(default=None, max_length=60, description="Only this kind of subject."),
+        subject_id: str | None = Query(default=None, max_length=120, description="Only this subject."),
+        paging: PageRequest = Depends(paging_params(default=100, maximum=1000)),
         who: Principal = Depends(require(f"{service}.audit.read")),
-    ) -> list[AuditEntry]:
-        query = select(AUDIT).where(AUDIT.c.id > after_id).order_by(AUDIT.c.id).limit(limit)
+    ) -> dict:
+        scope = f"audit|{subject_type}|{subject_id}"
+        after = paging.after(scope)
+        query = select(AUDIT).order_by(AUDIT.c.id).limit(paging.limit + 1)
+        if after:
+            query = query.where(AUDIT.c.id > int(after[0]))
         if subject_type:
             query = query.where(AUDIT.c.subject_type == subject_type)
         if subject_id:
@@ -79,6 +99,6 @@ def audit_router(runtime: "ServiceRuntime") -> APIRouter:
             query = query.where(AUDIT.c.municipality_code == who.municipality)
         async with runtime.db.transaction() as session:
             rows = (await session.execute(query)).mappings().all()
-        return [AuditEntry(**row) for row in rows]
+        return paging.page([AuditEntry(**row) for row in rows], scope, lambda e: [e.id])
 
     return router

@@ -143,6 +143,17 @@ class Story:
         return await self.gw.get(path, params={k: v for k, v in params.items() if v is not None},
                                  headers=await self.h(who))
 
+    async def all_items(self, who: str, path: str, **params: Any) -> list[Any]:
+        """Every item of a list, page after page (the API's `limit` + `cursor` convention)."""
+        items: list[Any] = []
+        cursor = None
+        while True:
+            page = expect(await self.get(who, path, **params, cursor=cursor), 200)
+            items.extend(page["items"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return items
+
     async def post(self, who: str, path: str, body: Any = None, **params: Any) -> httpx.Response:
         return await self.gw.post(path, json=body, params=params or None, headers=await self.h(who))
 
@@ -190,7 +201,7 @@ async def open_period(s: Story, *, starts_on: dt.date, ends_on: dt.date, nominal
                       municipalities: Iterable[str] = (MUNICIPALITY,)) -> dict:
     """Create (or reuse) the period, set the nominal of every age group 5..17 in each of
     ``municipalities``, open it."""
-    periods = expect(await s.get("region", "/api/billing/periods"), 200)
+    periods = await s.all_items("region", "/api/billing/periods")
     period = next((p for p in periods if p["starts_on"] == starts_on.isoformat()), None)
     if period is None:
         period = expect(await s.post("region", "/api/billing/periods",
@@ -284,7 +295,7 @@ async def wait_in_catalogue(s: Story, module_ids: Iterable[str]) -> dict[str, di
     wanted = set(module_ids)
 
     async def probe() -> dict[str, dict] | None:
-        page = await search(s, provider_id=s.ids["provider"], page_size="100")
+        page = await search(s, provider_id=s.ids["provider"], limit="100")
         hits = {str(h["module_id"]): h for h in page["items"]}
         return hits if wanted <= set(hits) else None
 
@@ -294,7 +305,7 @@ async def wait_in_catalogue(s: Story, module_ids: Iterable[str]) -> dict[str, di
 async def quote_in_search(s: Story, module_id: str, start_date: dt.date) -> dict:
     async def probe() -> dict | None:
         page = await search(s, child=s.ids["certificate"], start_date=start_date.isoformat(),
-                            provider_id=s.ids["provider"], page_size="100")
+                            provider_id=s.ids["provider"], limit="100")
         hit = next((h for h in page["items"] if str(h["module_id"]) == module_id), None)
         return hit if hit is not None and hit["quote"] is not None else None
 
@@ -349,7 +360,7 @@ async def post_attendance(s: Story, module_id: str, marks: Iterable[tuple[dt.dat
 
 
 async def marks(s: Story, month: str, who: str = "parent") -> list[dict]:
-    return expect(await s.get(who, "/api/navigator/attendance", enrolment_id=s.ids["enrolment"], month=month), 200)
+    return await s.all_items(who, "/api/navigator/attendance", enrolment_id=s.ids["enrolment"], month=month)
 
 
 async def open_dispute(s: Story, mark_id: str, claimed_status: str, comment: str) -> dict:
@@ -393,7 +404,7 @@ async def close_month_when_ready(s: Story, month: str, timeout: float = 30.0) ->
 
 
 async def payment_orders(s: Story, who: str = "finance") -> list[dict]:
-    return expect(await s.get(who, "/api/billing/payment-orders", provider_id=s.ids["provider"]), 200)
+    return await s.all_items(who, "/api/billing/payment-orders", provider_id=s.ids["provider"])
 
 
 async def reconciliation(s: Story) -> dict:
@@ -401,7 +412,7 @@ async def reconciliation(s: Story) -> dict:
 
 
 async def history(s: Story) -> list[dict]:
-    return expect(await s.get("parent", f"/api/billing/certificates/{s.ids['certificate']}/history"), 200)
+    return await s.all_items("parent", f"/api/billing/certificates/{s.ids['certificate']}/history")
 
 
 # --- ratings --------------------------------------------------------------------------------
@@ -419,7 +430,7 @@ async def rate(s: Story, scores: dict[str, int], comment: str) -> dict:
 
 
 async def ranking(s: Story) -> list[dict]:
-    return (await search(s, sort="rating", page_size="100"))["items"]
+    return (await search(s, sort="rating", limit="100"))["items"]
 
 
 # --- presentation (the demo prints, the test may print on failure) --------------------------

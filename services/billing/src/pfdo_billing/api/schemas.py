@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-MONTH = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+from pfdo_plumbing.http.examples import document_examples
 
 
 class QuoteLine(BaseModel):
@@ -170,9 +170,9 @@ class NominalsIn(BaseModel):
 
 class CapIn(BaseModel):
     municipality_code: str = Field(pattern=r"^[0-9]{2}$", description="Municipality code.")
-    funding_cap: int | None = Field(default=None, ge=0, description="Max funding certificates this period (null: no cap).")
-    free_places: int | None = Field(default=None, ge=0, description="Free municipal-task places this period (null: no cap).")
-    direction_cap: int | None = Field(default=None, ge=1, description="Max active enrolments per certificate and direction.")
+    funding_cap: int | None = Field(default=None, ge=0, le=10_000_000, description="Max funding certificates this period (null: no cap).")
+    free_places: int | None = Field(default=None, ge=0, le=10_000_000, description="Free municipal-task places this period (null: no cap).")
+    direction_cap: int | None = Field(default=None, ge=1, le=1000, description="Max active enrolments per certificate and direction.")
 
 
 class CapsIn(BaseModel):
@@ -215,3 +215,6 @@ class JournalStateOut(BaseModel):
 class AdvanceOut(BaseModel):
     month: str
     orders_issued: int = Field(description="New advance orders (0 on a repeat).")
+
+
+document_examples(globals())

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from pfdo_contracts.common import PaymentMode
+from pfdo_contracts.common import Direction, FundingKind, PaymentMode
+from pfdo_plumbing.http.examples import document_examples
+from pfdo_plumbing.http.params import KOPECKS_MAX, Kopecks
 
 from ..domain.attendance import MarkStatus
+from ..domain.search_query import CHILD_AGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, TEXT_MAX_LENGTH, SearchQuery, SortOrder
 
 
 class Quote(BaseModel):
@@ -47,29 +50,68 @@ class ProgramHit(BaseModel):
     quote: Quote | None = Field(description="Cost to this family (with child=…), from billing.")
 
 
-class SearchParams(BaseModel):
-    """The query string of a search, as documented; one model validated in one pass (measured:
-    about 45 us of CPU less per request than 17 separate parameters, out of about 400 us that the
-    framework spends on a request). The filters are parsed and checked by
-    ``SearchQuery.from_params`` from the raw query string, which also refuses unknown names."""
+def _comma_separated(value: Any) -> Any:
+    """``weekday=1,3`` as well as ``weekday=1&weekday=3``."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        return [part.strip() for item in value for part in (item.split(",") if isinstance(item, str) else [item])
+                if part != ""]
+    return value
 
-    text: str | None = Field(default=None, max_length=200, description="Words to find (Russian stemming, prefixes).")
-    municipality: str | None = Field(default=None, description="Municipality code.")
-    direction: str | None = Field(default=None, description="Direction code.")
-    child_age: str | None = Field(default=None, description="Child's age in years.")
-    age_on: str | None = Field(default=None, description="Date the age is taken on (with child_age).")
-    funding_kind: str | None = Field(default=None, description="certificate or municipal_task.")
-    free_seats_only: str | None = Field(default=None, description="Only groups with a free seat.")
-    weekday: list[str] | None = Field(default=None, description="ISO weekdays (1..7); any of them.")
-    provider_id: str | None = Field(default=None, description="Provider id.")
-    price_min: str | None = Field(default=None, description="Lowest module price, kopecks.")
-    price_max: str | None = Field(default=None, description="Highest module price, kopecks.")
-    sort: str | None = Field(default=None, description="relevance, rating, price or newest.")
-    page_size: str | None = Field(default=None, description="1..100, default 20.")
-    cursor: str | None = Field(default=None, max_length=4096, description="Cursor of the next page.")
+
+Weekday = Annotated[int, Field(ge=1, le=7)]
+
+
+class SearchParams(BaseModel):
+    """The query string of a search: every parameter with its real type and range, validated in
+    one pass (one model is about 45 us of CPU per request cheaper than 17 separate parameters).
+    Unknown parameters are refused (422) so that a typo does not silently widen a search; the
+    rules between parameters (``age_on`` needs ``child_age``, ``relevance`` needs ``text``, the
+    price range) are :class:`SearchQuery`'s, built by :meth:`to_query`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(default=None, max_length=TEXT_MAX_LENGTH,
+                             description="Words to find (Russian stemming, prefixes).", examples=["робототехника"])
+    municipality: str | None = Field(default=None, pattern=r"^[0-9]{2}$", description="Municipality code (2 digits).",
+                                     examples=["42"])
+    direction: Direction | None = Field(default=None, description="One of the six directions.")
+    child_age: int | None = Field(default=None, ge=0, le=CHILD_AGE_MAX, description="Child's age in years.",
+                                  examples=[9])
+    age_on: dt.date | None = Field(default=None, description="Date the age is taken on (with child_age; default today).")
+    funding_kind: FundingKind | None = Field(default=None, description="certificate money or a free municipal_task place.")
+    free_seats_only: bool = Field(default=False, description="Only groups with a free seat.")
+    weekday: Annotated[list[Weekday], BeforeValidator(_comma_separated)] | None = Field(
+        default=None, description="ISO weekdays 1 (Monday) .. 7 (Sunday), repeated or comma-separated; any of them.",
+        examples=[[2, 4]],
+    )
+    provider_id: uuid.UUID | None = Field(default=None, description="Only this provider's programs.")
+    price_min: Kopecks | None = Field(default=None, description=f"Lowest module price, kopecks (0..{KOPECKS_MAX}).",
+                                      examples=[0])
+    price_max: Kopecks | None = Field(default=None, description=f"Highest module price, kopecks (0..{KOPECKS_MAX}).",
+                                      examples=[1_500_000])
+    sort: SortOrder | None = Field(
+        default=None, description="relevance (needs text; the default with text), rating (the default without), "
+        "price (ascending) or newest.")
+    limit: int | None = Field(default=None, ge=1, le=PAGE_SIZE_MAX,
+                              description=f"Most results on the page (1..{PAGE_SIZE_MAX}, default {PAGE_SIZE_DEFAULT}).")
+    page_size: int | None = Field(default=None, ge=1, le=PAGE_SIZE_MAX, deprecated=True,
+                                  description="Old name of `limit`.")
+    cursor: str | None = Field(default=None, max_length=4096, description="`next_cursor` of the previous page.")
     child: uuid.UUID | None = Field(default=None, description="Parent's own child's certificate id: show prices.")
     start_date: dt.date | None = Field(default=None, description="Start date for the quotes (default today).")
     no_copayment: bool = Field(default=False, description="With child: only results the family pays nothing for.")
+
+    def to_query(self) -> SearchQuery:
+        """The domain query (filters, sort, page size); 422 ``invalid_query`` on a broken rule."""
+        return SearchQuery(
+            text=self.text, municipality=self.municipality, direction=self.direction, child_age=self.child_age,
+            age_on=self.age_on, funding_kind=self.funding_kind, free_seats_only=self.free_seats_only,
+            weekdays=frozenset(self.weekday or ()), provider_id=None if self.provider_id is None else str(self.provider_id),
+            price_min=self.price_min, price_max=self.price_max, sort=self.sort,
+            page_size=self.limit or self.__dict__.get("page_size") or PAGE_SIZE_DEFAULT,
+        )
 
 
 class SearchResult(BaseModel):
@@ -239,3 +281,6 @@ class RebuildOut(BaseModel):
     events_skipped: int = Field(description="Records that are not catalogue events (or malformed).")
     entries: int = Field(description="Searchable module rows after the rebuild.")
     swapped: bool = Field(description="Whether the rebuilt catalogue replaced the live one.")
+
+
+document_examples(globals())

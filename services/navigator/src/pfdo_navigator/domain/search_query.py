@@ -2,7 +2,7 @@
 
 A :class:`SearchQuery` is always valid once constructed: invalid input raises
 ``DomainError("invalid_query")`` whose ``details["errors"]`` lists every ``{field, code}``.
-:meth:`SearchQuery.from_params` parses raw query-string values (strings) into a query.
+The API's ``SearchParams`` parses the query string (types and ranges) into a query.
 
 Filters (all optional): free ``text``; ``municipality``; ``direction`` (one of the six of
 DESIGN §2); ``child_age`` on a date ``age_on`` (the module's age range must contain it; the
@@ -27,7 +27,6 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -138,43 +137,6 @@ class SearchQuery:
         canonical = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "SearchQuery":
-        """Build a query from raw query-string values (strings, or lists for ``weekday``).
-
-        Unknown parameters are rejected (``unknown_parameter``) so typos do not silently widen
-        a search. Parse errors are reported together with validation errors.
-        """
-        errors: list[dict[str, str]] = []
-        kwargs: dict[str, Any] = {}
-        for key, raw in params.items():
-            if raw is None or raw == "" or raw == []:
-                continue
-            try:
-                if key in ("text", "municipality", "provider_id", "direction", "funding_kind", "sort"):
-                    kwargs[key] = str(raw)
-                elif key in ("child_age", "price_min", "price_max", "page_size"):
-                    kwargs[key] = int(str(raw).strip())
-                elif key == "age_on":
-                    kwargs[key] = date.fromisoformat(str(raw).strip())
-                elif key == "free_seats_only":
-                    kwargs[key] = _parse_bool(raw)
-                elif key in ("weekdays", "weekday"):
-                    values = raw if isinstance(raw, (list, tuple, set, frozenset)) else str(raw).split(",")
-                    kwargs["weekdays"] = frozenset(int(str(v).strip()) for v in values)
-                else:
-                    errors.append({"field": key, "code": "unknown_parameter"})
-            except ValueError:
-                errors.append({"field": "weekdays" if key == "weekday" else key, "code": "invalid_value"})
-        try:
-            query = cls(**kwargs)
-        except DomainError as exc:
-            errors.extend(exc.details.get("errors", []))
-            raise DomainError("invalid_query", "the search query is invalid", errors=errors) from None
-        if errors:
-            raise DomainError("invalid_query", "the search query is invalid", errors=errors)
-        return query
-
 
 def _normalise_text(text: str | None) -> str | None:
     if text is None:
@@ -195,17 +157,6 @@ def _enum_or_error(enum: type[StrEnum], value: object, name: str, bad: Any) -> A
     except ValueError:
         bad(name, f"invalid_{name}")
         return None
-
-
-def _parse_bool(raw: object) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(raw)
 
 
 # --------------------------------------------------------------------------- keyset cursor

@@ -8,6 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pfdo_plumbing.http.examples import document_examples
+from pfdo_plumbing.http.paging import Page
+
 from ..domain.aggregate import DEFAULT_PRIOR_WEIGHT
 
 _SCALE_DOC = "Percent, 0..100 in steps of 10."
@@ -118,11 +121,10 @@ class CommentOut(BaseModel):
     edited: bool = Field(description="True if the rating was changed after submission.")
 
 
-class CommentsPage(BaseModel):
+class CommentsPage(Page[CommentOut]):
+    """Newest first. The cursor carries only a position (a key would name the comment's enrolment)."""
+
     total: int = Field(description="Comments of this program in all.")
-    limit: int = Field(description="Page size asked for.")
-    offset: int = Field(description="Comments skipped before this page.")
-    items: list[CommentOut] = Field(description="Newest first.")
 
 
 class RecomputeOut(BaseModel):
@@ -134,3 +136,6 @@ class RecomputeOut(BaseModel):
     prior_before: dict[str, Any] = Field(description="The prior before the run (mean, count, weight).")
     prior_after: dict[str, Any] = Field(description="The prior after the run.")
     republished: int = Field(description="Aggregate events written to the outbox.")
+
+
+document_examples(globals())

@@ -7,6 +7,8 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pfdo_plumbing.http.examples import document_examples
+
 from pfdo_contracts.events.registry import CloseReason, ProviderStatusReason, SuspensionReason
 
 from ..domain.certificate import ApplicantRole
@@ -75,6 +77,11 @@ class ApplicationOut(_Out):
     surname: str
     first_name: str
     birth_date: dt.date
+    possible_duplicate: bool | None = Field(
+        default=None, description="Operators only (null for the applicant): another application or a certificate "
+        "has the same СНИЛС. The operator resolves it; approval never issues a second live certificate.")
+    duplicate_reason: str | None = Field(
+        default=None, description="Operators only: certificate_exists | pending_application.")
 
 
 class ReasonIn(BaseModel):
@@ -118,6 +125,13 @@ class ChildOut(_Out):
     certificate_id: uuid.UUID | None = None
     certificate_number: str | None = None
     certificate_status: str | None = None
+
+
+class LookupIn(BaseModel):
+    number: str = Field(min_length=10, max_length=14, description="Certificate number (10 digits, separators allowed).",
+                        examples=["7101000042"])
+    surname: str = Field(min_length=1, max_length=200, description="The child's surname (any case).",
+                         examples=["Петрова"])
 
 
 class LookupOut(_Out):
@@ -244,3 +258,6 @@ class HistoryOut(_Out):
     actor_role: str
     reason: str | None
     at: dt.datetime
+
+
+document_examples(globals())
