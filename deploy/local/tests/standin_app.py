@@ -1,7 +1,8 @@
 """A tiny ASGI app standing in for a PFDO service in the devstack tests.
 
 Answers the readiness paths (``/api/<name>/ready``, ``/auth/health``), echoes any other request
-as JSON (method, path, headers, body length) and sleeps on ``/api/<name>/slow?s=<seconds>``.
+as JSON (method, path, headers, body length), sleeps on ``/api/<name>/slow?s=<seconds>`` and streams
+``/api/<name>/me/events?n=<events>&gap=<seconds>`` as Server-Sent Events, one event per gap.
 """
 
 from __future__ import annotations
@@ -23,6 +24,18 @@ async def _body(receive) -> bytes:
             return b"".join(chunks)
 
 
+async def _event_stream(scope, send) -> None:
+    query = parse_qs(scope["query_string"].decode())
+    n, gap = int(query.get("n", ["3"])[0]), float(query.get("gap", ["1"])[0])
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]})
+    for i in range(1, n + 1):
+        if i > 1:
+            await asyncio.sleep(gap)
+        await send({"type": "http.response.body", "body": b"id: %d\ndata: {}\n\n" % i, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
+
+
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
         while True:
@@ -35,6 +48,9 @@ async def app(scope, receive, send):
     path = scope["path"]
     body = await _body(receive)
     status = 200
+    if path.endswith("/me/events"):
+        await _event_stream(scope, send)
+        return
     if path.endswith("/slow"):
         seconds = float(parse_qs(scope["query_string"].decode()).get("s", ["1"])[0])
         await asyncio.sleep(seconds)

@@ -12,6 +12,9 @@ from pfdo_plumbing.runtime import ServiceRuntime
 from pfdo_plumbing.settings import ServiceSettings
 
 from .adapters.handlers import register_handlers, run_journal_freeze, run_timers
+from .adapters.status_feed import StatusFeed, end_streams_on_exit_signals
+from .api.events import events_router
+from .api.program_page import program_page_router
 from .api.routes import build_routers
 from .domain.errors import DomainError
 from .service.search import QuoteClient, catalogue_reader
@@ -38,6 +41,28 @@ def build_app(settings: ServiceSettings | None = None, *, quotes: QuoteClient | 
     runtime.on_stop(quotes.aclose)
     search_db = catalogue_reader(settings)
     routers = build_routers(runtime, settings, quotes, search_db)  # their own closing first (facet recounts)
+    routers.append(program_page_router(search_db))
+    feed = StatusFeed(runtime.db, sequence_interval_s=settings.feed_sequence_interval_s, poll_s=settings.feed_poll_s,
+                      retention_days=settings.feed_retention_days)
+    routers.append(events_router(feed, settings))
+    restore_signals: list[Any] = []
+
+    async def start_feed() -> None:
+        await feed.start()
+        restore_signals.append(end_streams_on_exit_signals(feed))
+
+    async def stop_feed() -> None:
+        for restore in restore_signals:
+            restore()
+        await feed.stop()
+
+    runtime.on_start(start_feed)
+    runtime.on_stop(stop_feed)
+
+    @runtime.every("status-feed-prune", 3600.0)
+    async def prune_status_feed() -> None:
+        await feed.prune()
+
     runtime.on_stop(search_db.dispose)
     app = create_app(
         runtime,

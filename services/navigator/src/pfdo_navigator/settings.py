@@ -37,6 +37,15 @@ class NavigatorSettings(ServiceSettings):
         default=True, description="Refuse to freeze a month that has not ended (off only in tests and demos)."
     )
     attendance_max_marks: int = Field(default=20000, ge=1, description="Most marks in one journal posting.")
+    events_heartbeat_s: float = Field(
+        default=15.0, gt=0, description="A status stream sends a keep-alive comment after this long without events.")
+    events_max_stream_s: float = Field(
+        default=900.0, gt=0, description="A status stream ends after this long (the client resumes with its last id).")
+    events_retry_ms: int = Field(default=3000, ge=0, description="Reconnection delay a status stream advises.")
+    feed_sequence_interval_s: float = Field(
+        default=1.0, gt=0, description="How often the status feed looks for rows other instances committed.")
+    feed_poll_s: float = Field(default=1.0, gt=0, description="How often the stream hub looks for new feed rows.")
+    feed_retention_days: int = Field(default=7, ge=1, description="Status feed rows are kept this long.")
 
     def today(self) -> dt.date:
         return clock.today(self.region_timezone)
