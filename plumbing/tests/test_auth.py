@@ -65,13 +65,29 @@ async def test_valid_token_of_an_allowed_role_passes(app: FastAPI, keys: DevKeys
         (lambda k: "not.a.jwt", "malformed token"),
     ],
 )
-async def test_bad_tokens_get_401_with_a_reason(app: FastAPI, keys: DevKeys, mint, reason: str) -> None:  # noqa: ANN001
-    response = await call(app, mint(keys))
+async def test_bad_tokens_get_the_same_401_and_the_reason_stays_inside(app: FastAPI, keys: DevKeys, mint,  # noqa: ANN001
+                                                                        reason: str) -> None:
+    token = mint(keys)
+    response = await call(app, token)
     assert response.status_code == 401
     body = response.json()
     assert body["code"] == "unauthenticated"
-    assert reason in body["detail"]
+    assert reason not in body["detail"]
+    assert body["detail"] == (await call(app, None)).json()["detail"]  # the same answer as no token at all
     assert response.headers["content-type"] == "application/problem+json"
+    with pytest.raises(InvalidToken, match=reason):  # the reason, for the log
+        await app.state.verifier.verify(token)
+
+
+async def test_a_token_living_longer_than_the_maximum_is_refused_before_it_expires(keys: DevKeys, tmp_path: Path) -> None:
+    verifier = TokenVerifier(JWKSCache(str(tmp_path / "jwks.json")), issuer=ISS, audience=AUD, max_lifetime_s=3600)
+    assert (await verifier.verify(keys.mint(sub="p", role="parent", issuer=ISS, audience=AUD, ttl_s=3600))).sub == "p"
+    with pytest.raises(InvalidToken, match="lifetime"):
+        await verifier.verify(keys.mint(sub="p", role="parent", issuer=ISS, audience=AUD, ttl_s=3601))
+    # issued long ago with a long life: still unexpired, still refused
+    with pytest.raises(InvalidToken, match="lifetime"):
+        await verifier.verify(keys.mint(sub="p", role="parent", issuer=ISS, audience=AUD, ttl_s=40 * 86400,
+                                        now=time.time() - 30 * 86400))
 
 
 async def test_missing_token_is_401_and_wrong_role_is_403(app: FastAPI, keys: DevKeys) -> None:
@@ -167,3 +183,28 @@ async def test_concurrent_requests_of_a_token_whose_key_went_are_all_refused_cle
     jwks.ttl_s = 0  # every lookup fetches the set again (and awaits while doing it)
     results = await asyncio.gather(*(verifier.verify(token) for _ in range(5)), return_exceptions=True)
     assert all(isinstance(r, InvalidToken) and r.reason == "unknown signing key" for r in results), results
+
+
+async def test_an_anonymous_read_takes_no_token_but_still_checks_one(keys: DevKeys, tmp_path: Path) -> None:
+    from pfdo_plumbing.auth.policy import optional
+
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.state.verifier = TokenVerifier(JWKSCache(str(tmp_path / "jwks.json"), min_refresh_interval_s=0), issuer=ISS, audience=AUD)
+
+    @app.get("/catalogue")
+    async def catalogue(who: Principal | None = Depends(optional("navigator.catalogue.search"))) -> dict[str, str | None]:
+        return {"sub": who.sub if who else None}
+
+    async def get(headers: dict[str, str]) -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            return await client.get("/catalogue", headers=headers)
+
+    assert (await get({})).json() == {"sub": None}
+    parent = keys.mint(sub="p-1", role="parent", issuer=ISS, audience=AUD)
+    assert (await get({"Authorization": f"Bearer {parent}"})).json() == {"sub": "p-1"}
+    for refused in ("Bearer not.a.jwt", "Basic dXNlcjpwYXNz", "Bearer"):
+        answer = await get({"Authorization": refused})
+        assert (answer.status_code, answer.json()["code"]) == (401, "unauthenticated"), refused
+    with pytest.raises(KeyError):
+        optional("navigator.enrolment.apply")  # not open to anonymous callers

@@ -109,6 +109,9 @@ BAD_TOKENS: dict[str, Callable[[Auth], str]] = {
     "alg=none": unsigned,
     "HS256 keyed with the public key": hs256_with_public_key,
     "no expiry": lambda a: signed(a, exp=None),
+    "lifetime past the maximum (13 h)": lambda a: signed(a, exp=int(time.time()) + 13 * 3600),
+    "lifetime past the maximum, issued long ago": lambda a: signed(a, iat=int(time.time()) - 30 * 86400,
+                                                                   nbf=int(time.time()) - 30 * 86400),
     "no subject": lambda a: signed(a, sub=None),
     "unknown role": lambda a: signed(a, role="superuser"),
     "garbage": lambda a: "not-a-jwt",
@@ -142,6 +145,34 @@ def test_missing_or_malformed_authorization_header_is_401(sec_platform, sec_auth
                 response = client.get(path, headers=headers)
                 assert response.status_code == 401, (service, headers.get("Authorization", "")[:20], response.text)
                 assert response.json()["code"] == "unauthenticated"
+
+
+def test_401_answers_do_not_say_which_check_failed_but_the_log_does(sec_platform, sec_auth: Auth) -> None:  # noqa: ANN001
+    """Every refused token, and a missing one, gets the same problem (the same detail): a prober
+    learns nothing about which check failed. The service's structured log keeps the reason."""
+    service = available_services()[0]
+    path = probe_path(service)
+    answers: dict[str, tuple] = {}
+    with httpx.Client(base_url=sec_platform.gateway_url, timeout=15) as client:
+        for kind, make in BAD_TOKENS.items():
+            response = client.get(path, headers={"Authorization": f"Bearer {make(sec_auth)}"})
+            assert response.status_code == 401, (kind, response.text)
+            body = response.json()
+            answers[kind] = (body["code"], body["title"], body["detail"], sorted(set(body) - {"request_id"}),
+                             response.headers["www-authenticate"])
+        missing = client.get(path).json()
+        answers["no token"] = (missing["code"], missing["title"], missing["detail"],
+                               sorted(set(missing) - {"request_id"}), client.get(path).headers["www-authenticate"])
+    distinct = set(map(repr, answers.values()))
+    assert len(distinct) == 1, "\n".join(f"{k}: {v}" for k, v in answers.items())
+    for reason in ("expired", "lifetime"):
+        assert reason not in next(iter(answers.values()))[2]
+    log = sec_platform.processes[service].log_file
+    deadline = time.monotonic() + 5
+    while "token lifetime exceeds the maximum" not in log.read_text(errors="replace") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    text = log.read_text(errors="replace")
+    assert "token lifetime exceeds the maximum" in text and "token expired" in text
 
 
 def _status_with(client: httpx.Client, path: str, token: str) -> int:

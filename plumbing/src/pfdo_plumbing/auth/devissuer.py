@@ -8,12 +8,14 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
+from ..http.docs import install_docs
 from ..settings import ServiceSettings
 from .devkeys import DevKeys
 from .principal import Role
+from .tokens import MAX_LIFETIME_S
 
 
 class TokenRequest(BaseModel):
@@ -21,7 +23,8 @@ class TokenRequest(BaseModel):
     role: Role
     municipality: str | None = Field(default=None, max_length=20)
     provider_id: str | None = Field(default=None, max_length=64)
-    ttl_s: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+    ttl_s: int = Field(default=3600, ge=1, le=MAX_LIFETIME_S,
+                       description="Lifetime, seconds; at most the services' default maximum (12 h).")
 
 
 class TokenResponse(BaseModel):
@@ -41,8 +44,9 @@ def create_issuer_app(settings: ServiceSettings | None = None) -> FastAPI:
         keys.ensure()
         yield
 
-    app = FastAPI(title="PFDO development token issuer", lifespan=lifespan, docs_url="/auth/docs",
+    app = FastAPI(title="PFDO development token issuer", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url="/auth/openapi.json")
+    install_docs(app, prefix="/auth", title="PFDO development token issuer", assets_folder=settings.docs_assets_dir)
 
     @app.get("/auth/health")
     async def health() -> dict[str, str]:
@@ -54,6 +58,8 @@ def create_issuer_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @app.post("/auth/token", response_model=TokenResponse)
     async def token(request: TokenRequest) -> TokenResponse:
+        if request.ttl_s > settings.jwt_max_lifetime_s:  # the services would refuse the token
+            raise HTTPException(422, f"ttl_s: at most {settings.jwt_max_lifetime_s} s")
         minted = keys.mint(
             sub=request.sub, role=request.role.value, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
             ttl_s=request.ttl_s, municipality=request.municipality, provider_id=request.provider_id,

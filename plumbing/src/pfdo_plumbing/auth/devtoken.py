@@ -16,9 +16,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sub", required=True, help="subject (account id)")
     parser.add_argument("--municipality", help="municipality code (operators)")
     parser.add_argument("--provider-id", help="provider id (provider staff)")
-    parser.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    parser.add_argument("--ttl", type=int, default=3600,
+                        help=f"lifetime in seconds (at most jwt_max_lifetime_s, {settings.jwt_max_lifetime_s})")
     parser.add_argument("--keys-dir", default=settings.dev_keys_dir)
     args = parser.parse_args(argv)
+    if not 1 <= args.ttl <= settings.jwt_max_lifetime_s:
+        parser.error(f"--ttl must be between 1 and {settings.jwt_max_lifetime_s} s: the services refuse longer-lived tokens")
     keys = DevKeys(args.keys_dir)
     print(
         keys.mint(

@@ -1,4 +1,10 @@
-"""Bearer token verification: signature (RS256/ES256 from the JWKS), issuer, audience, expiry."""
+"""Bearer token verification: signature (RS256/ES256 from the JWKS), issuer, audience, expiry,
+and a maximum lifetime (``exp - iat``): a token minted for days is refused even while it is
+unexpired, so a leaked one is useful for a bounded time only.
+
+The reason of a refusal is for the structured log only (``InvalidToken.reason``): the 401 answer
+says the same thing for every refusal, so that a caller probing with crafted tokens does not learn
+which check failed."""
 
 from __future__ import annotations
 
@@ -15,6 +21,8 @@ from .jwks import JWKSCache
 from .principal import Principal
 
 ALGORITHMS = ["RS256", "ES256"]
+MAX_LIFETIME_S = 12 * 3600
+"""Default longest accepted lifetime of a token (``exp - iat``), seconds; setting ``jwt_max_lifetime_s``."""
 
 
 class InvalidToken(Exception):
@@ -54,11 +62,12 @@ class TokenVerifier:
     or the set was fetched again)."""
 
     def __init__(self, jwks: JWKSCache, *, issuer: str, audience: str, leeway_s: int = 30,
-                 remember: int = 10_000) -> None:
+                 remember: int = 10_000, max_lifetime_s: int = MAX_LIFETIME_S) -> None:
         self.jwks = jwks
         self.issuer = issuer
         self.audience = audience
         self.leeway_s = leeway_s
+        self.max_lifetime_s = max_lifetime_s
         self.remember = remember
         self._verified: dict[str, _Verified] = {}
 
@@ -101,6 +110,9 @@ class TokenVerifier:
             raise InvalidToken("wrong issuer") from exc
         except jwt.PyJWTError as exc:
             raise InvalidToken("invalid token") from exc
+        lifetime = claims["exp"] - claims["iat"]
+        if not isinstance(lifetime, int | float) or lifetime > self.max_lifetime_s:
+            raise InvalidToken("token lifetime exceeds the maximum")
         try:
             principal = Principal(
                 sub=claims["sub"], role=claims.get("role"), municipality=claims.get("municipality"),

@@ -1,6 +1,6 @@
 """The registry over the real broker and PostgreSQL: every event type goes through the outbox
 to Kafka and is read back by a plain consumer; bad input answers 4xx with a code and leaves the
-database unchanged; duplicates by СНИЛС are refused; the expiry job is idempotent; scope rules
+database unchanged; an application for a known СНИЛС is flagged for the operator, never issued twice; the expiry job is idempotent; scope rules
 answer 404 for foreign resources."""
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ async def test_application_approval_issues_a_numbered_certificate_and_publishes_
     mine = await h.client.get(f"{API}/certificates/{cert_id}", headers=h.parent("parent-a"))
     assert mine.status_code == 200 and mine.json()["number"] == number
     assert (await h.client.get(f"{API}/certificates/{cert_id}", headers=h.parent("parent-b"))).status_code == 404
-    kids = (await h.client.get(f"{API}/children", headers=h.parent("parent-a"))).json()
+    kids = (await h.client.get(f"{API}/children", headers=h.parent("parent-a"))).json()["items"]
     assert [k["certificate_number"] for k in kids] == [number]
 
     # СНИЛС is stored encrypted, never in clear
@@ -183,19 +183,39 @@ async def test_refusal_needs_a_reason_and_keeps_the_child_free_to_apply_again(h:
     assert r.status_code == 201 and r.json()["status"] == "pending"
 
 
-async def test_duplicate_snils_is_refused_and_the_number_is_told_only_to_the_own_parent(h: H) -> None:
+async def test_an_application_for_a_known_snils_is_accepted_flagged_and_never_issued_twice(h: H) -> None:
     snils = generate_snils(RNG)
     done = await issue(h, "parent-d", snils=snils)
-    before = await h.counts()
-    own = await h.client.post(f"{API}/applications", json=child(snils), headers=h.parent("parent-d"))
-    assert own.status_code == 409 and own.json()["code"] == "certificate_duplicate"
-    assert done["certificate_number"] in own.json()["detail"]
-    # the same number formatted differently is the same child
+    fresh = await h.client.post(f"{API}/applications", json=child(), headers=h.parent("parent-y"))
+    # the same number formatted differently is the same child; a stranger's answer tells nothing
     dashed = f"{snils[0:3]}-{snils[3:6]}-{snils[6:9]} {snils[9:]}"
-    other = await h.client.post(f"{API}/applications", json=child(dashed), headers=h.parent("parent-x"))
-    assert other.status_code == 409 and other.json()["code"] == "certificate_duplicate"
-    assert done["certificate_number"] not in other.json()["detail"]
-    assert await h.counts() == before
+    other = await h.client.post(f"{API}/applications", json=child(dashed, surname="Чужая"), headers=h.parent("parent-x"))
+    assert other.status_code == fresh.status_code == 201, other.text
+    assert other.json().keys() == fresh.json().keys() and other.json()["status"] == "pending"
+    assert other.json()["possible_duplicate"] is None and done["certificate_number"] not in other.text
+    own = await h.client.post(f"{API}/applications", json=child(snils), headers=h.parent("parent-d"))
+    assert own.status_code == 201, own.text
+    # the operator sees why, and approval refuses a second live certificate
+    for app in (other.json(), own.json()):
+        seen = await h.client.get(f"{API}/applications/{app['id']}", headers=h.mo())
+        assert seen.json()["possible_duplicate"] is True and seen.json()["duplicate_reason"] == "certificate_exists"
+        r = await h.client.post(f"{API}/applications/{app['id']}/approve", headers=h.mo())
+        assert r.status_code == 409 and r.json()["code"] == "certificate_duplicate", r.text
+    assert (await h.client.get(f"{API}/applications/{fresh.json()['id']}", headers=h.mo())).json()["possible_duplicate"] is False
+
+
+async def test_pending_applications_for_one_snils_are_both_flagged_and_the_first_approval_wins(h: H) -> None:
+    snils = generate_snils(RNG)
+    first = (await h.client.post(f"{API}/applications", json=child(snils, surname="Первая"), headers=h.parent("p-1"))).json()
+    second = (await h.client.post(f"{API}/applications", json=child(snils), headers=h.parent("p-2"))).json()
+    for app in (first, second):
+        seen = (await h.client.get(f"{API}/applications/{app['id']}", headers=h.mo())).json()
+        assert seen["duplicate_reason"] == "pending_application", seen
+    before = await h.counts()
+    results = await asyncio.gather(*(h.client.post(f"{API}/applications/{a['id']}/approve", headers=h.mo())
+                                     for a in (first, second)))
+    assert sorted(r.status_code for r in results) == [200, 409], [r.text for r in results]
+    assert (await h.counts())["certificates"] == before["certificates"] + 1
 
 
 def _bad_snils() -> str:
@@ -266,6 +286,11 @@ async def test_lookup_by_number_and_surname_answers_minimal_data(h: H) -> None:
     r = await h.client.get(f"{API}/certificates/lookup", params={"number": number, "surname": "Петров"},
                            headers=h.parent("parent-l"))
     assert r.status_code == 403
+    # the same check with the personal data in the body, out of the URL
+    r = await h.client.post(f"{API}/certificates/lookup", json={"number": number, "surname": "петров"}, headers=prov)
+    assert r.status_code == 200 and r.json() == body, r.text
+    r = await h.client.post(f"{API}/certificates/lookup", json={"number": number, "surname": "Сидоров"}, headers=prov)
+    assert r.status_code == 404
 
 
 def provider_body(muni: str = "01", **over: Any) -> dict[str, Any]:
@@ -361,5 +386,41 @@ async def test_program_certification_edit_and_archive_publish_snapshots(h: H) ->
     assert r.status_code == 200 and r.json()["status"] == "archived"
     archived = await h.event("pfdo.registry.program.archived", lambda d: d["program_id"] == prog_id)
     assert archived["data"]["revision"] > changed["data"]["revision"]
-    hist = (await h.client.get(f"{API}/programs/{prog_id}/history", headers=staff)).json()
+    hist = (await h.client.get(f"{API}/programs/{prog_id}/history", headers=staff)).json()["items"]
     assert [x["action"] for x in hist] == ["submit", "certify", "update_module", "certify", "archive"]
+
+
+async def test_every_list_pages_with_limit_and_a_signed_cursor(h: H) -> None:
+    """One page at a time gives every item of the whole list once, in its order; a cursor altered,
+    or made for other filters, is refused with 422 invalid_cursor; limits out of range with 422."""
+    staff = h.provider("owner-paging", str(uuid.uuid4()))
+    assert (await h.client.post(f"{API}/providers", json=provider_body(), headers=staff)).status_code == 201
+    for name in ("Шахматы", "Хоровая студия"):
+        r = await h.client.post(f"{API}/programs", json={"name": name, "direction": "artistic",
+                                                         "modules": [module_body()]}, headers=staff)
+        assert r.status_code == 201, r.text
+    for path in ("/applications", "/certificates", "/providers", "/programs", "/municipalities"):
+        whole = (await h.client.get(f"{API}{path}", params={"limit": 200}, headers=h.ro())).json()
+        assert whole["next_cursor"] is None and len(whole["items"]) >= 2, (path, whole)
+        paged, cursor = [], None
+        while True:
+            page = (await h.client.get(f"{API}{path}", headers=h.ro(),
+                                       params={"limit": 1, **({"cursor": cursor} if cursor else {})})).json()
+            assert len(page["items"]) <= 1
+            paged.extend(page["items"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        key = "code" if path == "/municipalities" else "id"
+        assert [i[key] for i in paged] == [i[key] for i in whole["items"]], path
+        first = (await h.client.get(f"{API}{path}", params={"limit": 1}, headers=h.ro())).json()["next_cursor"]
+        tampered = first[:-3] + ("AAA" if not first.endswith("AAA") else "BBB")
+        for params in ({"limit": 1, "cursor": tampered}, {"limit": 1, "cursor": "not a cursor"}):
+            r = await h.client.get(f"{API}{path}", params=params, headers=h.ro())
+            assert r.status_code == 422 and r.json()["code"] == "invalid_cursor", (path, r.text)
+        for limit in (0, 10_001, 2**64):
+            assert (await h.client.get(f"{API}{path}", params={"limit": limit}, headers=h.ro())).status_code == 422
+    first = (await h.client.get(f"{API}/providers", params={"limit": 1}, headers=h.ro())).json()["next_cursor"]
+    other = await h.client.get(f"{API}/providers", params={"limit": 1, "cursor": first, "status": "active"},
+                               headers=h.ro())
+    assert other.status_code == 422 and other.json()["code"] == "invalid_cursor"

@@ -13,6 +13,7 @@ from pfdo_registry.domain.certificate import (
     Certificate,
     CertificateStatus,
     CloseReason,
+    DuplicateReason,
     UsageKind,
 )
 from pfdo_registry.domain.errors import (
@@ -88,15 +89,27 @@ class TestApply:
         cert = application(birth_date=date(2020, 9, 1), applicant_role=ApplicantRole.GUARDIAN)
         assert cert.status is S.PENDING
 
-    @pytest.mark.parametrize("existing", [S.PENDING, S.ACTIVE, S.SUSPENDED])
-    def test_duplicate_by_snils_is_refused(self, existing: CertificateStatus) -> None:
+    @pytest.mark.parametrize(("existing", "reason"), [
+        ([S.REFUSED, S.PENDING], DuplicateReason.PENDING_APPLICATION),
+        ([S.PENDING, S.ACTIVE], DuplicateReason.CERTIFICATE_EXISTS),
+        ([S.SUSPENDED], DuplicateReason.CERTIFICATE_EXISTS),
+        ([S.REFUSED, S.EXPIRED, S.CLOSED], None),
+        ([], None),
+    ])
+    def test_an_application_for_a_known_snils_is_flagged_not_refused(self, existing: list[CertificateStatus],
+                                                                      reason: DuplicateReason | None) -> None:
+        assert application().status is S.PENDING  # apply itself never looks at other applications
+        assert cert_sm.duplicate_reason(existing) is reason
+
+    @pytest.mark.parametrize("existing", [S.ACTIVE, S.SUSPENDED])
+    def test_a_second_live_certificate_is_never_issued(self, existing: CertificateStatus) -> None:
         with pytest.raises(DuplicateCertificate) as info:
-            application(existing_statuses=[S.REFUSED, existing])
+            cert_sm.check_not_duplicate([S.REFUSED, existing])
         assert info.value.code == "certificate_duplicate"
 
-    @pytest.mark.parametrize("existing", [S.REFUSED, S.EXPIRED, S.CLOSED])
-    def test_final_certificates_do_not_block(self, existing: CertificateStatus) -> None:
-        assert application(existing_statuses=[existing]).status is S.PENDING
+    @pytest.mark.parametrize("existing", [S.PENDING, S.REFUSED, S.EXPIRED, S.CLOSED])
+    def test_other_applications_and_final_certificates_do_not_block_issuing(self, existing: CertificateStatus) -> None:
+        cert_sm.check_not_duplicate([existing])
 
     def test_bad_municipality_code(self) -> None:
         with pytest.raises(RuleViolation) as info:

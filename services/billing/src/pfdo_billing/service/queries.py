@@ -25,7 +25,10 @@ NOT_FOUND = ProblemError(404, "not_found", "certificate not found")
 
 
 async def certificate_for(session: AsyncSession, certificate_id: uuid.UUID, who: Principal) -> dict:
-    """The certificate if ``who`` may see it: its parent, operators of its municipality, finance, services."""
+    """The certificate if ``who`` may see it (its balance, or a quote, which shows the balance
+    through the certificate's part): its parent, operators of its municipality, the region's
+    operators, finance, services. Anyone else, providers included, gets the same 404 as for a
+    certificate that does not exist."""
     row = (await session.execute(text("SELECT * FROM certificates WHERE certificate_id = :c"),
                                  {"c": certificate_id})).mappings().first()
     if row is None:
@@ -34,7 +37,6 @@ async def certificate_for(session: AsyncSession, certificate_id: uuid.UUID, who:
         (who.role == Role.PARENT and row["parent_id"] == who.sub)
         or who.role in (Role.FINANCE, Role.SERVICE, Role.REGIONAL_OPERATOR)
         or (who.role == Role.MUNICIPAL_OPERATOR and who.covers_municipality(row["municipality_code"]))
-        or who.role == Role.PROVIDER
     )
     if not allowed:
         raise ProblemError(404, "not_found", "certificate not found")
@@ -124,11 +126,15 @@ _EFFECT = {
 }
 
 
-async def history(session: AsyncSession, certificate_id: uuid.UUID, limit: int, after: str | None) -> list[dict]:
+async def history(session: AsyncSession, certificate_id: uuid.UUID, limit: int,
+                  after: tuple[dt.datetime, str] | None) -> list[dict]:
+    """A certificate's transfers in (created_at, transfer_id) order, after the keyset ``after``."""
+    at, last = after if after else (None, "")
     rows = (await session.execute(text(
         "SELECT transfer_id, kind, period_id, amount, pending_state, enrolment_id, month, cause_event_id, cause, created_at "
-        "FROM transfers WHERE certificate_id = :c AND (CAST(:after AS text) IS NULL OR transfer_id > :after) "
-        "ORDER BY created_at, transfer_id LIMIT :l"), {"c": certificate_id, "after": after, "l": limit})).mappings().all()
+        "FROM transfers WHERE certificate_id = :c "
+        "AND (CAST(:at AS timestamptz) IS NULL OR (created_at, transfer_id) > (CAST(:at AS timestamptz), :last)) "
+        "ORDER BY created_at, transfer_id LIMIT :l"), {"c": certificate_id, "at": at, "last": last, "l": limit})).mappings().all()
     return [{**dict(r), "effect": _EFFECT.get(r["kind"], r["kind"]),
              "month": f"{r['month']:%Y-%m}" if r["month"] else None} for r in rows]
 

@@ -54,6 +54,7 @@ APPLICATIONS = Table(
     Column("decided_on", Date),
     Column("decided_by", Text),
     Column("certificate_id", UUID(as_uuid=True)),
+    Column("duplicate_reason", Text),  # possible duplicate for the operator (domain.certificate.DuplicateReason)
     Column("created_at", DateTime(timezone=True)),
 )
 
@@ -73,6 +74,7 @@ CERTIFICATES = Table(
     Column("close_reason", Text),
     Column("ended_on", Date),
     Column("updated_at", DateTime(timezone=True)),
+    Column("snils_hash", LargeBinary, nullable=False),  # the child's: one live certificate per СНИЛС
 )
 
 PROVIDERS = Table(

@@ -138,7 +138,7 @@ async def _load(session: AsyncSession, region: DemoRegion, pii: PiiCipher, outbo
                 "id": cert_id, "number": c.certificate_number, "child_id": child_id,
                 "municipality_code": c.municipality_code, "sequence": seq, "status": "active",
                 "usage_kind": "accounting", "issued_on": issued_on, "valid_until": valid_until,
-                "expires_on": expiry_date(c.birth_date),
+                "expires_on": expiry_date(c.birth_date), "snils_hash": children[-1]["snils_hash"],
             })
             events.append(ev.CertificateIssued(
                 certificate_id=cert_id, number=c.certificate_number, region_code=region.region_code,

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,13 +81,29 @@ def _app_query() -> Any:
     )
 
 
-async def list_applications(reg: Registry, who: Principal, *, status: str | None, limit: int, offset: int) -> list[dict]:
+def _application_out(who: Principal, row: Any) -> dict:
+    """An application as ``who`` may see it: the possible-duplicate flag is for operators only (an
+    applicant, perhaps a stranger trying a СНИЛС, gets the same answer whatever it says)."""
+    out = dict(row)
+    reason = out.pop("duplicate_reason", None)
+    if who.is_operator() or who.role == Role.SERVICE:
+        out["possible_duplicate"], out["duplicate_reason"] = reason is not None, reason
+    else:
+        out["possible_duplicate"], out["duplicate_reason"] = None, None
+    return out
+
+
+async def list_applications(reg: Registry, who: Principal, *, status: str | None, limit: int,
+                            after: tuple[dt.datetime, uuid.UUID] | None = None) -> list[dict]:
+    """Applications in scope, oldest first (created_at, then id), after the keyset ``after``."""
     query = _application_scope(_app_query(), who)
     if status:
         query = query.where(APPLICATIONS.c.status == status)
-    query = query.order_by(APPLICATIONS.c.created_at, APPLICATIONS.c.id).limit(limit).offset(offset)
+    if after is not None:
+        query = query.where(tuple_(APPLICATIONS.c.created_at, APPLICATIONS.c.id) > tuple_(*after))
+    query = query.order_by(APPLICATIONS.c.created_at, APPLICATIONS.c.id).limit(limit)
     async with reg.runtime.db.transaction() as session:
-        return [dict(r) for r in (await session.execute(query)).mappings()]
+        return [_application_out(who, r) for r in (await session.execute(query)).mappings()]
 
 
 async def get_application(reg: Registry, who: Principal, application_id: uuid.UUID) -> dict:
@@ -96,7 +112,7 @@ async def get_application(reg: Registry, who: Principal, application_id: uuid.UU
         row = (await session.execute(query)).mappings().first()
     if row is None:
         raise not_found("Application")
-    return dict(row)
+    return _application_out(who, row)
 
 
 _CERT_COLS = [
@@ -109,11 +125,15 @@ def _cert_query() -> Any:
     return select(*_CERT_COLS).select_from(CERTIFICATES.join(CHILDREN, CHILDREN.c.id == CERTIFICATES.c.child_id))
 
 
-async def list_certificates(reg: Registry, who: Principal, *, status: str | None, limit: int, offset: int) -> list[dict]:
+async def list_certificates(reg: Registry, who: Principal, *, status: str | None, limit: int,
+                            after_number: str | None = None) -> list[dict]:
+    """Certificates in scope by number (unique), after ``after_number``."""
     query = _certificate_scope(_cert_query(), who)
     if status:
         query = query.where(CERTIFICATES.c.status == status)
-    query = query.order_by(CERTIFICATES.c.number).limit(limit).offset(offset)
+    if after_number is not None:
+        query = query.where(CERTIFICATES.c.number > after_number)
+    query = query.order_by(CERTIFICATES.c.number).limit(limit)
     async with reg.runtime.db.transaction() as session:
         return [dict(r) for r in (await session.execute(query)).mappings()]
 
@@ -177,15 +197,15 @@ async def apply(reg: Registry, who: Principal, child: ChildInput, applicant_role
         async with reg.runtime.db.transaction() as session:
             settings = await region_settings(session)
             await require_municipality(session, child.municipality_code)
-            existing = (
-                await session.execute(
-                    select(CHILDREN.c.id, CHILDREN.c.parent_id).where(CHILDREN.c.snils_hash == snils_hash).with_for_update()
-                )
-            ).mappings().first()
-            if existing is not None:
-                await _refuse_duplicate(session, who, existing)
+            await _lock_snils(session, snils_hash)
+            known = await _known_for_snils(session, snils_hash)
+            reason = cert_domain.duplicate_reason(st for k in known for st in k["statuses"])
             application_id = uuid.uuid4()
-            child_id = existing["id"] if existing is not None else uuid.uuid4()
+            # the applicant's own earlier claim for this child (all refused) is taken over; any other
+            # applicant's claim stays as it is: each application carries the child as its applicant says
+            own = next((k for k in known if k["parent_id"] == who.sub and not k["statuses"] & cert_domain.LIVE_STATUSES),
+                       None)
+            child_id = own["child_id"] if own is not None else uuid.uuid4()
             cert_domain.apply(
                 certificate_id=str(application_id), child_id=str(child_id), snils=snils, birth_date=child.birth_date,
                 municipality_code=child.municipality_code, applicant_role=applicant_role, on_date=today,
@@ -196,54 +216,70 @@ async def apply(reg: Registry, who: Principal, child: ChildInput, applicant_role
                 "birth_date": child.birth_date, "municipality_code": child.municipality_code,
                 "snils_encrypted": reg.pii.encrypt(snils), "snils_hash": snils_hash,
             }
-            if existing is None:
+            if own is None:
                 await session.execute(insert(CHILDREN).values(id=child_id, **values))
-            else:  # only refused applications before: the child record is taken over by this one
+            else:
                 await session.execute(update(CHILDREN).where(CHILDREN.c.id == child_id).values(**values))
             await session.execute(
                 insert(APPLICATIONS).values(
                     id=application_id, child_id=child_id, applicant_id=who.sub, applicant_role=applicant_role.value,
                     municipality_code=child.municipality_code, status="pending", applied_on=today,
+                    duplicate_reason=reason.value if reason is not None else None,
                 )
             )
+            if reason is not None:  # the other pending applications for this СНИЛС are flagged too
+                await session.execute(
+                    update(APPLICATIONS).where(
+                        APPLICATIONS.c.child_id.in_([k["child_id"] for k in known]), APPLICATIONS.c.status == "pending",
+                        APPLICATIONS.c.duplicate_reason.is_(None),
+                    ).values(duplicate_reason=cert_domain.DuplicateReason.PENDING_APPLICATION.value)
+                )
             await audit.record(
                 session, who, "certificate.applied", "application", application_id, municipality=child.municipality_code,
-                details={"child_id": str(child_id), "fields": ["surname", "first_name", "patronymic", "birth_date", "snils"]},
+                details={"child_id": str(child_id), "fields": ["surname", "first_name", "patronymic", "birth_date", "snils"],
+                         "duplicate_reason": reason.value if reason is not None else None},
             )
-            if settings["auto_approve"]:
+            # a possible duplicate waits for the operator even where certificates are issued at once
+            if settings["auto_approve"] and reason is None:
                 await _approve(reg, session, who, application_id, today, auto=True)
-    except IntegrityError as exc:  # a concurrent application for the same СНИЛС won the race
-        if "children_snils_hash_uq" in str(exc) or "applications_one_pending_uq" in str(exc):
-            raise ProblemError(409, "certificate_duplicate", "This child already has a certificate or a pending application.") from exc
+    except IntegrityError as exc:  # the applicant's own second application raced the first
+        if "applications_one_pending_uq" in str(exc):
+            raise ProblemError(409, "certificate_duplicate", "This child already has a pending application.") from exc
         raise
     return await get_application(reg, who, application_id)
 
 
-async def _refuse_duplicate(session: AsyncSession, who: Principal, existing: Any) -> None:
-    cert = (
-        await session.execute(select(CERTIFICATES.c.number).where(CERTIFICATES.c.child_id == existing["id"]))
-    ).first()
-    pending = (
+async def _lock_snils(session: AsyncSession, snils_hash: bytes) -> None:
+    """Serialise the applications and approvals of one СНИЛС (until the transaction ends)."""
+    key = int.from_bytes(snils_hash[:8], "big", signed=True)
+    await session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+async def _known_for_snils(session: AsyncSession, snils_hash: bytes) -> list[dict]:
+    """Every child record claimed for this СНИЛС, with the statuses of its applications and certificate."""
+    rows = (
         await session.execute(
-            select(APPLICATIONS.c.id).where(APPLICATIONS.c.child_id == existing["id"], APPLICATIONS.c.status == "pending")
+            select(CHILDREN.c.id, CHILDREN.c.parent_id, APPLICATIONS.c.status.label("application"),
+                   CERTIFICATES.c.status.label("certificate"))
+            .select_from(CHILDREN.outerjoin(APPLICATIONS, APPLICATIONS.c.child_id == CHILDREN.c.id)
+                         .outerjoin(CERTIFICATES, CERTIFICATES.c.child_id == CHILDREN.c.id))
+            .where(CHILDREN.c.snils_hash == snils_hash)
         )
-    ).first()
-    if cert is None and pending is None:
-        return
-    own = existing["parent_id"] == who.sub
-    if cert is not None and own:
-        detail = f"This child already has certificate {cert.number}."
-    elif own:
-        detail = "This child already has a pending application."
-    else:
-        detail = "This child (by СНИЛС) already has a certificate or a pending application."
-    raise ProblemError(409, "certificate_duplicate", detail)
+    ).mappings().all()
+    known: dict[uuid.UUID, dict] = {}
+    for r in rows:
+        entry = known.setdefault(r["id"], {"child_id": r["id"], "parent_id": r["parent_id"], "statuses": set()})
+        if r["application"] in ("pending", "refused"):
+            entry["statuses"].add(CertificateStatus(r["application"]))
+        if r["certificate"] is not None:
+            entry["statuses"].add(CertificateStatus(r["certificate"]))
+    return list(known.values())
 
 
 async def _load_application(session: AsyncSession, who: Principal, application_id: uuid.UUID) -> dict:
     row = (
         await session.execute(
-            select(APPLICATIONS, CHILDREN.c.birth_date, CHILDREN.c.parent_id)
+            select(APPLICATIONS, CHILDREN.c.birth_date, CHILDREN.c.parent_id, CHILDREN.c.snils_hash)
             .select_from(APPLICATIONS.join(CHILDREN, CHILDREN.c.id == APPLICATIONS.c.child_id))
             .where(APPLICATIONS.c.id == application_id)
             .with_for_update(of=APPLICATIONS)
@@ -272,6 +308,11 @@ async def _approve(
     pending = _pending_certificate(app)
     if app["status"] != "pending":
         raise IllegalTransition("application", app["status"], "approve")
+    # one certificate per child: none is issued while the СНИЛС has a live one (the operator
+    # refuses this application, or closes the other certificate as a duplicate first)
+    await _lock_snils(session, app["snils_hash"])
+    cert_domain.check_not_duplicate(CertificateStatus(st) for st in (await session.execute(
+        select(CERTIFICATES.c.status).where(CERTIFICATES.c.snils_hash == app["snils_hash"]))).scalars())
     # allocate the next number of the municipality atomically (row lock on its counter)
     seq_row = (
         await session.execute(
@@ -290,6 +331,7 @@ async def _approve(
             id=certificate_id, number=number, child_id=app["child_id"], municipality_code=app["municipality_code"],
             sequence=seq_row.last_certificate_seq, status="active", usage_kind=UsageKind.ACCOUNTING.value,
             issued_on=today, valid_until=issued.valid_until, expires_on=expiry_date(issued.birth_date),
+            snils_hash=app["snils_hash"],
         )
     )
     await session.execute(

@@ -43,5 +43,6 @@ async def region_settings(session: AsyncSession) -> dict:
 async def require_municipality(session: AsyncSession, code: str) -> dict:
     row = (await session.execute(select(MUNICIPALITIES).where(MUNICIPALITIES.c.code == code))).mappings().first()
     if row is None:
-        raise ProblemError(422, "municipality_unknown", f"Municipality {code!r} is not in the region.")
+        raise ProblemError(422, "municipality_unknown", f"Municipality {code!r} is not in the region.",
+                           details={"code": code})
     return dict(row)

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pfdo_contracts.common import Direction as ContractDirection
@@ -321,8 +321,10 @@ async def get(reg: Registry, who: Principal, program_id: uuid.UUID) -> dict:
 
 
 async def list_programs(reg: Registry, who: Principal, *, status: str | None, provider_id: uuid.UUID | None,
-                        limit: int, offset: int) -> list[dict]:
-    query = select(PROGRAMS.c.id).select_from(PROGRAMS.join(PROVIDERS, PROVIDERS.c.id == PROGRAMS.c.provider_id))
+                        limit: int, after: tuple[dt.datetime, uuid.UUID] | None = None) -> list[dict]:
+    """Programs in scope, oldest first (created_at, then id), after the keyset ``after``; each with its
+    ``created_at`` (the key of the next page)."""
+    query = select(PROGRAMS.c.id, PROGRAMS.c.created_at).select_from(PROGRAMS.join(PROVIDERS, PROVIDERS.c.id == PROGRAMS.c.provider_id))
     if who.role == Role.PROVIDER:
         mine = [PROVIDERS.c.owner_sub == who.sub]
         if who.provider_id:
@@ -339,14 +341,16 @@ async def list_programs(reg: Registry, who: Principal, *, status: str | None, pr
         query = query.where(PROGRAMS.c.status == status)
     if provider_id:
         query = query.where(PROGRAMS.c.provider_id == provider_id)
-    query = query.order_by(PROGRAMS.c.created_at, PROGRAMS.c.id).limit(limit).offset(offset)
+    if after is not None:
+        query = query.where(tuple_(PROGRAMS.c.created_at, PROGRAMS.c.id) > tuple_(*after))
+    query = query.order_by(PROGRAMS.c.created_at, PROGRAMS.c.id).limit(limit)
     out = []
     async with reg.runtime.db.transaction() as session:
-        ids = [r.id for r in (await session.execute(query))]
-        for pid in ids:
+        keys = [(r.id, r.created_at) for r in (await session.execute(query))]
+        for pid, created_at in keys:
             loaded = await _load(session, pid, lock=False)
             if loaded is not None:
-                out.append(_view(*loaded))
+                out.append({**_view(*loaded), "created_at": created_at})
     return out
 
 

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -126,7 +126,8 @@ def _view(who: Principal, row: Any) -> dict:
 
 
 async def list_providers(reg: Registry, who: Principal, *, status: str | None, municipality: str | None,
-                         limit: int, offset: int) -> list[dict]:
+                         limit: int, after: tuple[str, uuid.UUID] | None = None) -> list[dict]:
+    """Providers in scope by name (then id), after the keyset ``after``."""
     query = select(PROVIDERS)
     if who.role == Role.PROVIDER:
         query = query.where(or_(PROVIDERS.c.owner_sub == who.sub, PROVIDERS.c.id == _uuid_or_none(who.provider_id),
@@ -139,7 +140,9 @@ async def list_providers(reg: Registry, who: Principal, *, status: str | None, m
         query = query.where(PROVIDERS.c.status == status)
     if municipality:
         query = query.where(PROVIDERS.c.municipality_code == municipality)
-    query = query.order_by(PROVIDERS.c.name, PROVIDERS.c.id).limit(limit).offset(offset)
+    if after is not None:
+        query = query.where(tuple_(PROVIDERS.c.name, PROVIDERS.c.id) > tuple_(*after))
+    query = query.order_by(PROVIDERS.c.name, PROVIDERS.c.id).limit(limit)
     async with reg.runtime.db.transaction() as session:
         return [_view(who, r) for r in (await session.execute(query)).mappings()]
 
