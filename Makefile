@@ -6,7 +6,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV := uv run --frozen
 BOOTSTRAP := deploy/local/bootstrap.sh
 
-.PHONY: help bootstrap up down status logs demo test test-unit bench chaos fuzz schemas docs clean
+.PHONY: help bootstrap up down status logs demo test test-unit bench chaos fuzz schemas openapi docs errors clean
 
 help:
 	@echo "make up      - start Kafka, PostgreSQL, the four services and the gateway on 127.0.0.1:8080, with demo data"
@@ -18,6 +18,9 @@ help:
 	@echo "make bench   - benchmarks beside raw Kafka / PostgreSQL baselines"
 	@echo "make chaos   - the full fault-injection suite";  echo "make fuzz    - long API fuzzing run"
 	@echo "make schemas - regenerate event JSON Schemas, AsyncAPI documents and the event catalogue"
+	@echo "make openapi - regenerate the committed OpenAPI documents and the TypeScript client's types"
+	@echo "make errors  - regenerate the error-code catalogue (docs/ERRORS.md, docs/errors.json)"
+	@echo "make docs    - regenerate the gateway's /docs pages (after make schemas and the error catalogue)"
 
 bootstrap:
 	@bash $(BOOTSTRAP)
@@ -56,6 +59,16 @@ schemas:
 	@$(UV) python -m pfdo_contracts.schemas export
 	@for s in registry navigator billing ratings; do $(UV) python -m pfdo_contracts.asyncapi $$s; done
 	@$(UV) python -m pfdo_contracts.catalogue
+
+openapi:
+	@$(UV) python -m pfdo_devstack.web
+	@$(UV) python -m pfdo_devstack.apidocs openapi typescript
+
+docs:
+	@$(UV) python -m pfdo_devstack.apidocs site
+
+errors:
+	@$(UV) python -m pfdo_plumbing.http.error_catalogue
 
 clean: down
 	rm -rf .work/stack .work/test-stack

@@ -5,6 +5,9 @@
 #   3. Java 17+, Maven, PostgreSQL server, nginx and its njs module (apt-get when root on Debian; otherwise the
 #      command to run is printed and this script fails)
 #   4. the Kafka broker jars from Maven Central into the shared cache (once)
+#   5. the npm packages of web/ (npm ci from web/package-lock.json: offline docs assets, TypeScript
+#      toolchain; Node.js 20+ with npm must be on the machine) and Debian's Chromium for the docs'
+#      browser test (apt-get when root on Debian)
 # Idempotent: on a ready machine it takes a few seconds.
 set -euo pipefail
 
@@ -43,10 +46,13 @@ log "uv: $("${UV[@]}" --version)"
 log "uv sync --frozen"
 "${UV[@]}" sync --frozen --quiet
 
-log "checking Java 17+, Maven, PostgreSQL, nginx with its njs module (libnginx-mod-http-js)"
-"${UV[@]}" run --frozen python -m pfdo_devstack.prereqs --install
+log "checking Java 17+, Maven, PostgreSQL, nginx with its njs module (libnginx-mod-http-js), Node.js 20+, Chromium"
+"${UV[@]}" run --frozen python -m pfdo_devstack.prereqs --install --with-test-tools
 
 log "Kafka jars"
 "${UV[@]}" run --frozen pfdo-stack fetch
+
+log "npm packages of web/"
+"${UV[@]}" run --frozen python -m pfdo_devstack.web
 
 log "ready: ${UV[*]} run pfdo-stack up   (or: make test)"

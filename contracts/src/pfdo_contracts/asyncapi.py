@@ -28,6 +28,31 @@ ASYNCAPI_DIR = CONTRACTS_DIR / "asyncapi"
 KAFKA_BINDING = "0.5.0"
 _EXAMPLE_TIME = dt.datetime(2025, 10, 1, 9, 0, tzinfo=dt.UTC)
 
+KAFKA_PROTOCOL_VERSION = "4.1"
+SERVERS: dict[str, dict[str, str]] = {
+    "local": {
+        "host": "127.0.0.1:9092",
+        "description": "Kafka локального стенда (make up): один узел KRaft на этой машине.",
+    },
+    "compose": {
+        "host": "kafka:9092",
+        "description": "Kafka в docker compose: адрес внутри сети compose; с машины-хоста — localhost:9094.",
+    },
+    "kubernetes": {
+        "host": "pfdo-kafka-kafka-bootstrap:9092",
+        "description": "Кластер Kafka в Kubernetes (Strimzi, три брокера): bootstrap-сервис внутри пространства имён pfdo.",
+    },
+}
+"""The Kafka bootstrap of each way of running the platform (deploy/local, docker-compose.yml, deploy/k8s)."""
+
+
+def servers() -> dict[str, Any]:
+    return {
+        name: {"host": server["host"], "protocol": "kafka", "protocolVersion": KAFKA_PROTOCOL_VERSION,
+               "description": server["description"]}
+        for name, server in SERVERS.items()
+    }
+
 
 def _events_on(topic: Topic) -> list[type[Event]]:
     return [cls for cls in all_events().values() if cls.topic == topic.name]
@@ -155,6 +180,7 @@ def document(service: str) -> dict[str, Any]:
             ),
         },
         "defaultContentType": "application/cloudevents+json",
+        "servers": servers(),
         "channels": channels,
         "operations": operations,
         "components": {"messages": messages, "schemas": schemas},

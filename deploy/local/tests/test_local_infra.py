@@ -150,7 +150,7 @@ def test_gateway_proxies_with_request_ids_limits_and_problem_bodies(infra: TestI
         assert headers["Retry-After"] == "1" and json.loads(body)["status"] == 429
         status, _, _ = _get(f"{gw.url}/api/navigator/enrolments", method="POST", data=b"{}",
                             headers={"Authorization": f"Bearer {_jwt_shaped('parent-2')}"})
-        assert status == 502  # limits are per token subject (the services verify the signature)
+        assert status == 502  # limits are per token (a hash of it; the services limit per verified subject)
 
         status, headers, _ = _get(
             f"{gw.url}/api/navigator/enrolments", method="OPTIONS",
@@ -195,7 +195,7 @@ def test_stack_down_leaves_no_process(infra: TestInfra, tmp_path: Path) -> None:
 
 
 def _jwt_shaped(sub: str) -> str:
-    """An unsigned token of the right shape: the gateway only reads its subject to key limits."""
+    """An unsigned token of the right shape: the gateway keys its limits by a hash of the token."""
     def part(obj: dict) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
 

@@ -45,6 +45,10 @@ DEFAULTS: dict[str, str] = {
     "BURST_ENROL": "5",
     "RATE_ATTENDANCE": "60r/m",
     "BURST_ATTENDANCE": "20",
+    "RATE_ANONYMOUS": "10r/s",
+    "BURST_ANONYMOUS": "20",
+    "EVENTS_READ_TIMEOUT": "1h",
+    "EVENTS_PER_TOKEN": "5",
     "RETRY_AFTER": "1",
     "PROXY_READ_TIMEOUT": "30s",
 }
@@ -59,6 +63,8 @@ HIGH_LIMITS: dict[str, str] = {
     "BURST_ENROL": "100000",
     "RATE_ATTENDANCE": "100000r/s",
     "BURST_ATTENDANCE": "100000",
+    "RATE_ANONYMOUS": "100000r/s",
+    "BURST_ANONYMOUS": "100000",
 }
 """Limits for test stacks: load tests must not be throttled (a test can still set low ones)."""
 
@@ -165,6 +171,7 @@ class Gateway:
             "TEMP_DIR": str(self.home / "temp"),
             "GATEWAY_LISTEN": f"{cfg.host}:{self.listen_port}",
             "ACCESS_LOG": str(self.access_log),
+            "DOCS_ROOT": str(cfg.repo_root / "docs" / "site"),
             **{f"{name.upper()}_UPSTREAM": addr for name, addr in ups.items()},
             **dict(cfg.gateway_vars),
             **dict(self.variables),

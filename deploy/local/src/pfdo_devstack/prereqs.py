@@ -1,5 +1,6 @@
 """Checks (and on Debian as root, installs) what the local stack needs: Java 17+, Maven,
-PostgreSQL server binaries, nginx and its njs module."""
+PostgreSQL server binaries, nginx and its njs module; for the tests also Node.js 20+ with npm
+(checked only: the machine brings it) and Debian's Chromium (the documentation pages' browser test)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,10 @@ def java_version() -> int | None:
     return int(m.group(2) or 0) if major == 1 else major
 
 
-def check_all(*, need_maven: bool = True) -> list[Check]:
+CHROMIUM = "/usr/bin/chromium"
+
+
+def check_all(*, need_maven: bool = True, need_test_tools: bool = False) -> list[Check]:
     from .postgres import find_pg_bindir
     from .gateway import find_nginx, find_njs_module
 
@@ -61,7 +65,17 @@ def check_all(*, need_maven: bool = True) -> list[Check]:
         checks.append(Check("nginx-njs", True, find_njs_module(), ("libnginx-mod-http-js",)))
     except StackError:
         checks.append(Check("nginx-njs", False, "ngx_http_js_module.so not found", ("libnginx-mod-http-js",)))
+    if need_test_tools:
+        checks.append(Check("chromium", os.access(CHROMIUM, os.X_OK), CHROMIUM if os.access(CHROMIUM, os.X_OK)
+                            else "not found", ("chromium",)))
     return checks
+
+
+def check_node() -> None:
+    """Node.js 20+ with npm (the web/ packages); not installed from here: Debian 12's nodejs is 18."""
+    from .web import check_node as web_check_node
+
+    web_check_node()
 
 
 def _is_debian() -> bool:
@@ -98,10 +112,12 @@ def install_command(missing: list[Check]) -> list[str]:
     return ["apt-get", "install", "-y", "--no-install-recommends", *pkgs]
 
 
-def ensure(*, install: bool = True, need_maven: bool = True) -> None:
+def ensure(*, install: bool = True, need_maven: bool = True, need_test_tools: bool = False) -> None:
     """Check the prerequisites; install the missing ones with apt-get when allowed, running as
     root on Debian; otherwise raise with the command to run."""
-    checks = check_all(need_maven=need_maven)
+    if need_test_tools:
+        check_node()
+    checks = check_all(need_maven=need_maven, need_test_tools=need_test_tools)
     missing = [c for c in checks if not c.ok]
     if not missing:
         return
@@ -112,7 +128,7 @@ def ensure(*, install: bool = True, need_maven: bool = True) -> None:
         raise StackError(f"missing prerequisites: {names}\nInstall them with:\n  {sudo}apt-get update && {sudo}{cmd}")
     say(f"missing prerequisites: {names}; installing with apt-get")
     _apt_install([_resolve(p) for c in missing for p in c.packages])
-    still = [c for c in check_all(need_maven=need_maven) if not c.ok]
+    still = [c for c in check_all(need_maven=need_maven, need_test_tools=need_test_tools) if not c.ok]
     if still:
         raise StackError(f"still missing after apt-get: {', '.join(c.name + ' (' + c.detail + ')' for c in still)}")
 
@@ -135,19 +151,20 @@ def ensure_command(command: str, package: str, *, install: bool = True) -> str:
     return found
 
 
-def report() -> int:
+def report(*, need_test_tools: bool = False) -> int:
     ok = True
-    for c in check_all():
+    for c in check_all(need_test_tools=need_test_tools):
         ok &= c.ok
         print(f"  {'ok ' if c.ok else 'MISSING'}  {c.name:<11} {c.detail}")
     return 0 if ok else 1
 
 
-if __name__ == "__main__":  # python -m pfdo_devstack.prereqs [--install]
+if __name__ == "__main__":  # python -m pfdo_devstack.prereqs [--install] [--with-test-tools]
     try:
+        test_tools = "--with-test-tools" in sys.argv
         if "--install" in sys.argv:
-            ensure(install=True)
-        sys.exit(report())
+            ensure(install=True, need_test_tools=test_tools)
+        sys.exit(report(need_test_tools=test_tools))
     except StackError as exc:
         print(exc, file=sys.stderr)
         sys.exit(1)

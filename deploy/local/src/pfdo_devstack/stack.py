@@ -221,10 +221,11 @@ class Stack:
 
     def urls(self) -> list[tuple[str, str]]:
         gw = self.config.gateway_url
-        out = [("gateway", gw), ("dev tokens", f"{gw}/auth/"), ("JWKS", f"{gw}/auth/.well-known/jwks.json")]
+        out = [("gateway", gw), ("documentation", f"{gw}/docs"), ("dev tokens", f"{gw}/auth/"),
+               ("JWKS", f"{gw}/auth/.well-known/jwks.json")]
         for svc in SERVICES:
             out.append((f"{svc} OpenAPI", f"{gw}/api/{svc}/docs"))
-            out.append((f"{svc} AsyncAPI", f"{gw}/api/{svc}/asyncapi"))
+            out.append((f"{svc} AsyncAPI", f"{gw}/api/{svc}/asyncapi.html"))
         out.append(("kafka", self.config.kafka_bootstrap))
         out.append(("postgres", f"postgresql://pfdo@{self.config.host}:{self.config.pg_port}/<db>"))
         return out
