@@ -57,7 +57,7 @@ async def test_certificate_from_registry_opens_a_billing_account_via_the_bus(pla
         approved = await gw.post(f"/api/registry/applications/{applied.json()['id']}/approve", headers=operator)
         assert approved.status_code in (200, 201), approved.text
         certificates = (await gw.get("/api/registry/certificates", headers=parent)).json()
-        certificate = certificates[0] if isinstance(certificates, list) else certificates["items"][0]
+        certificate = certificates["items"][0]
         assert certificate["number"].startswith("4801")
 
         async def account():  # noqa: ANN202

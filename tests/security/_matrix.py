@@ -57,7 +57,7 @@ _UUIDISH = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 class Cell:
     route: RouteInfo
     role: Role | None  # None: no token
-    kind: str  # auth | denied | own | foreign
+    kind: str  # auth | anonymous (open without a token) | denied | own | foreign
     outcome: str  # ok | leak | wrong | error5xx | inconclusive | not_exercised
     detail: str = ""
 
@@ -90,7 +90,7 @@ class MatrixResult:
                     return "5xx"
                 if kinds["wrong"]:
                     return "WRONG"
-                symbol = {"denied": "deny", "own": "allow", "auth": "401"}
+                symbol = {"denied": "deny", "own": "allow", "auth": "401", "anonymous": "open"}
                 main = next((symbol[c.kind] for c in mine if c.kind in symbol), "")
                 if any(c.kind == "foreign" and c.outcome == "ok" for c in mine):
                     main += "+f"
@@ -168,6 +168,14 @@ def _call(client: httpx.Client, route: RouteInfo, values: dict[str, str], header
     kwargs: dict[str, Any] = {"headers": headers, "params": query}
     if body is not None:
         kwargs["json"] = body
+    if route.is_stream:  # an event stream never ends: its status and first bytes (or a refusal) are enough
+        with client.stream(route.method, path, **kwargs) as response:
+            if not response.is_success:
+                response.read()
+                return response
+            first = next(response.iter_bytes(), b"")
+            return httpx.Response(response.status_code, headers=response.headers, content=first,
+                                  request=response.request)
     return client.request(route.method, path, **kwargs)
 
 
@@ -195,11 +203,18 @@ def run_matrix(world: World, routes: list[RouteInfo]) -> MatrixResult:
             params = route.path_params
             own_values = {p: world.params.get(p, {}).get("A") for p in params}
             any_values = {p: v or str(uuid.uuid4()) for p, v in own_values.items()}
-            # no token at all
+            # no token at all: refused, or public fields (the catalogue); a bad token is refused either way
             r = _call(client, route, any_values, {})
-            ok = r.status_code == 401 and r.json().get("code") == "unauthenticated"
-            result.cells.append(Cell(route, None, "auth", "ok" if ok else ("leak" if r.is_success else "wrong"),
-                                     f"anonymous -> {r.status_code}"))
+            if route.is_anonymous_read:
+                ok = r.status_code < 500 and r.status_code not in (401, 403)
+                bad = _call(client, route, any_values, {"Authorization": "Bearer not.a.token"})
+                ok = ok and bad.status_code == 401 and bad.json().get("code") == "unauthenticated"
+                result.cells.append(Cell(route, None, "anonymous", "ok" if ok else "wrong",
+                                         f"anonymous -> {r.status_code}, bad token -> {bad.status_code}"))
+            else:
+                ok = r.status_code == 401 and r.json().get("code") == "unauthenticated"
+                result.cells.append(Cell(route, None, "auth", "ok" if ok else ("leak" if r.is_success else "wrong"),
+                                         f"anonymous -> {r.status_code}"))
             for role in Role:
                 if role not in route.allowed:
                     r = _call(client, route, any_values, world.headers(role, "A"))

@@ -11,13 +11,14 @@ from typing import Any
 import fastapi.routing
 
 from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 
-from pfdo_plumbing.auth.policy import POLICY, declared_action
+from pfdo_plumbing.auth.policy import ANONYMOUS_READ, POLICY, declared_action
 from pfdo_plumbing.auth.principal import Role
 from pfdo_plumbing.settings import ServiceSettings
 
-OPS_PUBLIC = {"/health", "/ready", "/metrics", "/asyncapi"}
+OPS_PUBLIC = {"/health", "/ready", "/metrics", "/asyncapi", "/labels"}
 """The only routes allowed to be public (under /api/<service>)."""
 
 
@@ -44,6 +45,17 @@ class RouteInfo:
     @property
     def is_public(self) -> bool:
         return self.action == "public"
+
+    @property
+    def is_anonymous_read(self) -> bool:
+        """Open without a token too (the public catalogue); a token is still checked."""
+        return self.action in ANONYMOUS_READ
+
+    @property
+    def is_stream(self) -> bool:
+        """Answers with an endless stream (Server-Sent Events): read its status and headers only."""
+        original = getattr(self.route, "original_route", self.route)
+        return getattr(original, "response_class", None) is StreamingResponse
 
 
 @cache

@@ -39,6 +39,14 @@ def policy_problems(routes: list[RouteInfo]) -> list[str]:
     return problems
 
 
+def test_only_catalogue_reads_are_open_without_a_token() -> None:
+    routes = [r for s in available_services() for r in routes_of(s)]
+    open_routes = sorted(r.label for r in routes if r.is_anonymous_read)
+    print(f"\nopen without a token (public fields): {open_routes}")
+    assert open_routes, "the public catalogue declares no route"
+    assert all(label.startswith("GET /api/navigator/programs") for label in open_routes), open_routes
+
+
 def test_every_service_has_a_composition_root() -> None:
     assert available_services() == SERVICES, f"missing pfdo_<svc>.main: {set(SERVICES) - set(available_services())}"
 

@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from .auth.jwks import JWKSCache
+from .auth.ratelimit import SubjectLimiter
 from .auth.tokens import TokenVerifier
 from .db import Database
 from .kafka.consumer import EventConsumer
@@ -53,12 +54,17 @@ class ServiceRuntime:
         self.verifier = TokenVerifier(
             JWKSCache(settings.jwks_url, ttl_s=settings.jwks_cache_ttl_s),
             issuer=settings.jwt_issuer, audience=settings.jwt_audience, leeway_s=settings.jwt_leeway_s,
+            max_lifetime_s=settings.jwt_max_lifetime_s,
+        )
+        self.subject_limiter = (
+            SubjectLimiter(settings.rate_per_subject, settings.burst_per_subject) if settings.rate_per_subject > 0 else None
         )
         self.producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
         self.jobs: list[tuple[str, float, Job]] = []
         self._job_tasks: list[asyncio.Task[None]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
+        self._on_start: list[Callable[[], Awaitable[None]]] = []
         self.started = False
 
     def every(self, name: str, interval_s: float) -> Callable[[Job], Job]:
@@ -110,6 +116,8 @@ class ServiceRuntime:
             self._job_tasks.append(asyncio.create_task(self._run_job(name, interval, fn), name=name))
         self._job_tasks.append(asyncio.create_task(
             watch_loop_lag(self.service, self.settings.loop_lag_interval_s), name="loop-lag"))
+        for begin in self._on_start:
+            await begin()
         self.started = True
         log.info("service_started", topics=sorted(self.consumer.topics))
 
@@ -122,6 +130,10 @@ class ServiceRuntime:
                 raise
             except Exception:
                 log.exception("background_job_failed", job=name)
+
+    def on_start(self, begin: Callable[[], Awaitable[None]]) -> None:
+        """Start something of the composition root's (a long-running task) once the runtime is up."""
+        self._on_start.append(begin)
 
     def on_stop(self, close: Callable[[], Awaitable[None]]) -> None:
         """Close something of the composition root's (an HTTP client) when the service stops."""

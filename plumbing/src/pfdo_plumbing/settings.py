@@ -56,11 +56,48 @@ class ServiceSettings(BaseSettings):
         default=0.25, gt=0, description="How often the event loop's lag is sampled (metric pfdo_event_loop_lag_seconds).",
     )
 
+    idempotency_retention_h: float = Field(
+        default=24.0, ge=24,
+        description="Hours an Idempotency-Key and its stored answer are kept (at least 24, as the API promises).",
+    )
+    idempotency_cleanup_interval_s: float = Field(
+        default=3600.0, gt=0, description="How often the keys older than the retention are deleted.",
+    )
+    idempotency_abandoned_after_s: float = Field(
+        default=120.0, ge=4,
+        description="A running request says every quarter of this that it is alive; a key whose request stopped "
+        "saying so this long ago (its process died) may be taken by a retry with the same request. Until then a "
+        "retry gets 409 idempotency_key_in_progress.",
+    )
+
+    docs_assets_dir: str = Field(
+        default="",
+        description="The node_modules folder with swagger-ui-dist and redoc (web/package-lock.json) that the "
+        "/docs and /redoc pages load their files from; empty: the workspace's web/node_modules.",
+    )
+
     jwks_url: str = "http://127.0.0.1:8100/auth/.well-known/jwks.json"
     jwt_issuer: str = "pfdo-dev-issuer"
     jwt_audience: str = "pfdo"
     jwt_leeway_s: int = 30
+    jwt_max_lifetime_s: int = Field(
+        default=12 * 3600, ge=60,
+        description="Longest accepted token lifetime (exp - iat), seconds: longer-lived tokens are refused even "
+        "before they expire. The development issuer mints no longer ones.",
+    )
     jwks_cache_ttl_s: int = 300
+
+    rate_per_subject: float = Field(
+        default=0.0, ge=0,
+        description="Requests per second of one token subject (all its tokens together), counted by each "
+        "process after the signature is verified; 0 turns the limit off. The gateway limits per token only "
+        "(it cannot verify signatures). Production sets it (deploy/k8s/base/config.yaml); test stacks leave it off.",
+    )
+    burst_per_subject: int = Field(default=40, ge=0, description="Requests of one subject allowed at once above the rate.")
+    cursor_key: str = Field(
+        default="pfdo-dev-cursor-key", min_length=8,
+        description="HMAC key signing the opaque page cursors of every list (set a secret one in production).",
+    )
 
     dev_issuer_enabled: bool = False
     dev_keys_dir: str = ".work/auth-keys"

@@ -140,7 +140,7 @@ async def test_a_rejected_dispute_is_charged_late(h: Harness) -> None:
     ]
     history = (await h.client.get(f"/api/billing/certificates/{CERT}/history", params={"limit": 100},
                                   headers=h.headers("parent", PARENT))).json()
-    items = history["items"] if isinstance(history, dict) else history
+    items = history["items"]
     assert any(i["kind"] == "late_charge" and i["amount"] == late and i["month"] == "2026-11" for i in items)
     # finance sees what the provider is owed and no final order has paid yet
     assert await outstanding(h) == {"unsettled_adjustments": 1, "unsettled_charged_kopecks": late,
@@ -159,7 +159,7 @@ async def test_the_next_final_order_pays_the_late_charge(h: Harness) -> None:
     out = await close(h, "2026-12", DEC)  # all 10 present: the whole instalment
     assert out["posted_kopecks"] == CI
     orders = (await h.client.get("/api/billing/payment-orders", params={"month": "2026-12"},
-                                 headers=h.headers("finance", "fin-1"))).json()
+                                 headers=h.headers("finance", "fin-1"))).json()["items"]
     final = next(o for o in orders if o["kind"] == "final")
     late = share(CI, 7, 8) - share(CI, 6, 8)
     advance = CI * 80 // 100
@@ -241,7 +241,7 @@ async def test_a_refund_larger_than_the_order_is_carried_on(h: Harness) -> None:
     out = await close(h, "2027-01", [])  # no lessons marked: nothing posted
     assert out["posted_kopecks"] == 0
     orders = (await h.client.get("/api/billing/payment-orders", params={"month": "2027-01"},
-                                 headers=h.headers("finance", "fin-1"))).json()
+                                 headers=h.headers("finance", "fin-1"))).json()["items"]
     final = next(o for o in orders if o["kind"] == "final")
     refund = share(CI, 7, 8) - share(CI, 6, 8)
     advance = CI * 80 // 100  # January: 8 planned lessons, the same instalment

@@ -131,7 +131,7 @@ async def test_month_close_of_six_billable_lessons_of_eight(h: Harness) -> None:
     assert (b["available"], b["reserved"], b["spent"]) == (2_109_890 + 27_816, 890_110 - 111_263, 83_447)
 
     orders = (await h.client.get("/api/billing/payment-orders", params={"month": "2026-11"},
-                                 headers=h.headers("provider", "staff-1", provider_id=str(PROVIDER)))).json()
+                                 headers=h.headers("provider", "staff-1", provider_id=str(PROVIDER)))).json()["items"]
     by_kind = {o["kind"]: o for o in orders}
     # advance: 80 % of 111 263 rounded down; final: 83 447 − 89 010 < 0 → 0 paid, 5 563 carried
     assert by_kind["advance"]["amount_kopecks"] == 89_010
@@ -142,6 +142,29 @@ async def test_month_close_of_six_billable_lessons_of_eight(h: Harness) -> None:
     foreign = await h.client.get(f"/api/billing/payment-orders/{by_kind['final']['order_id']}",
                                  headers=h.headers("provider", "staff-2", provider_id=str(uuid.uuid4())))
     assert foreign.status_code == 404
+
+    # one page at a time: every order exactly once, then next_cursor null; a cursor is signed and bound to its filters
+    finance = h.headers("finance", "fin-1")
+    whole = (await h.client.get("/api/billing/payment-orders", params={"limit": 1000}, headers=finance)).json()
+    assert whole["next_cursor"] is None and len(whole["items"]) >= 2
+    paged, cursor = [], None
+    while True:
+        page = (await h.client.get("/api/billing/payment-orders", headers=finance,
+                                   params={"limit": 1, **({"cursor": cursor} if cursor else {})})).json()
+        paged.extend(o["order_id"] for o in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert paged == [o["order_id"] for o in whole["items"]]
+    first = (await h.client.get("/api/billing/payment-orders", params={"limit": 1}, headers=finance)).json()
+    for params in ({"limit": 1, "cursor": first["next_cursor"][:-2] + "AA"},
+                   {"limit": 1, "cursor": first["next_cursor"], "kind": "final"}):
+        refused = await h.client.get("/api/billing/payment-orders", params=params, headers=finance)
+        assert refused.status_code == 422 and refused.json()["code"] == "invalid_cursor", refused.text
+    for params in ({"month": "0000-01"}, {"month": "2026-13"}, {"limit": 1001}, {"kind": "weekly"}):
+        assert (await h.client.get("/api/billing/payment-orders", params=params, headers=finance)).status_code == 422
+    assert (await h.client.post("/api/billing/months/0000-01/close", headers=h.headers("regional_operator", "op-1"))
+            ).status_code == 422
 
     await h.idle()
     ledger = await read_topic(h.infra, h.names, LEDGER, min_count=3)
@@ -206,7 +229,7 @@ async def test_cancellation_before_start_releases_everything(h: Harness) -> None
     assert after["reserved"] == before["reserved"] - reserved
     assert after["available"] == before["available"] + reserved
     history = (await h.client.get(f"/api/billing/certificates/{CERT}/history",
-                                  headers=h.headers("parent", PARENT))).json()
+                                  headers=h.headers("parent", PARENT))).json()["items"]
     kinds = [(i["kind"], i["enrolment_id"]) for i in history if i["enrolment_id"] == str(other)]
     assert kinds.count(("reserve", str(other))) == 5 and kinds.count(("release", str(other))) == 5
     assert all(i["cause_event_id"] for i in history if i["enrolment_id"] == str(other))
@@ -229,5 +252,5 @@ async def test_scopes_and_reconciliation(h: Harness) -> None:
     assert report["ok"], report
     assert {c["name"] for c in report["checks"]} >= {"accounts_sum_to_zero", "payment_orders_equal_postings"}
     audit = (await h.client.get("/api/billing/audit", params={"subject_type": "enrolment", "subject_id": str(ENROLMENT)},
-                                headers=h.headers("regional_operator", "op-1"))).json()
+                                headers=h.headers("regional_operator", "op-1"))).json()["items"]
     assert {"billing.reservation.create", "billing.reservation.release"} <= {a["action"] for a in audit}

@@ -80,7 +80,7 @@ class Harness:
         async def probe() -> dict[str, Any] | None:
             response = await self.client.get("/api/ratings/me/ratings", headers=self.parent(sub))
             assert response.status_code == 200
-            return next((i for i in response.json() if i["enrolment_id"] == str(enrolment_id)), None)
+            return next((i for i in response.json()["items"] if i["enrolment_id"] == str(enrolment_id)), None)
 
         return await self.eventually(probe)
 
@@ -236,7 +236,7 @@ async def test_duplicate_and_out_of_order_enrolment_events(h: Harness) -> None:
     again = await h.client.post("/api/ratings/ratings", headers=h.parent("parent-c"),
                                 json={"enrolment_id": str(enrolment), "scores": scores(100, 100, 100, 100)})
     assert again.status_code == 409 and again.json()["code"] == "already_rated"
-    items = [i for i in (await h.client.get("/api/ratings/me/ratings", headers=h.parent("parent-c"))).json()
+    items = [i for i in (await h.client.get("/api/ratings/me/ratings", headers=h.parent("parent-c"))).json()["items"]
              if i["enrolment_id"] == str(enrolment)]
     assert len(items) == 1 and items[0]["can_rate"] is False and items[0]["rating"]["scores"]["results"] == 50
     assert items[0]["outcome"] == "completed"  # the newest event (by time) refreshed the outcome
@@ -263,7 +263,8 @@ async def test_other_callers_and_bad_input_are_refused_and_change_nothing(h: Har
 
     step = await h.client.post("/api/ratings/ratings", headers=h.parent("parent-d"), json={**body, "scores": scores(55)})
     assert step.status_code == 422 and step.json()["code"] == "scale_not_step_of_10"
-    assert step.json()["errors"] == [{"field": "results", "code": "scale_not_step_of_10"}]
+    assert step.json()["errors"] == [{"pointer": "/body/scores/results", "code": "scale_not_step_of_10",
+                                      "message": "Оценка по шкале ставится с шагом 10."}]
     high = await h.client.post("/api/ratings/ratings", headers=h.parent("parent-d"), json={**body, "scores": scores(110)})
     assert high.status_code == 422 and high.json()["code"] == "scale_out_of_range"
     long = await h.client.post("/api/ratings/ratings", headers=h.parent("parent-d"), json={**body, "comment": "x" * 2001})
@@ -283,7 +284,7 @@ async def test_other_callers_and_bad_input_are_refused_and_change_nothing(h: Har
     foreign = await h.client.put(f"/api/ratings/ratings/{event.enrolment_id}", headers=h.parent("parent-e"),
                                  json={"scores": scores(0, 0, 0, 0)})
     assert foreign.status_code == 404 and foreign.json()["code"] == "rating_not_found"
-    assert (await h.client.get("/api/ratings/me/ratings", headers=h.parent("parent-e"))).json() == []
+    assert (await h.client.get("/api/ratings/me/ratings", headers=h.parent("parent-e"))).json()["items"] == []
 
 
 async def test_edit_within_30_days_then_the_rating_is_final(h: Harness) -> None:
@@ -311,7 +312,7 @@ async def test_edit_within_30_days_then_the_rating_is_final(h: Harness) -> None:
         h.clock.offset = dt.timedelta(days=30, seconds=1)
         final = await h.client.put(url, headers=h.parent("parent-f"), json={"scores": scores(10, 10, 10, 10)})
         assert final.status_code == 409 and final.json()["code"] == "rating_final"
-        mine = (await h.client.get("/api/ratings/me/ratings", headers=h.parent("parent-f"))).json()
+        mine = (await h.client.get("/api/ratings/me/ratings", headers=h.parent("parent-f"))).json()["items"]
         assert mine[0]["rating"]["final"] is True and mine[0]["rating"]["scores"]["results"] == 90
     finally:
         h.clock.offset = dt.timedelta()
@@ -387,5 +388,5 @@ async def test_many_ratings_recompute_equals_incremental(h: Harness) -> None:
     assert view["score"] == float(expected.shrunk_score) and view["prior"]["mean"] == float(region_mean)
     republished = await h.rating_events("pfdo.ratings.program_rating.changed.v1", str(programs[0]), 5)
     assert max(e["data"]["revision"] for e in republished) == view["revision"]
-    assert (await h.client.get("/api/ratings/audit?subject_type=aggregates", headers=operator)).json()[0]["action"] \
+    assert (await h.client.get("/api/ratings/audit?subject_type=aggregates", headers=operator)).json()["items"][0]["action"] \
         == "ratings.admin.recompute"

@@ -79,7 +79,8 @@ async def set_nominals(b: Billing, period_id: uuid.UUID, rows: list[NominalRow],
             ordered = sorted(group, key=lambda g: g.age_min)
             for prev, nxt in zip(ordered, ordered[1:], strict=False):
                 if nxt.age_min <= prev.age_max:
-                    raise ProblemError(422, "age_groups_overlap", f"Age groups of municipality {muni} overlap.")
+                    raise ProblemError(422, "age_groups_overlap", f"Age groups of municipality {muni} overlap.",
+                                       details={"municipality": muni})
             await session.execute(text("DELETE FROM nominals WHERE period_id = :p AND municipality_code = :m"),
                                   {"p": period_id, "m": muni})
             await session.execute(text(

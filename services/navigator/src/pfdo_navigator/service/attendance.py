@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -111,7 +111,7 @@ async def post_marks(
         raise ProblemError(
             409, "journal_frozen",
             f"The attendance journal of {frozen} is frozen for month close: marks and corrections of it are no "
-            "longer accepted. Nothing of this posting was stored.",
+            "longer accepted. Nothing of this posting was stored.", details={"months": frozen},
             errors=[{"index": r.index, "enrolment_id": r.mark.enrolment_id, "lesson_date": r.mark.lesson_date.isoformat(),
                      "reason": r.reason.value} for r in late],
         )
@@ -203,7 +203,7 @@ def _dispute(row: Any) -> dd.Dispute:
 
 def _domain_problem(exc: DomainError) -> ProblemError:
     status = 422 if exc.code in ("claim_matches_mark", "dispute_window_closed") else 409
-    return ProblemError(status, exc.code, exc.message)
+    return ProblemError(status, exc.code, exc.message, details=exc.details)
 
 
 async def open_dispute(
@@ -285,7 +285,9 @@ async def resolve_dispute(
     return (await session.execute(select(DISPUTES).where(DISPUTES.c.dispute_id == dispute_id))).first()
 
 
-async def list_disputes(session: AsyncSession, who: Principal, state: str | None, limit: int) -> list[Any]:
+async def list_disputes(session: AsyncSession, who: Principal, state: str | None, limit: int,
+                        after: tuple[dt.datetime, uuid.UUID] | None = None) -> list[Any]:
+    """Disputes in the caller's scope, oldest first (opened_at, then id), after the keyset ``after``."""
     query = select(DISPUTES, ENROLMENTS.c.municipality_code, ENROLMENTS.c.provider_id, ENROLMENTS.c.parent_id).join(
         ENROLMENTS, ENROLMENTS.c.enrolment_id == DISPUTES.c.enrolment_id
     )
@@ -297,7 +299,9 @@ async def list_disputes(session: AsyncSession, who: Principal, state: str | None
         query = query.where(ENROLMENTS.c.municipality_code == who.municipality)
     if state:
         query = query.where(DISPUTES.c.state == state)
-    return list((await session.execute(query.order_by(DISPUTES.c.opened_at).limit(limit))).all())
+    if after is not None:
+        query = query.where(tuple_(DISPUTES.c.opened_at, DISPUTES.c.dispute_id) > tuple_(*after))
+    return list((await session.execute(query.order_by(DISPUTES.c.opened_at, DISPUTES.c.dispute_id).limit(limit))).all())
 
 
 # ------------------------------------------------------------------------------- journal freeze

@@ -572,7 +572,7 @@ def _domain(fn: Any, *args: Any) -> saga.Transition:
     try:
         return fn(*args)
     except DomainError as exc:
-        raise ProblemError(409, exc.code, exc.message) from exc
+        raise ProblemError(409, exc.code, exc.message, details=exc.details) from exc
 
 
 # ------------------------------------------------------------------------------- commands
