@@ -7,6 +7,8 @@ the gateway's own behaviour (routing, limits, headers, timeouts) is observed wit
 
 from __future__ import annotations
 
+import base64
+import json
 import socket
 import uuid
 from collections.abc import Iterator, Mapping
@@ -62,3 +64,14 @@ def gateway(work_dir: Path, upstreams: Mapping[str, str], **variables: str) -> I
         yield gw
     finally:
         gw.stop()
+
+
+def bearer(claims: dict | str, signature: str = "c2ln") -> dict[str, str]:
+    """An Authorization header with a JWT-shaped token (the gateway reads nothing inside it; the
+    stand-ins, unlike the services, do not verify signatures)."""
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    header = b64(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
+    payload = claims if isinstance(claims, str) else b64(json.dumps(claims).encode())
+    return {"Authorization": f"Bearer {header}.{payload}.{signature}"}

@@ -16,6 +16,8 @@ from pfdo_devstack.config import SERVICES
 from pfdo_devstack.story import StoryClock
 from pfdo_plumbing.testing import TestAuth
 
+from ._gateway_harness import StandIns
+
 
 def available_services() -> tuple[str, ...]:
     """Services whose composition root exists (a missing one fails test_every_service_is_covered)."""
@@ -52,3 +54,20 @@ async def fuzz_platform(platform_factory, sec_auth: TestAuth) -> object:  # noqa
     not leak into the other tests' world."""
     return await platform_factory(auth=sec_auth, db_prefix="fuzz", services=available_services(),
                                   extra_env={"PFDO_LOG_LEVEL": "INFO"})
+
+
+@pytest.fixture(scope="module")
+def work_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of the gateway tests' module (its rendered nginx and the stand-ins' files)."""
+    return tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+
+
+@pytest.fixture(scope="module")
+def standins(work_dir: Path) -> Iterator[StandIns]:
+    """The stand-in upstreams a module's gateways proxy to (see _gateway_harness)."""
+    standins = StandIns(work_dir / "standins")
+    try:
+        standins.start()
+        yield standins
+    finally:
+        standins.stop()

@@ -4,7 +4,6 @@ headers, CORS for the one portal origin, and a clean 504 when an upstream hangs.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import socket
@@ -18,7 +17,7 @@ import pytest
 from pfdo_devstack.config import SERVICES
 from pfdo_devstack.gateway import DEFAULTS
 
-from ._gateway_harness import StandIns, free_port, gateway
+from ._gateway_harness import StandIns, bearer, free_port, gateway
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -30,20 +29,6 @@ SECURITY_HEADERS = {
     "strict-transport-security": "max-age=31536000; includeSubDomains",
 }
 
-
-@pytest.fixture(scope="module")
-def work_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("gateway")
-
-
-@pytest.fixture(scope="module")
-def standins(work_dir: Path) -> Iterator[StandIns]:
-    standins = StandIns(work_dir / "standins")
-    try:
-        standins.start()
-        yield standins
-    finally:
-        standins.stop()
 
 
 @pytest.fixture(scope="module")
@@ -172,15 +157,6 @@ def test_rate_limit_per_client_gives_429_with_retry_after_past_the_limit_and_2xx
         assert paced == [200] * 5
 
 
-def bearer(claims: dict | str, signature: str = "c2ln") -> dict[str, str]:
-    """An Authorization header with a JWT-shaped token (the gateway reads nothing inside it; the
-    stand-ins, unlike the services, do not verify signatures)."""
-    def b64(raw: bytes) -> str:
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    header = b64(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
-    payload = claims if isinstance(claims, str) else b64(json.dumps(claims).encode())
-    return {"Authorization": f"Bearer {header}.{payload}.{signature}"}
 
 
 def test_rate_limit_per_token_counts_every_request_of_the_token(work_dir: Path, standins: StandIns) -> None:

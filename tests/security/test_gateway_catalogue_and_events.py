@@ -5,44 +5,20 @@ compressed, and one token may hold only so many streams open."""
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
-from ._gateway_harness import StandIns, gateway
+from ._gateway_harness import StandIns, bearer, gateway
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
-@pytest.fixture(scope="module")
-def work_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("gateway-public")
 
-
-@pytest.fixture(scope="module")
-def standins(work_dir: Path) -> Iterator[StandIns]:
-    standins = StandIns(work_dir / "standins")
-    try:
-        standins.start()
-        yield standins
-    finally:
-        standins.stop()
-
-
-def bearer(sub: str) -> dict[str, str]:
-    """A JWT-shaped token naming ``sub`` (the gateway reads the subject; the stand-ins verify nothing)."""
-    def b64(raw: bytes) -> str:
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    header, payload = b64(json.dumps({"alg": "RS256"}).encode()), b64(json.dumps({"sub": sub}).encode())
-    return {"Authorization": f"Bearer {header}.{payload}.c2ln"}
 
 
 def from_address(url: str, address: str) -> httpx.Client:
@@ -61,7 +37,7 @@ def test_anonymous_catalogue_requests_have_their_own_budget_per_client_address(
         refused = client.get("/api/navigator/programs", params={"text": "танцы"})
         assert (refused.status_code, refused.json()["code"], refused.headers["retry-after"]) == (429, "rate_limited", "7")
         # a signed-in caller is limited per token, not by the anonymous budget of its address
-        assert [client.get("/api/navigator/programs", headers=bearer(f"parent-{i}")).status_code
+        assert [client.get("/api/navigator/programs", headers=bearer({"sub": f"parent-{i}"})).status_code
                 for i in range(3)] == [200, 200, 200]
         # other routes of the same address are not spent by the catalogue's budget
         assert client.get("/api/navigator/enrolments").status_code == 200
@@ -77,7 +53,7 @@ def test_an_event_stream_passes_each_event_as_it_comes_and_outlives_the_read_tim
         began = time.monotonic()
         arrivals: list[tuple[float, str]] = []
         with client.stream("GET", "/api/navigator/me/events", params={"n": "3", "gap": "1.5"},
-                           headers={**bearer("parent-s"), "Accept-Encoding": "gzip"}) as response:
+                           headers={**bearer({"sub": "parent-s"}), "Accept-Encoding": "gzip"}) as response:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
             assert "content-encoding" not in response.headers
@@ -99,7 +75,7 @@ def test_one_token_holds_a_limited_number_of_streams(work_dir: Path, standins: S
         def stream(sub: str, delay: float) -> int:
             time.sleep(delay)
             with httpx.Client(base_url=gw.url, timeout=10) as client, client.stream(
-                    "GET", "/api/navigator/me/events", params={"n": "2", "gap": "2"}, headers=bearer(sub)) as response:
+                    "GET", "/api/navigator/me/events", params={"n": "2", "gap": "2"}, headers=bearer({"sub": sub})) as response:
                 response.read()
                 return response.status_code
 
