@@ -110,3 +110,19 @@ def test_an_illegal_move_reads_in_russian_with_the_status_label() -> None:
     known = lookup(error.code, "registry")
     assert known.message("ru", error.details) == "Сертификат в статусе «Приостановлен»: действие «выдать» сейчас недоступно."
     assert known.message("en", error.details) == "The certificate (status: Suspended) does not allow this now: issue."
+
+
+def test_the_gateway_answers_with_the_catalogue_texts() -> None:
+    """nginx cannot read the catalogue: its template writes each of its own problem bodies out, in
+    Russian and in English. Each must be the catalogue's gateway entry, and each code it answers
+    with must be one."""
+    from pfdo_devstack.gateway import problem_body
+
+    template = (ROOT / "deploy" / "gateway" / "nginx.conf.template").read_text(encoding="utf-8")
+    gateway_codes = {e.code for e in entries() if e.service == "gateway"}
+    assert len(gateway_codes) >= 10
+    answered = set(re.findall(r"return \d{3} '\{[^']*\"code\":\"([a-z_]+)\"", template))
+    assert answered == gateway_codes, answered ^ gateway_codes
+    stale = [(code, language) for code in sorted(gateway_codes) for language in ("ru", "en")
+             if f"'{problem_body(code, language)}'" not in template]
+    assert not stale, f"the template's texts differ from the catalogue (write them out again): {stale}"

@@ -15,24 +15,11 @@ import httpx
 import pytest
 
 from ._gateway_harness import StandIns, gateway
-from .test_gateway import assert_problem, bearer
+from ._gateway_harness import bearer
+from .test_gateway import assert_problem
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
-
-@pytest.fixture(scope="module")
-def work_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("gateway-hardening")
-
-
-@pytest.fixture(scope="module")
-def standins(work_dir: Path) -> Iterator[StandIns]:
-    standins = StandIns(work_dir / "standins")
-    try:
-        standins.start()
-        yield standins
-    finally:
-        standins.stop()
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +160,15 @@ def test_dev_issuer_rotation_is_not_reachable_through_the_gateway(default_gatewa
         # what the local portal flow and the demo need stays: the JWKS and minting a token
         assert client.get("/auth/.well-known/jwks.json").json()["service"] == "auth"
         assert client.post("/auth/token", json={}).json()["path"] == "/auth/token"
+
+
+def test_the_gateways_own_answers_are_russian_unless_english_comes_first(default_gateway) -> None:  # noqa: ANN001
+    with httpx.Client(base_url=default_gateway.url) as client:
+        russian = client.get("/nowhere")
+        english = client.get("/nowhere", headers={"Accept-Language": "en-GB,en;q=0.9,ru;q=0.5"})
+        prefers_russian = client.get("/nowhere", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"})
+    for response in (russian, english, prefers_russian):
+        assert_problem(response, 404, "not_found")
+    assert (russian.json()["title"], russian.json()["detail"]) == ("Не найдено", "По этому адресу нет API.")
+    assert (english.json()["title"], english.json()["detail"]) == ("Not found", "No API at this path.")
+    assert prefers_russian.json()["detail"] == russian.json()["detail"]

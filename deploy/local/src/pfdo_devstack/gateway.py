@@ -75,6 +75,24 @@ def template_path(config: StackConfig) -> Path:
     return config.repo_root / "deploy" / "gateway" / "nginx.conf.template"
 
 
+def problem_body(code: str, language: str) -> str:
+    """The problem+json body the gateway itself answers with for ``code``, as the template writes it:
+    the text of the error catalogue's gateway entry, nginx's request id, ``${RETRY_AFTER}`` where the
+    wait is named (filled when the template is rendered)."""
+    import json
+
+    from pfdo_plumbing.http.errors import lookup
+    from pfdo_plumbing.http.problems import status_title
+
+    entry = lookup(code, "gateway")
+    if entry is None or entry.service != "gateway":
+        raise KeyError(f"{code!r} is not one of the gateway's codes in the error catalogue")
+    body = {"type": "about:blank", "title": status_title(entry.status, language), "status": entry.status,
+            "code": code, "detail": entry.message(language, {"retry_after": "${RETRY_AFTER}"}),
+            "request_id": "$pfdo_request_id"}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
 def render_template(text: str, variables: Mapping[str, str]) -> str:
     """envsubst semantics restricted to ``${UPPER_CASE}`` names; every one must be given."""
     missing = sorted({m.group(1) for m in _VAR.finditer(text)} - set(variables))

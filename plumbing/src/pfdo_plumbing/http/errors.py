@@ -206,3 +206,35 @@ COMMON_CODES = (
               "A request with this Idempotency-Key is still in progress; retry shortly."),
 )
 register(*COMMON_CODES)
+
+
+# The codes the gateway (nginx) answers with itself: deploy/gateway/nginx.conf.template writes these
+# texts as they are (Russian, English when Accept-Language starts with en); a test compares the two.
+GATEWAY_CODES = tuple(ErrorCode(*entry, service="gateway") for entry in (
+    ("invalid_request_target", 400,
+     "В адресе есть символы без процентного кодирования: закодируйте их как UTF-8 (RFC 3986), например "
+     "q=%D1%82%D0%B0%D0%BD%D1%86%D1%8B вместо q=танцы.",
+     "The URL has characters that are not percent-encoded; encode them as UTF-8 percent-escapes (RFC 3986), "
+     "e.g. q=%D1%82%D0%B0%D0%BD%D1%86%D1%8B for q=танцы."),
+    ("not_found", 404, "По этому адресу нет API.", "No API at this path."),
+    ("bad_request", 400, "Запрос не разобран: неверная строка запроса или заголовок.",
+     "The request could not be read: a malformed request line or header."),
+    ("method_not_allowed", 405, "Этот метод HTTP здесь не принимается.", "This HTTP method is not accepted here."),
+    ("length_required", 411, "Укажите Content-Length тела запроса.", "Give the Content-Length of the request body."),
+    ("uri_too_long", 414, "Адрес запроса длиннее допустимого; передайте данные в теле запроса.",
+     "The request address is longer than allowed; send the data in the request body."),
+    ("request_header_too_large", 431, "Заголовки запроса (или один из них) больше допустимого.",
+     "The request headers (or one of them) are larger than allowed."),
+    ("not_implemented", 501,
+     "Запрос использует возможность HTTP, которую шлюз не поддерживает (например, Transfer-Encoding).",
+     "The request uses an HTTP feature the gateway does not support (e.g. Transfer-Encoding)."),
+    ("payload_too_large", 413, "Тело запроса больше допустимого для этого адреса.",
+     "The request body exceeds the limit for this endpoint."),
+    ("rate_limited", 429, "Слишком много запросов; повторите через {retry_after} с.",
+     "Rate limit exceeded; retry after {retry_after} s."),
+    ("bad_gateway", 502, "Сервис сейчас недоступен; повторите чуть позже.",
+     "The service is not reachable; retry a little later."),
+    ("gateway_timeout", 504, "Сервис не ответил вовремя; повторите чуть позже.",
+     "The service did not answer in time; retry a little later."),
+))
+register(*GATEWAY_CODES)
