@@ -1,6 +1,7 @@
 """PFDO event contracts: the envelope, one model per event type and version, the topics.
 
-Pure data. Typical use::
+Pure data, and in :mod:`pfdo_contracts.rules` the few pure rules every service applies to it the
+same way (a child's age on a date). Typical use::
 
     from pfdo_contracts import Envelope, decode, topics, wrap
     from pfdo_contracts.events.registry import CertificateIssued

@@ -4,8 +4,6 @@ import pytest
 
 from pfdo_billing.domain.calendar import (
     Period,
-    age_on,
-    birthday_in_year,
     days_inclusive,
     month_end,
     month_start,
@@ -15,6 +13,7 @@ from pfdo_billing.domain.calendar import (
     remaining_months,
 )
 from pfdo_billing.domain.errors import InvalidDateRange
+from pfdo_contracts.rules.age import age_on, birthday_in_year
 
 from .worked_example import ENROL_START, MODULE_END, MODULE_START, MONTHS
 

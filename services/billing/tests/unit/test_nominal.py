@@ -56,3 +56,8 @@ def test_nominal_for_age_group() -> None:
     ]
     assert nominal_for(date(2015, 5, 5), PERIOD, rates) == 3_000_000
     assert nominal_for(date(2019, 5, 5), PERIOD, rates) == 2_500_000
+
+
+def test_a_child_born_after_the_period_starts_has_no_age_group() -> None:
+    with pytest.raises(NoAgeGroup):
+        age_group_for(date(PERIOD.starts_on.year, 12, 1), PERIOD, GROUPS)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pfdo_navigator.domain.dates import age_on
+from pfdo_contracts.rules.age import age_on
 from pfdo_navigator.domain.eligibility import (
     ActiveEnrolment,
     Ineligibility,
@@ -87,8 +87,10 @@ def test_start_on_module_bounds_and_today_is_allowed() -> None:
     assert check(today=MODULE.starts_on) == []
 
 
-def test_leap_day_birthday() -> None:
-    assert age_on(date(2016, 2, 29), date(2023, 2, 28)) == 6
+def test_leap_day_birthday() -> None:  # the platform's one rule: 28 February in a common year
+    assert age_on(date(2016, 2, 27), date(2023, 2, 28)) == 7
+    assert age_on(date(2016, 2, 29), date(2023, 2, 27)) == 6
+    assert age_on(date(2016, 2, 29), date(2023, 2, 28)) == 7
     assert age_on(date(2016, 2, 29), date(2023, 3, 1)) == 7
     assert age_on(date(2016, 2, 29), date(2024, 2, 29)) == 8
 
@@ -105,3 +107,9 @@ def test_age_grows_by_one_per_birthday(birth: date, days: int) -> None:
     age = age_on(birth, on)
     assert age >= 0
     assert age_on(birth, on + timedelta(days=1)) - age in (0, 1)
+
+
+def test_a_start_before_the_birth_is_out_of_the_age_range_not_an_error() -> None:
+    # the shared age rule has no age before the birth; an absurd start date is a refusal reason
+    reasons = check(birth_date=date(2015, 3, 10), start_date=date(2015, 3, 9))
+    assert Ineligibility.AGE_OUT_OF_RANGE in reasons

@@ -30,8 +30,9 @@ class TestAgeOn:
         assert age_on(date(2010, 9, 2), date(2025, 9, 1)) == 14
         assert age_on(date(2010, 8, 31), date(2025, 9, 1)) == 15
 
-    def test_before_birth_is_negative(self) -> None:
-        assert age_on(date(2025, 9, 2), date(2025, 9, 1)) == -1
+    def test_before_birth_there_is_no_age(self) -> None:
+        with pytest.raises(ValueError):
+            age_on(date(2025, 9, 2), date(2025, 9, 1))
 
     def test_leap_day_birthday_in_common_year_is_28_february(self) -> None:
         # Civil Code art. 192: the term ends on the last day of February

@@ -56,25 +56,6 @@ def months_spanned(start: date, end: date) -> list[date]:
     return months
 
 
-def birthday_in_year(birth_date: date, year: int) -> date:
-    """The birthday falling in ``year``.
-
-    A 29 February birthday falls on 28 February in common years (Civil Code of the Russian
-    Federation, art. 192 p. 3: a term ending in a month without that day ends on its last day).
-    """
-    if (birth_date.month, birth_date.day) == (2, 29):
-        return date(year, 3, 1) - timedelta(days=1)
-    return birth_date.replace(year=year)
-
-
-def age_on(birth_date: date, on: date) -> int:
-    """Full years of age on ``on`` (the birthday itself counts as the new age)."""
-    years = on.year - birth_date.year
-    if on < birthday_in_year(birth_date, on.year):
-        years -= 1
-    return years
-
-
 @dataclass(frozen=True)
 class Period:
     """A program period: normally the school year, 1 September – 31 August (inclusive)."""

@@ -5,7 +5,8 @@
   funding mid-period is credited pro rata by remaining months:
   nominal × remaining_months / months_in_period, rounded half up to the kopeck, where the month
   of activation counts as a whole remaining month.
-- The age group is chosen by the child's age on the period start.
+- The age group is chosen by the child's age on the period start (the platform's one rule,
+  :mod:`pfdo_contracts.rules.age`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from pfdo_billing.domain.calendar import Period, age_on, remaining_months
+from pfdo_billing.domain.calendar import Period, remaining_months
 from pfdo_billing.domain.errors import AmbiguousAgeGroup, InvalidAmount, NoAgeGroup
 from pfdo_billing.domain.money import require_kopecks, scale_half_up
+from pfdo_contracts.rules.age import age_on
 
 
 def prorated_nominal(nominal: int, period: Period, funded_on: date) -> int:
@@ -64,6 +66,8 @@ def age_group_for(birth_date: date, period: Period, groups: Sequence[AgeGroup]) 
 
     Raises ``NoAgeGroup`` when none does and ``AmbiguousAgeGroup`` when the groups overlap there.
     """
+    if period.starts_on < birth_date:  # no age before the birth: no group either
+        raise NoAgeGroup("the child is born after the period starts", age=None)
     age = age_on(birth_date, period.starts_on)
     matching = [group for group in groups if group.contains(age)]
     if not matching:

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pfdo_contracts.events import billing as bev
+from pfdo_contracts.rules.age import anniversary_sql
 from pfdo_plumbing import audit, clock, context
 from pfdo_plumbing.auth.principal import Principal
 from pfdo_plumbing.http.problems import ProblemError
@@ -123,8 +124,10 @@ async def set_caps(b: Billing, period_id: uuid.UUID, rows: list[CapRow], actor: 
     return admitted
 
 
-_AGE = ("(extract(year FROM CAST(:starts AS date)) - extract(year FROM c.birth_date) - "
-        "CASE WHEN to_char(CAST(:starts AS date), 'MMDD') < to_char(c.birth_date, 'MMDD') THEN 1 ELSE 0 END)")
+# the child's age on the period start is within the nominal's age group: the platform's one age
+# rule (pfdo_contracts.rules.age) in SQL, as the domain's nominal_for chooses the group
+_IN_AGE_GROUP = (f"{anniversary_sql('c.birth_date', 'n.age_min')} <= CAST(:starts AS date) "
+                 f"AND CAST(:starts AS date) < {anniversary_sql('c.birth_date', 'n.age_max + 1')}")
 
 
 async def open_period(b: Billing, period_id: uuid.UUID, actor: Principal) -> dict:
@@ -140,7 +143,7 @@ async def open_period(b: Billing, period_id: uuid.UUID, actor: Principal) -> dic
             "CREATE TEMP TABLE open_credits ON COMMIT DROP AS "
             "SELECT c.certificate_id, c.municipality_code, n.amount_kopecks FROM certificates c "
             "JOIN nominals n ON n.period_id = :p AND n.municipality_code = c.municipality_code "
-            f"AND {_AGE} BETWEEN n.age_min AND n.age_max "
+            f"AND {_IN_AGE_GROUP} "
             "WHERE c.status = 'active' AND c.usage_kind = 'funding'"), params)
         await session.execute(text(
             "INSERT INTO transfers (transfer_id, kind, period_id, debit_kind, debit_owner, credit_kind, credit_owner, "

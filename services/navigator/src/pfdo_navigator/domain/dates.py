@@ -36,14 +36,3 @@ class YearMonth(NamedTuple):
 def last_day_of_month(day: date) -> date:
     """The last calendar day of ``day``'s month."""
     return YearMonth.of(day).last_day
-
-
-def age_on(birth_date: date, on: date) -> int:
-    """Completed years of a person born on ``birth_date`` on the date ``on``.
-
-    A child born on 29 February turns a year older on 1 March in non-leap years.
-    """
-    years = on.year - birth_date.year
-    if (on.month, on.day) < (birth_date.month, birth_date.day):
-        years -= 1
-    return years

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from .dates import age_on
+from pfdo_contracts.rules.age import age_on
 
 
 class Ineligibility(StrEnum):
@@ -78,7 +78,7 @@ def check_eligibility(
     reasons: list[Ineligibility] = []
     if certificate_status != CERTIFICATE_ACTIVE:
         reasons.append(Ineligibility.CERTIFICATE_NOT_ACTIVE)
-    if not module.age_min <= age_on(birth_date, start_date) <= module.age_max:
+    if start_date < birth_date or not module.age_min <= age_on(birth_date, start_date) <= module.age_max:
         reasons.append(Ineligibility.AGE_OUT_OF_RANGE)
     if not module.starts_on <= start_date <= module.ends_on:
         reasons.append(Ineligibility.START_OUTSIDE_MODULE)

@@ -5,15 +5,16 @@
 * A certificate is valid until the day before the 18th birthday; on the 18th birthday it
   expires (a daily job calls :func:`is_expiry_due`).
 
-Birthdays on 29 February: in a year without that day the anniversary is 28 February (Civil
-Code art. 192: a term ending in a month without the matching day ends on its last day; the
-billing domain counts the same way, so validity agrees across services). So a child born on
-29.02.2008 turns 18 on 28.02.2026 and the certificate is valid until 27.02.2026.
+The age on a date is the platform's one rule (:mod:`pfdo_contracts.rules.age`, shared with the
+navigator and billing): a child born on 29.02.2008 turns 18 on 28.02.2026 and the certificate is
+valid until 27.02.2026.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+
+from pfdo_contracts.rules.age import age_on, anniversary
 
 from .errors import AgeNotAllowed
 
@@ -22,22 +23,10 @@ MAX_APPLICATION_AGE = 17
 AGE_OF_MAJORITY = 18
 MIN_AGE_TO_APPLY_ALONE = 14
 
-
-def anniversary(birth_date: date, years: int) -> date:
-    """The date on which a person born on ``birth_date`` turns ``years`` old
-    (29 February → 28 February in years without it, Civil Code art. 192)."""
-    try:
-        return birth_date.replace(year=birth_date.year + years)
-    except ValueError:  # 29 February in a common year
-        return date(birth_date.year + years, 2, 28)
-
-
-def age_on(birth_date: date, on_date: date) -> int:
-    """Completed years on ``on_date`` (negative if ``on_date`` is before the birth date)."""
-    years = on_date.year - birth_date.year
-    if on_date < anniversary(birth_date, years):
-        years -= 1
-    return years
+__all__ = [
+    "AGE_OF_MAJORITY", "MAX_APPLICATION_AGE", "MIN_AGE_TO_APPLY_ALONE", "MIN_APPLICATION_AGE", "age_on", "anniversary",
+    "certificate_valid_until", "check_application_age", "expiry_date", "is_expiry_due", "may_apply_alone",
+]
 
 
 def check_application_age(
