@@ -11,10 +11,14 @@ The figures (kopecks):
 - nominal 30 000,00 ₽ = 3 000 000 for municipality 01, ages 5..17, period 2026-09-01..2027-08-31;
 - module "Робототехника": 2026-09-01..2027-05-31 (273 days), Tuesdays and Thursdays, price
   36 000,00 ₽ = 3 600 000, normative cost 27 000,05 ₽ = 2 700 005 (price above the normative:
-  a co-payment), enrolment from the module start (no pro-rating), payment by attendance;
-- certificate part = min(3 600 000, 2 700 005, available 3 000 000) = 2 700 005, family part
-  3 600 000 − 2 700 005 = 899 995; nine months Sep..May: 2 700 005 = 9 × 300 000 + 5, so
-  300 005 in September and 300 000 after; 899 995 = 9 × 99 999 + 4, so 100 003 then 99 999.
+  a co-payment), enrolment from the module start, payment by attendance;
+- the child turns 18 on 15.01.2027: the certificate is valid until 14.01.2027 and pays up to the
+  end of that month, 31.01.2027 (DESIGN §2), so the enrolment is paid for 153 of the module's 273
+  days: cost 3 600 000 × 153 / 273 = 2 017 582,4 → 2 017 582, normative 2 700 005 × 153 / 273 =
+  1 513 189,9 → 1 513 190 (half up);
+- certificate part = min(2 017 582, 1 513 190, available 3 000 000) = 1 513 190, family part
+  2 017 582 − 1 513 190 = 504 392; five months Sep..Jan: 1 513 190 = 5 × 302 638, so 302 638 each
+  month; 504 392 = 5 × 100 878 + 2, so 100 880 in September and 100 878 after.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ D = dt.date
 
 NOMINAL = 3_000_000
 PRICE, NORMATIVE = 3_600_000, 2_700_005
-CERT_PART, FAMILY_PART = 2_700_005, 899_995
+COST, CERT_PART, FAMILY_PART = 2_017_582, 1_513_190, 504_392  # paid to 31.01.2027 (153 of 273 days)
 BIRTH = D(2009, 1, 15)  # 17 on 2026-08-24; 18 on 2027-01-15, so valid until 2027-01-14
 
 TUE, THU = 2, 4
@@ -167,27 +171,29 @@ async def school_year(s: st.Story, clock: st.StoryClock, infra, namespace: str) 
 
     # --- the parent searches and sees the quote -------------------------------------------------
     hit = await st.quote_in_search(s, ours, D(2026, 9, 1))
-    # cost = price × 273/273; the certificate pays min(3 600 000, 2 700 005, 3 000 000)
-    assert hit["quote"] == {"total_cost_kopecks": PRICE, "certificate_kopecks": CERT_PART,
+    # cost = price × 153/273 (the certificate's last paid day is 31.01.2027); the certificate pays
+    # min(2 017 582, 1 513 190, 3 000 000)
+    assert hit["quote"] == {"total_cost_kopecks": COST, "certificate_kopecks": CERT_PART,
                             "family_kopecks": FAMILY_PART}
     quote = await st.billing_quote(s, ours, D(2026, 9, 1))
-    assert (quote["enrolled_days"], quote["module_days"]) == (273, 273)
+    assert (quote["enrolled_days"], quote["module_days"]) == (153, 273)
+    assert (quote["certificate_valid_until"], quote["ends_early_on"]) == ("2027-01-14", "2027-01-31")
+    assert quote["note"] == "Сертификат действует до 14.01.2027: обучение оплачивается до 31.01.2027."
     assert [(q["month"], q["certificate_kopecks"], q["family_kopecks"], q["planned_lessons"])
             for q in quote["schedule"]] == [
-        ("2026-09", 300_005, 100_003, 9), ("2026-10", 300_000, 99_999, 9), ("2026-11", 300_000, 99_999, 8),
-        ("2026-12", 300_000, 99_999, 10), ("2027-01", 300_000, 99_999, 8), ("2027-02", 300_000, 99_999, 8),
-        ("2027-03", 300_000, 99_999, 9), ("2027-04", 300_000, 99_999, 9), ("2027-05", 300_000, 99_999, 8),
+        ("2026-09", 302_638, 100_880, 9), ("2026-10", 302_638, 100_878, 9), ("2026-11", 302_638, 100_878, 8),
+        ("2026-12", 302_638, 100_878, 10), ("2027-01", 302_638, 100_878, 8),
     ]
 
     # --- she applies (attendance mode); billing reserves; the provider confirms ----------------
     await st.apply(s, ours, D(2026, 9, 1), "attendance")
     e = await st.enrolment_when(s, "billing reserved the certificate part", lambda e: e["state"] == "reserved")
-    assert (e["total_cost_kopecks"], e["reserved_kopecks"], e["family_kopecks"]) == (PRICE, CERT_PART, FAMILY_PART)
+    assert (e["total_cost_kopecks"], e["reserved_kopecks"], e["family_kopecks"]) == (COST, CERT_PART, FAMILY_PART)
     assert sum(i["certificate_kopecks"] for i in e["instalments"]) == CERT_PART
     assert sum(i["family_kopecks"] for i in e["instalments"]) == FAMILY_PART
     b = await st.balance_when(s, "the certificate became funding", lambda b: b["usage_kind"] == "funding")
-    # credited on 24 Aug, before the period start: the whole nominal; available 3 000 000 − 2 700 005
-    assert money(b) == (NOMINAL, 299_995, CERT_PART, 0)
+    # credited on 24 Aug, before the period start: the whole nominal; available 3 000 000 − 1 513 190
+    assert money(b) == (NOMINAL, 1_486_810, CERT_PART, 0)
     assert (await st.confirm(s))["state"] == "confirmed"
     balances = [("enrolled (24 Aug)", b)]
 
@@ -211,7 +217,7 @@ async def school_year(s: st.Story, clock: st.StoryClock, infra, namespace: str) 
     clock.set(D(2026, 9, 1))
     await st.issue_advance(s, "2026-09")
     adv = await order("2026-09", "advance")
-    assert (adv["base_kopecks"], adv["amount_kopecks"]) == (300_005, 240_004)  # 80 % of 300 005, rounded down
+    assert (adv["base_kopecks"], adv["amount_kopecks"]) == (302_638, 242_110)  # 80 % of 302 638, rounded down
     clock.set(D(2026, 9, 30))
     report = await st.post_attendance(s, ours, month_marks("2026-09", {17: "absent"}))
     assert (report["accepted"], report["recorded"], report["rejected"]) == (9, 9, [])
@@ -223,15 +229,15 @@ async def school_year(s: st.Story, clock: st.StoryClock, infra, namespace: str) 
     unfrozen = await st.close_month(s, "2026-09")  # billing waits for the navigator's freeze
     assert unfrozen.status_code == 409 and unfrozen.json()["code"] == "journal_not_frozen"
     closed = await close("2026-09")
-    # attended 8 of 9: 300 005 × 8 / 9 = 266 671.1 → 266 671 posted, 33 334 back to available;
-    # the family's 100 003 × 8 / 9 = 88 891.5 → 88 891 invoiced
+    # attended 8 of 9: 302 638 × 8 / 9 = 269 011.6 → 269 011 posted, 33 627 back to available;
+    # the family's 100 880 × 8 / 9 = 89 671.1 → 89 671 invoiced
     assert (closed["posted_kopecks"], closed["released_kopecks"], closed["family_invoiced_kopecks"]) == (
-        266_671, 33_334, 88_891)
+        269_011, 33_627, 89_671)
     assert closed["final_orders_issued"] == 1
     fin = await order("2026-09", "final")
-    assert (fin["base_kopecks"], fin["advance_paid_kopecks"], fin["amount_kopecks"]) == (266_671, 240_004, 26_667)
-    b = await st.balance_when(s, "September posted", lambda b: b["spent"] == 266_671)
-    assert money(b) == (NOMINAL, 299_995 + 33_334, 2_400_000, 266_671)
+    assert (fin["base_kopecks"], fin["advance_paid_kopecks"], fin["amount_kopecks"]) == (269_011, 242_110, 26_901)
+    b = await st.balance_when(s, "September posted", lambda b: b["spent"] == 269_011)
+    assert money(b) == (NOMINAL, 1_486_810 + 33_627, 4 * 302_638, 269_011)
     balances.append(("September closed", b))
     again = await close("2026-09")  # month close is idempotent
     assert again["closed_now"] == 0 and again["final_orders_issued"] == 0
@@ -243,24 +249,24 @@ async def school_year(s: st.Story, clock: st.StoryClock, infra, namespace: str) 
 
     # --- October: an absence and an excused absence; the final order goes negative -------------
     await st.issue_advance(s, "2026-10")
-    assert (await order("2026-10", "advance"))["amount_kopecks"] == 240_000  # 80 % of 300 000
+    assert (await order("2026-10", "advance"))["amount_kopecks"] == 242_110  # 80 % of 302 638
     clock.set(D(2026, 10, 31))
     await st.post_attendance(s, ours, month_marks("2026-10", {13: "absent", 22: "excused"}))
     clock.set(D(2026, 11, 2))
     closed = await close("2026-10")
-    # 7 of 9: 300 000 × 7 / 9 = 233 333.3 → 233 333, 66 667 back; family 99 999 × 7 / 9 = 77 777
+    # 7 of 9: 302 638 × 7 / 9 = 235 385.1 → 235 385, 67 253 back; family 100 878 × 7 / 9 = 78 460.7 → 78 460
     assert (closed["posted_kopecks"], closed["released_kopecks"], closed["family_invoiced_kopecks"]) == (
-        233_333, 66_667, 77_777)
+        235_385, 67_253, 78_460)
     fin = await order("2026-10", "final")
-    # 233 333 − 240 000 = −6 667: nothing paid, 6 667 carried to November
-    assert (fin["amount_kopecks"], fin["offset_carried_kopecks"]) == (0, 6_667)
-    b = await st.balance_when(s, "October posted", lambda b: b["spent"] == 500_004)
-    assert money(b) == (NOMINAL, 333_329 + 66_667, 2_100_000, 266_671 + 233_333)
+    # 235 385 − 242 110 = −6 725: nothing paid, 6 725 carried to November
+    assert (fin["amount_kopecks"], fin["offset_carried_kopecks"]) == (0, 6_725)
+    b = await st.balance_when(s, "October posted", lambda b: b["spent"] == 504_396)
+    assert money(b) == (NOMINAL, 1_520_437 + 67_253, 3 * 302_638, 269_011 + 235_385)
     balances.append(("October closed", b))
 
     # --- November: the parent disputes a mark, the operator upholds it --------------------------
     await st.issue_advance(s, "2026-11")
-    assert (await order("2026-11", "advance"))["amount_kopecks"] == 240_000
+    assert (await order("2026-11", "advance"))["amount_kopecks"] == 242_110
     clock.set(D(2026, 11, 20))
     await st.post_attendance(s, ours, [(d, m) for d, m in month_marks("2026-11") if d.day <= 19])
     nov = await st.marks(s, "2026-11")
@@ -277,30 +283,31 @@ async def school_year(s: st.Story, clock: st.StoryClock, infra, namespace: str) 
     await st.post_attendance(s, ours, [(D(2026, 11, 24), "present"), (D(2026, 11, 26), "present")])
     clock.set(D(2026, 12, 1))
     closed = await close("2026-11")
-    # 7 of 8 (the upheld dispute): 300 000 × 7 / 8 = 262 500, 37 500 back; family 99 999 × 7 / 8 = 87 499.1 → 87 499
+    # 7 of 8 (the upheld dispute): 302 638 × 7 / 8 = 264 808.3 → 264 808, 37 830 back;
+    # family 100 878 × 7 / 8 = 88 268.3 → 88 268
     assert (closed["posted_kopecks"], closed["released_kopecks"], closed["family_invoiced_kopecks"]) == (
-        262_500, 37_500, 87_499)
+        264_808, 37_830, 88_268)
     fin = await order("2026-11", "final")
-    # 262 500 − 240 000 − 6 667 carried from October = 15 833
-    assert (fin["base_kopecks"], fin["offset_applied_kopecks"], fin["amount_kopecks"]) == (262_500, 6_667, 15_833)
-    b = await st.balance_when(s, "November posted", lambda b: b["spent"] == 762_504)
-    assert money(b) == (NOMINAL, 399_996 + 37_500, 1_800_000, 762_504)
+    # 264 808 − 242 110 − 6 725 carried from October = 15 973
+    assert (fin["base_kopecks"], fin["offset_applied_kopecks"], fin["amount_kopecks"]) == (264_808, 6_725, 15_973)
+    b = await st.balance_when(s, "November posted", lambda b: b["spent"] == 769_204)
+    assert money(b) == (NOMINAL, 1_587_690 + 37_830, 2 * 302_638, 769_204)
     balances.append(("November closed", b))
 
     # --- December: the parent terminates; the contract runs to the month end, the rest is released
     await st.issue_advance(s, "2026-12")
-    assert (await order("2026-12", "advance"))["amount_kopecks"] == 240_000
+    assert (await order("2026-12", "advance"))["amount_kopecks"] == 242_110
     clock.set(D(2026, 12, 10))
     await st.post_attendance(s, ours, [(d, m) for d, m in month_marks("2026-12") if d.day <= 10])
     terminated = await st.terminate(s)
     assert terminated["state"] == "terminated" and terminated["ends_on"] == "2026-12-31"
-    # January..May (5 × 300 000) go back to the balance at once
-    # released so far: the unearned parts of September..November (33 334 + 66 667 + 37 500, published at
-    # each month close) and now January..May
-    e = await st.enrolment_when(s, "the rest released", lambda e: e["released_kopecks"] == 1_637_501)
-    assert e["reserved_kopecks"] == 300_000
-    b = await st.balance_when(s, "the rest released", lambda b: b["reserved"] == 300_000)
-    assert money(b) == (NOMINAL, 437_496 + 1_500_000, 300_000, 762_504)
+    # January (302 638, the last paid month) goes back to the balance at once
+    # released so far: the unearned parts of September..November (33 627 + 67 253 + 37 830, published at
+    # each month close) and now January
+    e = await st.enrolment_when(s, "the rest released", lambda e: e["released_kopecks"] == 441_348)
+    assert e["reserved_kopecks"] == 302_638
+    b = await st.balance_when(s, "the rest released", lambda b: b["reserved"] == 302_638)
+    assert money(b) == (NOMINAL, 1_625_520 + 302_638, 302_638, 769_204)
     balances.append(("terminated (10 Dec)", b))
     clock.set(D(2026, 12, 31))
     await st.post_attendance(s, ours, [(d, m) for d, m in month_marks("2026-12", {24: "absent"}) if d.day > 10])
@@ -310,15 +317,15 @@ async def school_year(s: st.Story, clock: st.StoryClock, infra, namespace: str) 
     e = await st.enrolment_when(s, "the contract ended", lambda e: e["state"] == "ended")
     assert e["end_outcome"] == "terminated"
     closed = await close("2026-12")
-    # 9 of 10: 300 000 × 9 / 10 = 270 000, 30 000 back; family 99 999 × 9 / 10 = 89 999.1 → 89 999
+    # 9 of 10: 302 638 × 9 / 10 = 272 374.2 → 272 374, 30 264 back; family 100 878 × 9 / 10 = 90 790.2 → 90 790
     assert (closed["posted_kopecks"], closed["released_kopecks"], closed["family_invoiced_kopecks"]) == (
-        270_000, 30_000, 89_999)
+        272_374, 30_264, 90_790)
     fin = await order("2026-12", "final")
-    assert (fin["amount_kopecks"], fin["offset_carried_kopecks"]) == (30_000, 0)  # 270 000 − 240 000
+    assert (fin["amount_kopecks"], fin["offset_carried_kopecks"]) == (30_264, 0)  # 272 374 − 242 110
     assert st.expect(await s.post("region", "/api/billing/months/2027-01/advance"), 200)["orders_issued"] == 0
-    b = await st.balance_when(s, "December posted", lambda b: b["spent"] == 1_032_504)
-    # spent 266 671 + 233 333 + 262 500 + 270 000; nothing reserved; the rest is free
-    assert money(b) == (NOMINAL, 1_967_496, 0, 1_032_504)
+    b = await st.balance_when(s, "December posted", lambda b: b["spent"] == 1_041_578)
+    # spent 269 011 + 235 385 + 264 808 + 272 374; nothing reserved; the rest is free
+    assert money(b) == (NOMINAL, 1_958_422, 0, 1_041_578)
     balances.append(("December closed", b))
 
     # --- 2 Jan 2027: a December lesson disputed after the close; the operator rejects it -------
@@ -327,36 +334,37 @@ async def school_year(s: st.Story, clock: st.StoryClock, infra, namespace: str) 
     clock.set(D(2027, 1, 2))
     december = {m["lesson_date"]: m for m in await st.marks(s, "2026-12")}
     late = await st.open_dispute(s, str(december["2026-12-29"]["mark_id"]), "absent", "Не был на занятии")
-    b = await st.balance_when(s, "the disputed December lesson refunded", lambda b: b["spent"] == 1_002_504)
-    assert money(b) == (NOMINAL, 1_997_496, 0, 1_002_504)
+    # 302 638 × 8 / 10 = 242 110.4 → 242 110: 272 374 − 242 110 = 30 264 back
+    b = await st.balance_when(s, "the disputed December lesson refunded", lambda b: b["spent"] == 1_011_314)
+    assert money(b) == (NOMINAL, 1_988_686, 0, 1_011_314)
     balances.append(("Dec lesson disputed (2 Jan)", b))
     await st.resolve_dispute(s, str(late["dispute_id"]), upheld=False, note="Журнал и табель совпадают")
-    b = await st.balance_when(s, "the December lesson charged again", lambda b: b["spent"] == 1_032_504)
-    assert money(b) == (NOMINAL, 1_967_496, 0, 1_032_504)
+    b = await st.balance_when(s, "the December lesson charged again", lambda b: b["spent"] == 1_041_578)
+    assert money(b) == (NOMINAL, 1_958_422, 0, 1_041_578)
     balances.append(("dispute rejected", b))
     late_moves = [(h["kind"], h["amount"]) for h in await st.history(s) if h["kind"].startswith("late_")]
-    # the family's part moves with it: 99 999 × 8 / 10 = 79 999 against 89 999 invoiced
-    assert sorted(late_moves) == [("late_charge", 30_000), ("late_credit", 10_000), ("late_invoice", 10_000),
-                                  ("late_refund", 30_000)]
+    # the family's part moves with it: 100 878 × 8 / 10 = 80 702.4 → 80 702 against 90 790 invoiced
+    assert sorted(late_moves) == [("late_charge", 30_264), ("late_credit", 10_088), ("late_invoice", 10_088),
+                                  ("late_refund", 30_264)]
     print("\n" + st.balance_table(balances))
 
     orders = await st.payment_orders(s)
     print(st.orders_table(orders))
     assert [(o["month"], o["kind"], o["amount_kopecks"]) for o in orders] == [
-        ("2026-09", "advance", 240_004), ("2026-09", "final", 26_667),
-        ("2026-10", "advance", 240_000), ("2026-10", "final", 0),
-        ("2026-11", "advance", 240_000), ("2026-11", "final", 15_833),
-        ("2026-12", "advance", 240_000), ("2026-12", "final", 30_000),
+        ("2026-09", "advance", 242_110), ("2026-09", "final", 26_901),
+        ("2026-10", "advance", 242_110), ("2026-10", "final", 0),
+        ("2026-11", "advance", 242_110), ("2026-11", "final", 15_973),
+        ("2026-12", "advance", 242_110), ("2026-12", "final", 30_264),
     ]
-    assert sum(o["amount_kopecks"] for o in orders) == 1_032_504  # = everything posted
+    assert sum(o["amount_kopecks"] for o in orders) == 1_041_578  # = everything posted
     recon = await st.reconciliation(s)
     assert recon["ok"], recon
 
     # --- the finance consumer: a plain Kafka client on the billing topics -----------------------
     seen = await finance_view(infra.kafka_bootstrap, namespace, orders=8, charges=4)
     assert len(seen["orders"]) == 8
-    assert seen["orders_total"] == seen["charges_total"] == 1_032_504
-    assert seen["copayments_total"] == 88_891 + 77_777 + 87_499 + 89_999  # 344 166
+    assert seen["orders_total"] == seen["charges_total"] == 1_041_578
+    assert seen["copayments_total"] == 89_671 + 78_460 + 88_268 + 90_790  # 347 189
     assert seen["credited_total"] == NOMINAL
     # the journal and the money agree: every month's billed lessons are the journal's present marks
     billed = {e["data"]["month"]: e["data"]["attended_lessons"] for e in seen["raw"]
@@ -392,7 +400,7 @@ async def school_year(s: st.Story, clock: st.StoryClock, infra, namespace: str) 
     cert = await st.certificate(s)
     assert cert["status"] == "expired"
     b = await st.balance_when(s, "billing saw the expiry", lambda b: b["status"] == "expired")
-    assert money(b) == (NOMINAL, 1_967_496, 0, 1_032_504)  # unused money waits for the period close
+    assert money(b) == (NOMINAL, 1_958_422, 0, 1_041_578)  # unused money waits for the period close
 
     async def nav_refuses() -> bool | None:
         r = await s.post("parent", "/api/navigator/enrolments", {

@@ -53,10 +53,13 @@ def build_router(b: Billing) -> APIRouter:
                              "cost, the normative cost and the available balance), the family's co-payment and the "
                              "kopeck-exact monthly instalments. Parents quote their own children; operators their "
                              "municipality's. The certificate's part reveals its balance, so nobody else may quote "
-                             "it: providers get 403, anyone else the same 404 as for an unknown certificate."),
+                             "it: providers get 403, anyone else the same 404 as for an unknown certificate. "
+                             "A certificate pays only up to the end of the month in which its validity ends (the day "
+                             "before the 18th birthday): when that comes before the module's end, `ends_early_on` "
+                             "and `note` say so and every figure stops there."),
                 responses=_problems(*SIGNED_IN, "not_found", "module_not_available", "period_not_open",
                                     "no_age_group", "ambiguous_age_group", "start_after_module_end",
-                                    "start_outside_module"))
+                                    "start_outside_module", "certificate_expires_before_start"))
     async def get_quote(
         certificate_id: uuid.UUID = Query(description="Certificate."),
         module_id: uuid.UUID = Query(description="Module."),
@@ -68,7 +71,8 @@ def build_router(b: Billing) -> APIRouter:
             answer = (await queries.quote_modules(b, session, cert, [module_id], start_date))[0]
         if answer["error"]:
             status = 404 if answer["error"]["code"] == "module_not_available" else 422
-            raise ProblemError(status, answer["error"]["code"], answer["error"]["detail"])
+            raise ProblemError(status, answer["error"]["code"], answer["error"]["detail"],
+                               details=answer["error"].get("details"))
         return answer
 
     @router.post("/quotes:batch", response_model=s.BatchQuoteResponse,

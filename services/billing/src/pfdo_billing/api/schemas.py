@@ -31,9 +31,20 @@ class ModuleQuote(BaseModel):
     normative_cost_kopecks: int | None = Field(default=None, description="Pro-rated normative cost.")
     certificate_kopecks: int | None = Field(default=None, description="Paid by the certificate: min(cost, normative, available).")
     family_kopecks: int | None = Field(default=None, description="Paid by the family (co-payment).")
-    enrolled_days: int | None = Field(default=None, description="days(start..module end).")
+    enrolled_days: int | None = Field(default=None, description="days(start..effective end): the days paid.")
     module_days: int | None = Field(default=None, description="days(module).")
     schedule: list[QuoteLine] | None = Field(default=None, description="Monthly instalments, kopeck-exact.")
+    certificate_valid_until: dt.date | None = Field(
+        default=None, description="Last day of the certificate's validity (the day before the 18th birthday).",
+        examples=["2027-03-14"])
+    ends_early_on: dt.date | None = Field(
+        default=None,
+        description=("Set when the certificate's validity ends before the module does: the last day paid, the end "
+                     "of the month in which the validity ends. Cost, parts and schedule stop there."),
+        examples=["2027-03-31"])
+    note: str | None = Field(
+        default=None, description="Explanation for the parent (Russian) when the enrolment is paid only up to ends_early_on.",
+        examples=["Сертификат действует до 14.03.2027: обучение оплачивается до 31.03.2027."])
 
 
 class BatchQuoteRequest(BaseModel):

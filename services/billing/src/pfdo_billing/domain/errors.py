@@ -48,6 +48,13 @@ class StartAfterModuleEnd(StartOutsideModule):
     code = "start_after_module_end"
 
 
+class CertificateExpiresBeforeStart(BillingDomainError):
+    """The certificate's validity (until the day before the 18th birthday) ends before the
+    enrolment would start: it cannot pay for any of it."""
+
+    code = "certificate_expires_before_start"
+
+
 class InvalidPercent(BillingDomainError):
     """A percentage is outside 0..100."""
 

@@ -5,7 +5,9 @@
   instalments of all later months are released at once (certificate: reserved -> available;
   family: no longer invoiced).
 - A request cancelled before the contract starts (D before the start date) releases everything.
-- Certificate expiry at 18 ends contracts at the end of the month of the 18th birthday.
+- Certificate expiry ends contracts at the end of the month in which the certificate's validity
+  ends (the day before the 18th birthday, see :mod:`pfdo_billing.domain.validity`): for a
+  birthday on the 1st, the month before the birthday's month.
 """
 
 from __future__ import annotations
@@ -14,11 +16,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from pfdo_billing.domain.calendar import birthday_in_year, month_end, month_start
+from pfdo_billing.domain.calendar import month_end, month_start
 from pfdo_billing.domain.errors import InvalidDateRange
 from pfdo_billing.domain.quote import Instalment
+from pfdo_billing.domain.validity import (
+    ADULT_AGE,
+    certificate_valid_until,
+    eighteenth_birthday,
+    paid_until,
+)
 
-ADULT_AGE = 18
+__all__ = ["ADULT_AGE", "Termination", "eighteenth_birthday", "expiry_contract_end", "terminate",
+           "terminate_on_expiry"]
 
 
 @dataclass(frozen=True)
@@ -78,14 +87,10 @@ def terminate(
     )
 
 
-def eighteenth_birthday(birth_date: date) -> date:
-    """The 18th birthday (29 February -> 28 February in a common year)."""
-    return birthday_in_year(birth_date, birth_date.year + ADULT_AGE)
-
-
 def expiry_contract_end(birth_date: date) -> date:
-    """The last day of contracts of a certificate expiring at 18: end of the birthday month."""
-    return month_end(eighteenth_birthday(birth_date))
+    """The last day of contracts of a certificate expiring at 18: the end of the month in which
+    its validity ends (the month of the day before the 18th birthday)."""
+    return paid_until(certificate_valid_until(birth_date))
 
 
 def terminate_on_expiry(
@@ -94,6 +99,6 @@ def terminate_on_expiry(
     ends_on: date,
     birth_date: date,
 ) -> Termination:
-    """End a contract because the certificate expires at 18 (a no-op release when the contract
-    ends before the end of the birthday month)."""
-    return terminate(schedule, starts_on, ends_on, eighteenth_birthday(birth_date))
+    """End a contract because the certificate expires at 18: on its last valid day, so the
+    contract ends at the end of that month (a no-op release when the contract ends earlier)."""
+    return terminate(schedule, starts_on, ends_on, certificate_valid_until(birth_date))

@@ -16,6 +16,7 @@ from pfdo_billing.domain.calendar import Period
 from pfdo_billing.domain.errors import BillingDomainError, NoAgeGroup
 from pfdo_billing.domain.nominal import prorated_nominal
 from pfdo_billing.domain.quote import Quote, free_place, quote
+from pfdo_billing.domain.validity import validity_of
 
 from .context import Billing
 from .lessons import planned_lessons
@@ -67,6 +68,7 @@ async def quote_modules(b: Billing, session: AsyncSession, certificate: dict, mo
                 available = prorated_nominal(full, Period(period["starts_on"], period["ends_on"]), max(b.today(), period["starts_on"]))
             except NoAgeGroup:
                 available = 0
+    valid_until = validity_of(certificate["birth_date"], certificate.get("valid_until"))
     answers: list[dict] = []
     for mid in module_ids:
         m = modules.get(mid)
@@ -80,19 +82,29 @@ async def quote_modules(b: Billing, session: AsyncSession, certificate: dict, mo
             continue
         try:
             if m["funding_kind"] == "municipal_task":
-                q = free_place(m["start_date"], m["end_date"], start_date)
+                q = free_place(m["start_date"], m["end_date"], start_date, valid_until=valid_until)
             else:
                 q = quote(m["price_kopecks"], m["normative_cost_kopecks"] or 0, m["start_date"], m["end_date"],
-                          start_date, available or 0, "monthly")
+                          start_date, available or 0, "monthly", valid_until=valid_until)
         except BillingDomainError as exc:
-            answers.append({"module_id": mid, "error": {"code": exc.code, "detail": exc.message}})
+            answers.append({"module_id": mid, "error": {"code": exc.code, "detail": exc.message,
+                                                        "details": exc.details}})
             continue
-        answers.append(_quote_answer(mid, q, m["weekdays"], start_date, m["end_date"]))
+        answers.append(_quote_answer(mid, q, m["weekdays"], start_date, q.ends_on))
     return answers
+
+
+def ends_early_note(q: Quote) -> str | None:
+    """The parent's explanation when the certificate's validity stops the money before the module ends."""
+    if q.ends_early_on is None or q.valid_until is None:
+        return None
+    return (f"Сертификат действует до {q.valid_until:%d.%m.%Y}: обучение оплачивается до "
+            f"{q.ends_early_on:%d.%m.%Y}.")
 
 
 def _quote_answer(module_id: uuid.UUID, q: Quote, weekdays: list[int], start: date, end: date) -> dict:
     return {
+        "certificate_valid_until": q.valid_until, "ends_early_on": q.ends_early_on, "note": ends_early_note(q),
         "module_id": module_id, "error": None, "free_place": q.free_place, "cost_kopecks": q.cost,
         "normative_cost_kopecks": q.normative_cost, "certificate_kopecks": q.certificate_part,
         "family_kopecks": q.family_part, "enrolled_days": q.enrolled_days, "module_days": q.module_days,

@@ -27,11 +27,12 @@ from pfdo_billing.adapters import ledger
 from pfdo_billing.adapters.ledger import AK, Transfer
 from pfdo_billing.adapters.tables import CONTRACTS, FUNDING_QUEUE
 from pfdo_billing.domain.calendar import Period, remaining_months
-from pfdo_billing.domain.errors import NoAgeGroup
+from pfdo_billing.domain.errors import CertificateExpiresBeforeStart, NoAgeGroup
 from pfdo_billing.domain.funding_queue import frees_funding_slot, position_updates
 from pfdo_billing.domain.nominal import AgeGroup, NominalRate, nominal_for, prorated_nominal
-from pfdo_billing.domain.quote import Instalment, Quote, free_place, quote
+from pfdo_billing.domain.quote import Instalment, Quote, effective_end, free_place, quote
 from pfdo_billing.domain.termination import terminate
+from pfdo_billing.domain.validity import validity_of
 
 from .context import Billing
 from .lessons import planned_lessons
@@ -140,7 +141,8 @@ def _contract_values(e: n.EnrolmentRequested, env: Envelope, *, status: str, per
         enrolment_id=e.enrolment_id, certificate_id=e.certificate_id, module_id=e.module_id,
         program_id=e.program_id, provider_id=e.provider_id, municipality_code=e.municipality_code,
         payer_code=payer, direction=e.direction.value, funding_kind=e.funding_kind.value, period_id=period_id,
-        payment_mode=e.payment_mode.value, start_date=e.start_date, end_date=e.end_date,
+        payment_mode=e.payment_mode.value, start_date=e.start_date,
+        end_date=min(e.end_date, q.ends_on) if q else e.end_date,  # the certificate's validity caps it
         weekdays=sorted(s.weekday for s in e.schedule), status=status, reject_reason=reason,
         total_cost_kopecks=q.cost if q else 0, certificate_kopecks=q.certificate_part if q else 0,
         family_kopecks=q.family_part if q else 0, funding_activated=activated,
@@ -214,6 +216,12 @@ async def enrolment_requested(b: Billing, session: AsyncSession, e: n.EnrolmentR
     if cert["status"] != "active":
         await _reject(b, session, e, env, R.CERTIFICATE_NOT_ACTIVE, payer=payer)
         return "rejected"
+    valid_until = validity_of(cert["birth_date"], cert["valid_until"])
+    try:
+        effective_end(e.module_end_date, e.start_date, valid_until)
+    except CertificateExpiresBeforeStart:  # not valid any more on the first day: it pays nothing
+        await _reject(b, session, e, env, R.CERTIFICATE_NOT_ACTIVE, payer=payer)
+        return "rejected"
     period = await open_period_for(session, e.start_date)
     if period is None:
         await _reject(b, session, e, env, R.PERIOD_NOT_OPEN, payer=payer)
@@ -239,7 +247,8 @@ async def enrolment_requested(b: Billing, session: AsyncSession, e: n.EnrolmentR
                 text("UPDATE caps SET free_places_used = free_places_used + 1 WHERE period_id = :p AND municipality_code = :m"),
                 {"p": pid, "m": e.municipality_code},
             )
-        q = free_place(e.module_start_date, e.module_end_date, e.start_date, e.payment_mode.value)
+        q = free_place(e.module_start_date, e.module_end_date, e.start_date, e.payment_mode.value,
+                       valid_until=valid_until)
     else:
         on = b.local_date(env.time)
         if cert["usage_kind"] == "accounting":
@@ -276,7 +285,7 @@ async def enrolment_requested(b: Billing, session: AsyncSession, e: n.EnrolmentR
             balance = await ledger.lock_balance(session, e.certificate_id, pid)
             assert balance is not None
         q = quote(e.price_kopecks, e.normative_cost_kopecks, e.module_start_date, e.module_end_date, e.start_date,
-                  balance["available"], e.payment_mode.value)
+                  balance["available"], e.payment_mode.value, valid_until=valid_until)
 
     await _reserve(b, session, e, env, q, period, payer, activated)
     if from_queue:
