@@ -424,3 +424,30 @@ async def test_every_list_pages_with_limit_and_a_signed_cursor(h: H) -> None:
     other = await h.client.get(f"{API}/providers", params={"limit": 1, "cursor": first, "status": "active"},
                                headers=h.ro())
     assert other.status_code == 422 and other.json()["code"] == "invalid_cursor"
+
+
+async def test_a_certificate_funded_module_with_price_zero_is_refused_on_create_add_and_update(h: H) -> None:
+    pid = str(uuid.uuid4())
+    staff = h.provider("owner-price", pid)
+    assert (await h.client.post(f"{API}/providers", json=provider_body(), headers=staff)).status_code == 201
+    before = await h.counts()
+    r = await h.client.post(f"{API}/programs", json={"name": "Шахматы", "direction": "physical_sports",
+                                                     "modules": [module_body(price_kopecks=0)]}, headers=staff)
+    assert r.status_code == 422 and r.json()["code"] == "price_must_be_positive", r.text
+    assert "больше нуля" in r.json()["detail"]
+    assert await h.counts() == before
+    # a free municipal-task place may cost 0
+    r = await h.client.post(f"{API}/programs", json={"name": "Шахматы", "direction": "physical_sports", "modules": [
+        module_body(price_kopecks=0, funding_kind="municipal_task")]}, headers=staff)
+    assert r.status_code == 201, r.text
+    prog_id, mod_id = r.json()["id"], r.json()["modules"][0]["id"]
+    before = await h.counts()
+    r = await h.client.post(f"{API}/programs/{prog_id}/modules", json=module_body(price_kopecks=0), headers=staff)
+    assert r.status_code == 422 and r.json()["code"] == "price_must_be_positive", r.text
+    r = await h.client.put(f"{API}/programs/{prog_id}/modules/{mod_id}",
+                           json=module_body(price_kopecks=0, funding_kind="certificate"), headers=staff)
+    assert r.status_code == 422 and r.json()["code"] == "price_must_be_positive", r.text
+    assert await h.counts() == before
+    r = await h.client.put(f"{API}/programs/{prog_id}/modules/{mod_id}", json=module_body(price_kopecks=100),
+                           headers=staff)
+    assert r.status_code == 200, r.text

@@ -132,6 +132,12 @@ class TestModuleValidation:
     def test_free_price_and_municipal_task(self) -> None:
         prog.validate_module(module(price_kopecks=0, funding_kind=FundingKind.MUNICIPAL_TASK))
 
+    def test_certificate_funded_module_needs_a_positive_price(self) -> None:
+        with pytest.raises(InvalidProgram) as info:
+            prog.validate_module(module(price_kopecks=0, funding_kind=FundingKind.CERTIFICATE))
+        assert info.value.code == "price_must_be_positive"
+        prog.validate_module(module(price_kopecks=1, funding_kind=FundingKind.CERTIFICATE))
+
     def test_one_day_module_is_invalid_but_two_days_valid(self) -> None:
         with pytest.raises(InvalidProgram):
             prog.validate_module(module(start_date=date(2025, 9, 1), end_date=date(2025, 9, 1)))
@@ -306,6 +312,13 @@ class TestEditing:
     def test_invalid_edit_is_refused(self) -> None:
         with pytest.raises(InvalidProgram):
             prog.update_module(certified(), module(capacity=0))
+
+    def test_price_zero_of_a_certificate_module_refused_on_add_and_update(self) -> None:
+        moves = ((prog.update_module, module(price_kopecks=0)), (prog.add_module, module("m-2", price_kopecks=0)))
+        for move, m in moves:
+            with pytest.raises(InvalidProgram) as info:
+                move(draft(), m)
+            assert info.value.code == "price_must_be_positive"
 
     def test_edit_unknown_module(self) -> None:
         with pytest.raises(RuleViolation) as info:

@@ -325,8 +325,9 @@ def build_routers(reg: Registry) -> list[APIRouter]:
                              "certification later."),
                 responses=_problems(*SIGNED_IN, "address_required", "age_range_invalid", "capacity_invalid",
                                     "hours_invalid", "module_dates_invalid", "municipality_unknown",
-                                    "municipality_code_invalid", "name_required", "price_invalid", "schedule_invalid",
-                                    "duplicate_module_id", "provider_not_registered"))
+                                    "municipality_code_invalid", "name_required", "price_invalid",
+                                    "price_must_be_positive", "schedule_invalid", "duplicate_module_id",
+                                    "provider_not_registered"))
     async def create_program(body: s.ProgramIn, who: Principal = Depends(require("registry.program.manage"))) -> dict:
         return await programs.create(reg, who, name=body.name, description=body.description, direction=body.direction,
                                      modules=tuple(_module(m) for m in body.modules))
@@ -373,7 +374,7 @@ def build_routers(reg: Registry) -> list[APIRouter]:
                 responses=_problems(*SIGNED_IN, "not_found", "illegal_transition", "duplicate_module_id",
                                     "address_required", "age_range_invalid", "capacity_invalid", "hours_invalid",
                                     "module_dates_invalid", "municipality_unknown", "municipality_code_invalid",
-                                    "name_required", "price_invalid", "schedule_invalid"))
+                                    "name_required", "price_invalid", "price_must_be_positive", "schedule_invalid"))
     async def add_module(program_id: uuid.UUID, body: s.ModuleIn,
                          who: Principal = Depends(require("registry.program.manage"))) -> dict:
         return await programs.add_module(reg, who, program_id, _module(body))
@@ -386,7 +387,7 @@ def build_routers(reg: Registry) -> list[APIRouter]:
                responses=_problems(*SIGNED_IN, "not_found", "module_not_found", "illegal_transition",
                                    "address_required", "age_range_invalid", "capacity_invalid", "hours_invalid",
                                    "module_dates_invalid", "municipality_unknown", "municipality_code_invalid",
-                                   "name_required", "price_invalid", "schedule_invalid"))
+                                   "name_required", "price_invalid", "price_must_be_positive", "schedule_invalid"))
     async def update_module(program_id: uuid.UUID, module_id: uuid.UUID, body: s.ModuleIn,
                             who: Principal = Depends(require("registry.program.manage"))) -> dict:
         return await programs.update_module(reg, who, program_id, _module(body, module_id))

@@ -207,7 +207,8 @@ class ModuleIn(BaseModel):
     start_date: dt.date
     end_date: dt.date
     capacity: int = Field(ge=1, le=10000)
-    price_kopecks: int = Field(ge=0, le=10**12, description="Price of the whole module, kopecks.")
+    price_kopecks: int = Field(ge=0, le=10**12, description=(
+        "Price of the whole module, kopecks; above 0 for a certificate-funded module (price_must_be_positive)."))
     funding_kind: FundingKind = FundingKind.CERTIFICATE
 
 

@@ -104,7 +104,7 @@ class InvalidProgram(DomainError):
     """A program or one of its modules fails validation.
 
     Codes: ``name_required``, ``age_range_invalid``, ``module_dates_invalid``,
-    ``capacity_invalid``, ``price_invalid``, ``hours_invalid``, ``schedule_invalid``,
+    ``capacity_invalid``, ``price_invalid``, ``price_must_be_positive``, ``hours_invalid``, ``schedule_invalid``,
     ``address_required``, ``municipality_code_invalid``, ``normative_cost_invalid``,
     ``duplicate_module_id``.
     """

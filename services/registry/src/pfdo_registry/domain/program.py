@@ -223,7 +223,10 @@ def validate_module(module: Module) -> Module:
         raise InvalidProgram("capacity_invalid", "group capacity must be at least 1")
     if not _is_int(m.price_kopecks) or m.price_kopecks < 0:
         raise InvalidProgram("price_invalid", "price must be a non-negative integer of kopecks")
-    FundingKind(m.funding_kind)
+    if FundingKind(m.funding_kind) is FundingKind.CERTIFICATE and m.price_kopecks == 0:
+        # the certificate pays a share of the price: a price of 0 would make every quote and
+        # reservation zero and hide a data-entry error (a free place is funding kind municipal_task)
+        raise InvalidProgram("price_must_be_positive", "a certificate-funded module needs a price above 0")
     if m.normative_cost_kopecks is not None and (
         not _is_int(m.normative_cost_kopecks) or m.normative_cost_kopecks < 0
     ):
