@@ -37,7 +37,7 @@ PUBLIC_HIT_FIELDS = {
     "module_id", "program_id", "provider_id", "title", "module_title", "description", "direction",
     "municipality_code", "venue_address", "age_min", "age_max", "funding_kind", "start_date", "end_date", "schedule",
     "lessons_per_week", "hours", "capacity", "free_seats", "price_kopecks", "rating_score", "rating_count",
-    "certified_on", "relevance", "quote",
+    "certified_on", "relevance", "quote", "quote_error",
 }
 PRIVATE_KEYS = {"parent_id", "certificate_id", "birth_date", "number", "snils", "surname", "first_name",
                 "enrolment_id", "family_kopecks", "certificate_kopecks", "reserved_kopecks", "held"}
@@ -183,7 +183,7 @@ async def test_anonymous_catalogue_and_status_events_through_the_gateway(platfor
         assert result["total"] == 1 and result["facets"]["direction"] == {"artistic": 1}, result
         hit = result["items"][0]
         assert set(hit) <= PUBLIC_HIT_FIELDS, set(hit) - PUBLIC_HIT_FIELDS
-        assert hit["quote"] is None and not keys_in(result) & PRIVATE_KEYS
+        assert hit["quote"] is None and hit["quote_error"] is None and not keys_in(result) & PRIVATE_KEYS
         assert (hit["module_id"], hit["free_seats"]) == (str(module_id), 5)
 
         page = await gw.get(f"/api/navigator/programs/{program_id}")

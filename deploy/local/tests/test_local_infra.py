@@ -139,7 +139,7 @@ def test_gateway_proxies_with_request_ids_limits_and_problem_bodies(infra: TestI
         assert json.loads(body)["status"] == 502
 
         status, _, body = _get(f"{gw.url}/api/registry/upload", method="POST", data=b"x" * (2 * 1024 * 1024))
-        assert status == 413 and json.loads(body)["title"] == "Payload Too Large"
+        assert status == 413 and json.loads(body)["title"] == "Слишком большой запрос"
 
         codes = []
         for _ in range(3):  # navigator is not running: a 502 means the limit let it through

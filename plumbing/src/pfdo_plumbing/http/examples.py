@@ -189,11 +189,23 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _own_examples(model: type[BaseModel]) -> list[Any] | None:
+    """The examples the model declares itself. A subclass gets a copy of its base's config, so an
+    example equal to a base's is the base's (it lacks the subclass's own fields), not the model's."""
+    extra = model.model_config.get("json_schema_extra")
+    if not (isinstance(extra, dict) and extra.get("examples")):
+        return None
+    for base in model.__mro__[1:]:
+        if isinstance(base, type) and issubclass(base, BaseModel) and base.model_config.get("json_schema_extra") == extra:
+            return None
+    return extra["examples"]
+
+
 def example_of(model: type[BaseModel]) -> dict[str, Any]:
     """The model's declared example, or one built from its fields."""
-    extra = model.model_config.get("json_schema_extra")
-    if isinstance(extra, dict) and extra.get("examples"):
-        return extra["examples"][0]
+    examples = _own_examples(model)
+    if examples:
+        return examples[0]
     return {
         (field.alias or name): value_for(name, field.annotation, field, model.__name__)
         for name, field in model.model_fields.items()
@@ -208,9 +220,9 @@ def document_examples(namespace: Mapping[str, Any], overrides: Mapping[str, Mapp
     models = [obj for obj in namespace.values()
               if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.__module__ == module]
     for model in models:
-        extra = model.model_config.get("json_schema_extra")
-        if isinstance(extra, dict) and extra.get("examples"):
+        if _own_examples(model):
             continue
+        extra = model.model_config.get("json_schema_extra")
         example = {**example_of(model), **overrides.get(model.__name__, {})}
         model.model_config["json_schema_extra"] = {**(extra if isinstance(extra, dict) else {}), "examples": [example]}
 

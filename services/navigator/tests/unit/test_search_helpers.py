@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from pfdo_navigator.service.search import FacetCache, parse_quotes, tsquery_text
+from pfdo_navigator.service.search import UNQUOTED_MESSAGE, FacetCache, ModuleQuote, parse_quotes, tsquery_text
 
 
 def test_tsquery_keeps_only_words_and_matches_prefixes() -> None:
@@ -25,9 +25,26 @@ def test_tsquery_caps_the_number_of_words() -> None:
 
 def test_parse_quotes_reads_each_module() -> None:
     body = {"quotes": [{"module_id": "m1", "total_cost_kopecks": 150, "certificate_kopecks": 100, "family_kopecks": 50}]}
-    assert parse_quotes(body) == {"m1": {"total_cost_kopecks": 150, "certificate_kopecks": 100, "family_kopecks": 50}}
+    assert parse_quotes(body) == {
+        "m1": ModuleQuote(figures={"total_cost_kopecks": 150, "certificate_kopecks": 100, "family_kopecks": 50})}
     alt = [{"module_id": "m2", "cost_kopecks": 10, "certificate_part_kopecks": 10, "family_part_kopecks": 0}]
-    assert parse_quotes(alt)["m2"]["family_kopecks"] == 0
+    assert parse_quotes(alt)["m2"].figures["family_kopecks"] == 0
+
+
+def test_parse_quotes_keeps_the_other_prices_when_one_module_cannot_be_quoted() -> None:
+    body = {"quotes": [
+        {"module_id": "m1", "cost_kopecks": 150, "certificate_kopecks": 100, "family_kopecks": 50},
+        {"module_id": "m2", "error": {"code": "start_outside_module",
+                                      "detail": "Обучение не может начаться раньше начала модуля."}},
+        {"module_id": "m3", "error": {"code": "period_not_open", "detail": ""}},
+    ]}
+    answers = parse_quotes(body)
+    assert answers["m1"] == ModuleQuote(figures={"total_cost_kopecks": 150, "certificate_kopecks": 100,
+                                                 "family_kopecks": 50})
+    assert answers["m2"] == ModuleQuote(error={"code": "start_outside_module",
+                                               "message": "Обучение не может начаться раньше начала модуля."})
+    assert answers["m3"].figures is None and answers["m3"].error == {"code": "period_not_open",
+                                                                      "message": UNQUOTED_MESSAGE}
 
 
 @pytest.mark.parametrize("body", [{"nothing": []}, {"quotes": [{"module_id": "m1", "total_cost_kopecks": 1}]}, "x"])
@@ -163,7 +180,7 @@ async def test_quote_client_keeps_one_pooled_client_and_answers_none_when_billin
     first = await quotes.quotes("token-a", *ask)
     client = quotes._http()  # noqa: SLF001
     assert await quotes.quotes("token-b", *ask) == first == {
-        str(module): {"total_cost_kopecks": 100, "certificate_kopecks": 80, "family_kopecks": 20}}
+        str(module): ModuleQuote(figures={"total_cost_kopecks": 100, "certificate_kopecks": 80, "family_kopecks": 20})}
     assert quotes._http() is client, "one client for every page"  # noqa: SLF001
     assert await quotes.quotes("token-c", *ask) is None
     assert seen == ["Bearer token-a", "Bearer token-b", "Bearer token-c"]

@@ -13,10 +13,10 @@ from pfdo_plumbing.auth.principal import Principal
 from pfdo_plumbing.db import Database
 from pfdo_plumbing.http.errors import problems
 from pfdo_plumbing.http.examples import document_examples
-from pfdo_plumbing.http.examples import document_examples
 from pfdo_plumbing.http.problems import not_found
 
 from ..service.program_page import program_page
+from .schemas import ProgramFields
 
 
 class ScheduleSlotOut(BaseModel):
@@ -58,17 +58,7 @@ class ProviderOut(BaseModel):
     rating_count: int = Field(description="Ratings of the provider's programs.")
 
 
-class ProgramPageOut(BaseModel):
-    program_id: uuid.UUID = Field(description="Program id.")
-    title: str = Field(description="Program title.")
-    description: str = Field(description="Program description.")
-    direction: str = Field(description="One of the six directions.")
-    municipality_code: str = Field(description="Municipality where it runs.")
-    venue_address: str = Field(description="Venue address.")
-    age_min: int = Field(description="Youngest age admitted.")
-    age_max: int = Field(description="Oldest age admitted.")
-    funding_kind: str = Field(description="certificate or municipal_task.")
-    certified_on: dt.date = Field(description="Date the program was first certified.")
+class ProgramPageOut(ProgramFields):
     provider: ProviderOut = Field(description="The provider running it.")
     rating: RatingOut | None = Field(description="Ratings of the program; null when not rated yet.")
     modules: list[ModuleOut] = Field(description="Its module groups in the catalogue, by start date.")

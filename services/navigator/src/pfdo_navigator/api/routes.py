@@ -104,7 +104,9 @@ def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: 
         description=(
             "Full-text search in Russian with filters, sorting (relevance, rating, price, newest), keyset "
             "pagination and facet counts. A parent may pass `child=<certificate id>` (own child only) to see the "
-            "cost to the family of every result (billing's quote) and filter with `no_copayment=true`. Open without "
+            "cost to the family of every result (billing's quote; a module billing cannot quote has `quote` null and "
+            "`quote_error` with billing's code and a reason, the others keep their prices) and filter with "
+            "`no_copayment=true`. Open without "
             "a token (public fields only, limited per client address at the gateway); `child=` needs a parent's "
             "token (401 without one)."
         ),
@@ -141,7 +143,9 @@ def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: 
             if not no_copayment:
                 prices = await quotes.quotes(token, child, when, [r["module_id"] for r in page.rows])
                 for r in page.rows:
-                    r["quote"] = prices.get(str(r["module_id"])) if prices else None
+                    answer = prices.get(str(r["module_id"])) if prices else None
+                    r["quote"] = answer.figures if answer else None
+                    r["quote_error"] = answer.error if answer else None
                 return s.SearchResult(items=page.rows, next_cursor=page.next_cursor, total=page.total,
                                       facets=page.facets, prices_available=prices is not None)
             return await _no_copayment(session, query, page, token, child_ctx, when, today)
@@ -158,10 +162,10 @@ def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: 
             if prices is None:
                 return s.SearchResult(items=[], next_cursor=None, total=page.total, facets=page.facets,
                                       prices_available=False)
-            for r in current.rows:
-                quote = prices.get(str(r["module_id"]))
-                if quote is not None and quote["family_kopecks"] == 0:
-                    r["quote"] = quote
+            for r in current.rows:  # a module billing could not quote is not known to be free: left out
+                answer = prices.get(str(r["module_id"]))
+                if answer is not None and answer.figures is not None and answer.figures["family_kopecks"] == 0:
+                    r["quote"] = answer.figures
                     kept.append(r)
             if len(kept) >= query.page_size or current.next_cursor is None:
                 break

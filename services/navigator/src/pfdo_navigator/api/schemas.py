@@ -22,12 +22,16 @@ class Quote(BaseModel):
     family_kopecks: int = Field(description="Part the family pays (co-payment), kopecks.")
 
 
-class ProgramHit(BaseModel):
-    module_id: uuid.UUID = Field(description="Module (group) id: what a parent enrols in.")
+class QuoteError(BaseModel):
+    code: str = Field(description="Billing's reason for this module (e.g. start_outside_module, module_not_available).")
+    message: str = Field(description="The reason in words a parent understands (Russian).")
+
+
+class ProgramFields(BaseModel):
+    """The public fields of a certified program, shared by a search hit and a program's page."""
+
     program_id: uuid.UUID = Field(description="Program id.")
-    provider_id: uuid.UUID = Field(description="Provider id.")
     title: str = Field(description="Program title.")
-    module_title: str = Field(description="Module title.")
     description: str = Field(description="Program description.")
     direction: str = Field(description="One of the six directions.")
     municipality_code: str = Field(description="Municipality where it runs.")
@@ -35,6 +39,15 @@ class ProgramHit(BaseModel):
     age_min: int = Field(description="Youngest age admitted.")
     age_max: int = Field(description="Oldest age admitted.")
     funding_kind: str = Field(description="certificate or municipal_task.")
+    certified_on: dt.date = Field(description="Date the program was first certified.")
+
+
+class ProgramHit(ProgramFields):
+    """One module group of a search page, with its program's public fields."""
+
+    module_id: uuid.UUID = Field(description="Module (group) id: what a parent enrols in.")
+    provider_id: uuid.UUID = Field(description="Provider id.")
+    module_title: str = Field(description="Module title.")
     start_date: dt.date = Field(description="Module start.")
     end_date: dt.date = Field(description="Module end.")
     schedule: list[dict[str, Any]] = Field(description="Weekly timetable.")
@@ -45,9 +58,12 @@ class ProgramHit(BaseModel):
     price_kopecks: int = Field(description="Price of the whole module, kopecks.")
     rating_score: float | None = Field(description="Shrunk rating score (percent), null when not rated.")
     rating_count: int = Field(description="Number of ratings.")
-    certified_on: dt.date = Field(description="Date the program was first certified.")
     relevance: float | None = Field(description="Full-text rank (text searches).")
-    quote: Quote | None = Field(description="Cost to this family (with child=…), from billing.")
+    quote: Quote | None = Field(description="Cost to this family (with child=…), from billing; null when billing "
+                                "could not answer, or could not quote this module (then `quote_error` says why).")
+    quote_error: QuoteError | None = Field(
+        default=None, description="With child=…: why billing could not quote this one module (the other results keep "
+        "their prices).")
 
 
 def _comma_separated(value: Any) -> Any:
@@ -120,7 +136,8 @@ class SearchResult(BaseModel):
     total: int = Field(description="Matches of the filters (all pages).")
     facets: dict[str, dict[str, int]] = Field(description="Counts by direction, municipality and funding kind.")
     prices_available: bool | None = Field(
-        default=None, description="With child=…: false when billing could not quote (results come without prices)."
+        default=None, description="With child=…: false when billing could not answer at all (results come without prices); true "
+        "when it answered, even if some modules carry `quote_error` instead of a price."
     )
 
 

@@ -154,10 +154,14 @@ def _where(shape: SearchShape, e: Table, tsq: Any) -> list[ColumnElement[bool]]:
         age: Any = bindparam("child_age", type_=Integer)
         where.append(and_(e.c.age_min <= age, e.c.age_max >= age))
     elif has("birth_date"):
-        # the child's completed years on the date they would start: max(today, module start)
+        # the child's completed years on the date they would start, max(today, module start), are
+        # within the range: the platform's one age rule (pfdo_contracts.rules.age) in SQL, turning
+        # N on birth + N years (29 February + N years is 28 February in a common year)
         start = func.greatest(e.c.start_date, bindparam("today", type_=Date))
-        age = func.date_part(literal_column("'year'"), func.age(start, bindparam("birth_date", type_=Date)))
-        where.append(and_(e.c.age_min <= age, e.c.age_max >= age))
+        birth = bindparam("birth_date", type_=Date)
+        turns_min = cast(birth + func.make_interval(e.c.age_min), Date)
+        turns_past_max = cast(birth + func.make_interval(e.c.age_max + literal_column("1", Integer)), Date)
+        where.append(and_(turns_min <= start, start < turns_past_max))
     if shape.free_seats_only:
         seats = select(MODULES.c.module_id).where(
             and_(MODULES.c.module_id == e.c.module_id, MODULES.c.held < MODULES.c.capacity)
@@ -291,6 +295,7 @@ def row_out(row: Any) -> dict[str, Any]:
     out["free_seats"] = max(int(free), 0) if free is not None else row["capacity"]
     out["relevance"] = float(row["rank"]) if row["rank"] else None
     out["quote"] = None
+    out["quote_error"] = None
     return out
 
 
@@ -434,16 +439,17 @@ class QuoteClient:
 
     async def quotes(
         self, token: str, certificate_id: uuid.UUID, start_date: dt.date, module_ids: list[uuid.UUID]
-    ) -> dict[str, dict[str, int]] | None:
-        """Per module id: total, certificate and family parts (kopecks); None when billing
-        cannot answer (down, slow, or an unexpected answer)."""
+    ) -> dict[str, ModuleQuote] | None:
+        """Per module id: its figures, or the reason billing could not quote that one module;
+        None when billing cannot answer at all (down, slow, or an unexpected answer)."""
         if not module_ids:
             return {}
         body = {"certificate_id": str(certificate_id), "start_date": start_date.isoformat(),
                 "module_ids": [str(m) for m in module_ids]}
         try:
             response = await self._http().post(
-                f"{self.base_url}/api/billing/quotes:batch", json=body, headers={"Authorization": f"Bearer {token}"}
+                f"{self.base_url}/api/billing/quotes:batch", json=body,
+                headers={"Authorization": f"Bearer {token}", "Accept-Language": "ru"},
             )
             if response.status_code != 200:
                 log.warning("billing_quote_failed", status=response.status_code)
@@ -454,20 +460,42 @@ class QuoteClient:
             return None
 
 
-def parse_quotes(body: Any) -> dict[str, dict[str, int]]:
-    """Accepts ``{"quotes": [...]}`` or a bare list; each item names its module and the cost,
-    certificate and family parts in kopecks."""
+UNQUOTED_MESSAGE = "Стоимость этого модуля для ребёнка сейчас рассчитать нельзя."
+"""Shown when billing refused one module without a text of its own."""
+
+
+@dataclass(frozen=True)
+class ModuleQuote:
+    """Billing's answer for one module of a page: the figures (kopecks), or why there are none
+    (``error``: billing's item code and a Russian message). One unquotable module leaves only its
+    own price empty."""
+
+    figures: dict[str, int] | None = None
+    error: dict[str, str] | None = None
+
+
+def parse_quotes(body: Any) -> dict[str, ModuleQuote]:
+    """Accepts ``{"quotes": [...]}`` or a bare list; each item names its module and either the
+    cost, certificate and family parts in kopecks, or an ``error`` (code and detail) for that
+    module alone."""
     items = body.get("quotes", body.get("items")) if isinstance(body, dict) else body
     if not isinstance(items, list):
         raise ValueError("no quotes in billing's answer")
-    out: dict[str, dict[str, int]] = {}
+    out: dict[str, ModuleQuote] = {}
     for item in items:
+        error = item.get("error")
+        if error:
+            out[str(item["module_id"])] = ModuleQuote(error={
+                "code": str(error.get("code") or "quote_unavailable"),
+                "message": str(error.get("detail") or error.get("message") or UNQUOTED_MESSAGE),
+            })
+            continue
         cost = item.get("total_cost_kopecks", item.get("cost_kopecks"))
         cert = item.get("certificate_kopecks", item.get("certificate_part_kopecks"))
         family = item.get("family_kopecks", item.get("family_part_kopecks"))
         if cost is None or cert is None or family is None:
             raise KeyError("quote item without cost, certificate and family parts")
-        out[str(item["module_id"])] = {
+        out[str(item["module_id"])] = ModuleQuote(figures={
             "total_cost_kopecks": int(cost), "certificate_kopecks": int(cert), "family_kopecks": int(family),
-        }
+        })
     return out
