@@ -93,7 +93,7 @@ export interface paths {
         };
         /**
          * Quote one module for a certificate
-         * @description The cost of enrolling a certificate's child in one module from a start date: the pro-rated cost and normative cost, the part the certificate pays (the least of the cost, the normative cost and the available balance), the family's co-payment and the kopeck-exact monthly instalments. Parents quote their own children; operators their municipality's. The certificate's part reveals its balance, so nobody else may quote it: providers get 403, anyone else the same 404 as for an unknown certificate.
+         * @description The cost of enrolling a certificate's child in one module from a start date: the pro-rated cost and normative cost, the part the certificate pays (the least of the cost, the normative cost and the available balance), the family's co-payment and the kopeck-exact monthly instalments. Parents quote their own children; operators their municipality's. The certificate's part reveals its balance, so nobody else may quote it: providers get 403, anyone else the same 404 as for an unknown certificate. A certificate pays only up to the end of the month in which its validity ends (the day before the 18th birthday): when that comes before the module's end, `ends_early_on` and `note` say so and every figure stops there.
          */
         get: operations["getQuote"];
         put?: never;
@@ -547,7 +547,9 @@ export interface components {
          *       "quotes": [
          *         {
          *           "certificate_kopecks": 1200000,
+         *           "certificate_valid_until": "2027-03-14",
          *           "cost_kopecks": 1200000,
+         *           "ends_early_on": "2027-03-31",
          *           "enrolled_days": 243,
          *           "error": {
          *             "code": "period_not_open",
@@ -558,6 +560,7 @@ export interface components {
          *           "module_days": 273,
          *           "module_id": "c81e4a7d-5f2b-4c9e-8a3d-0b6f1e2d7c59",
          *           "normative_cost_kopecks": 1200000,
+         *           "note": "Сертификат действует до 14.03.2027: обучение оплачивается до 31.03.2027.",
          *           "schedule": [
          *             {
          *               "certificate_kopecks": 1200000,
@@ -778,7 +781,9 @@ export interface components {
          * ModuleQuote
          * @example {
          *       "certificate_kopecks": 1200000,
+         *       "certificate_valid_until": "2027-03-14",
          *       "cost_kopecks": 1200000,
+         *       "ends_early_on": "2027-03-31",
          *       "enrolled_days": 243,
          *       "error": {
          *         "code": "period_not_open",
@@ -789,6 +794,7 @@ export interface components {
          *       "module_days": 273,
          *       "module_id": "c81e4a7d-5f2b-4c9e-8a3d-0b6f1e2d7c59",
          *       "normative_cost_kopecks": 1200000,
+         *       "note": "Сертификат действует до 14.03.2027: обучение оплачивается до 31.03.2027.",
          *       "schedule": [
          *         {
          *           "certificate_kopecks": 1200000,
@@ -835,7 +841,7 @@ export interface components {
             family_kopecks?: number | null;
             /**
              * Enrolled Days
-             * @description days(start..module end).
+             * @description days(start..effective end): the days paid.
              */
             enrolled_days?: number | null;
             /**
@@ -848,6 +854,24 @@ export interface components {
              * @description Monthly instalments, kopeck-exact.
              */
             schedule?: components["schemas"]["QuoteLine"][] | null;
+            /**
+             * Certificate Valid Until
+             * @description Last day of the certificate's validity (the day before the 18th birthday).
+             * @example 2027-03-14
+             */
+            certificate_valid_until?: string | null;
+            /**
+             * Ends Early On
+             * @description Set when the certificate's validity ends before the module does: the last day paid, the end of the month in which the validity ends. Cost, parts and schedule stop there.
+             * @example 2027-03-31
+             */
+            ends_early_on?: string | null;
+            /**
+             * Note
+             * @description Explanation for the parent (Russian) when the enrolment is paid only up to ends_early_on.
+             * @example Сертификат действует до 14.03.2027: обучение оплачивается до 31.03.2027.
+             */
+            note?: string | null;
         };
         /**
          * MonthCloseOut
@@ -1619,6 +1643,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -1687,6 +1712,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -1749,6 +1775,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -1820,6 +1847,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -1943,6 +1971,7 @@ export interface operations {
              *     - `ambiguous_age_group`: Возрастные группы номиналов пересекаются. / Several nominal age groups contain the same age.
              *     - `start_after_module_end`: Обучение не может начаться после окончания модуля. / The enrolment cannot start after the module ends.
              *     - `start_outside_module`: Обучение не может начаться раньше начала модуля. / The enrolment cannot start before the module starts.
+             *     - `certificate_expires_before_start`: Сертификат действует: обучение им уже не оплачивается. / The certificate is valid: it cannot pay for an enrolment.
              */
             422: {
                 headers: {
@@ -1956,6 +1985,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2071,6 +2101,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2184,6 +2215,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2303,6 +2335,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2413,6 +2446,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2526,6 +2560,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2627,6 +2662,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2731,6 +2767,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2871,6 +2908,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3001,6 +3039,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3132,6 +3171,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3282,6 +3322,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3432,6 +3473,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3568,6 +3610,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3709,6 +3752,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3810,6 +3854,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3918,6 +3963,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {

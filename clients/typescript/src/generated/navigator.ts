@@ -93,7 +93,7 @@ export interface paths {
         };
         /**
          * Search the catalogue
-         * @description Full-text search in Russian with filters, sorting (relevance, rating, price, newest), keyset pagination and facet counts. A parent may pass `child=<certificate id>` (own child only) to see the cost to the family of every result (billing's quote) and filter with `no_copayment=true`. Open without a token (public fields only, limited per client address at the gateway); `child=` needs a parent's token (401 without one).
+         * @description Full-text search in Russian with filters, sorting (relevance, rating, price, newest), keyset pagination and facet counts. A parent may pass `child=<certificate id>` (own child only) to see the cost to the family of every result (billing's quote; a module billing cannot quote has `quote` null and `quote_error` with billing's code and a reason, the others keep their prices) and filter with `no_copayment=true`. Open without a token (public fields only, limited per client address at the gateway); `child=` needs a parent's token (401 without one).
          */
         get: operations["searchPrograms"];
         put?: never;
@@ -1446,6 +1446,7 @@ export interface components {
         };
         /**
          * ProgramHit
+         * @description One module group of a search page, with its program's public fields.
          * @example {
          *       "age_max": 12,
          *       "age_min": 9,
@@ -1469,6 +1470,10 @@ export interface components {
          *         "family_kopecks": 150000,
          *         "total_cost_kopecks": 1200000
          *       },
+         *       "quote_error": {
+         *         "code": "period_not_open",
+         *         "message": "пример"
+         *       },
          *       "rating_count": 14,
          *       "rating_score": 86.5,
          *       "relevance": 86.5,
@@ -1482,33 +1487,16 @@ export interface components {
          */
         ProgramHit: {
             /**
-             * Module Id
-             * Format: uuid
-             * @description Module (group) id: what a parent enrols in.
-             */
-            module_id: string;
-            /**
              * Program Id
              * Format: uuid
              * @description Program id.
              */
             program_id: string;
             /**
-             * Provider Id
-             * Format: uuid
-             * @description Provider id.
-             */
-            provider_id: string;
-            /**
              * Title
              * @description Program title.
              */
             title: string;
-            /**
-             * Module Title
-             * @description Module title.
-             */
-            module_title: string;
             /**
              * Description
              * @description Program description.
@@ -1544,6 +1532,29 @@ export interface components {
              * @description certificate or municipal_task.
              */
             funding_kind: string;
+            /**
+             * Certified On
+             * Format: date
+             * @description Date the program was first certified.
+             */
+            certified_on: string;
+            /**
+             * Module Id
+             * Format: uuid
+             * @description Module (group) id: what a parent enrols in.
+             */
+            module_id: string;
+            /**
+             * Provider Id
+             * Format: uuid
+             * @description Provider id.
+             */
+            provider_id: string;
+            /**
+             * Module Title
+             * @description Module title.
+             */
+            module_title: string;
             /**
              * Start Date
              * Format: date
@@ -1599,18 +1610,14 @@ export interface components {
              */
             rating_count: number;
             /**
-             * Certified On
-             * Format: date
-             * @description Date the program was first certified.
-             */
-            certified_on: string;
-            /**
              * Relevance
              * @description Full-text rank (text searches).
              */
             relevance: number | null;
-            /** @description Cost to this family (with child=…), from billing. */
+            /** @description Cost to this family (with child=…), from billing; null when billing could not answer, or could not quote this module (then `quote_error` says why). */
             quote: components["schemas"]["Quote"] | null;
+            /** @description With child=…: why billing could not quote this one module (the other results keep their prices). */
+            quote_error?: components["schemas"]["QuoteError"] | null;
         };
         /**
          * ProgramPageOut
@@ -1776,6 +1783,25 @@ export interface components {
              * @description Part the family pays (co-payment), kopecks.
              */
             family_kopecks: number;
+        };
+        /**
+         * QuoteError
+         * @example {
+         *       "code": "period_not_open",
+         *       "message": "пример"
+         *     }
+         */
+        QuoteError: {
+            /**
+             * Code
+             * @description Billing's reason for this module (e.g. start_outside_module, module_not_available).
+             */
+            code: string;
+            /**
+             * Message
+             * @description The reason in words a parent understands (Russian).
+             */
+            message: string;
         };
         /**
          * RatingOut
@@ -1972,6 +1998,10 @@ export interface components {
          *             "family_kopecks": 150000,
          *             "total_cost_kopecks": 1200000
          *           },
+         *           "quote_error": {
+         *             "code": "period_not_open",
+         *             "message": "пример"
+         *           },
          *           "rating_count": 14,
          *           "rating_score": 86.5,
          *           "relevance": 86.5,
@@ -2014,7 +2044,7 @@ export interface components {
             };
             /**
              * Prices Available
-             * @description With child=…: false when billing could not quote (results come without prices).
+             * @description With child=…: false when billing could not answer at all (results come without prices); true when it answered, even if some modules carry `quote_error` instead of a price.
              */
             prices_available?: boolean | null;
         };
@@ -2186,6 +2216,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2254,6 +2285,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2316,6 +2348,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2387,6 +2420,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2531,6 +2565,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2639,6 +2674,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2811,6 +2847,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2924,6 +2961,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3074,6 +3112,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3224,6 +3263,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3374,6 +3414,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3524,6 +3565,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3637,6 +3679,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3755,6 +3798,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3905,6 +3949,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -4026,6 +4071,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -4178,6 +4224,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -4316,6 +4363,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -4417,6 +4465,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -4523,6 +4572,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -4678,6 +4728,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -4832,6 +4883,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -4945,6 +4997,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -5049,6 +5102,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -5155,6 +5209,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -5288,6 +5343,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -5362,6 +5418,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `not_found`: Не найдено. / Not found.
+             *     - `not_found`: По этому адресу нет API. / No API at this path.
              */
             404: {
                 headers: {
@@ -5388,6 +5445,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -5497,6 +5555,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -5605,6 +5664,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {

@@ -1018,6 +1018,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -1086,6 +1087,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -1148,6 +1150,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -1219,6 +1222,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -1365,6 +1369,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -1501,6 +1506,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -1605,6 +1611,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -1705,6 +1712,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -1805,6 +1813,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -1911,6 +1920,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2049,6 +2059,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2157,6 +2168,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {

@@ -1370,7 +1370,7 @@ export interface components {
             capacity: number;
             /**
              * Price Kopecks
-             * @description Price of the whole module, kopecks.
+             * @description Price of the whole module, kopecks; above 0 for a certificate-funded module (price_must_be_positive).
              */
             price_kopecks: number;
             /** @default certificate */
@@ -1430,7 +1430,7 @@ export interface components {
             capacity: number;
             /**
              * Price Kopecks
-             * @description Price of the whole module, kopecks.
+             * @description Price of the whole module, kopecks; above 0 for a certificate-funded module (price_must_be_positive).
              */
             price_kopecks: number;
             /** @default certificate */
@@ -2254,6 +2254,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2322,6 +2323,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2384,6 +2386,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2455,6 +2458,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2559,6 +2563,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2666,6 +2671,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2764,6 +2770,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2868,6 +2875,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -2974,6 +2982,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3123,6 +3132,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3236,6 +3246,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3388,6 +3399,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3543,6 +3555,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3647,6 +3660,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3753,6 +3767,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -3872,6 +3887,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -4027,6 +4043,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -4140,6 +4157,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -4295,6 +4313,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -4445,6 +4464,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -4600,6 +4620,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -4733,6 +4754,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -4841,6 +4863,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -5000,6 +5023,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -5113,6 +5137,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -5270,6 +5295,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -5427,6 +5453,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -5584,6 +5611,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -5741,6 +5769,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -5898,6 +5927,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -6006,6 +6036,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -6140,6 +6171,7 @@ export interface operations {
              *     - `municipality_code_invalid`: Код муниципалитета — две цифры от 01 до 99. / A municipality code is two digits 01..99.
              *     - `name_required`: Заполните название или имя. / A name is required.
              *     - `price_invalid`: Цена — целое неотрицательное число копеек. / The price is a non-negative whole number of kopecks.
+             *     - `price_must_be_positive`: У модуля, оплачиваемого сертификатом, цена должна быть больше нуля. / A certificate-funded module must have a price above zero.
              *     - `schedule_invalid`: В расписании нужны занятия, которые заканчиваются позже, чем начинаются. / The schedule needs lessons that end after they start.
              *     - `duplicate_module_id`: Идентификаторы модулей в программе не должны повторяться. / Module ids must be unique in a program.
              *     - `idempotency_key_reused`: Этот ключ идемпотентности уже использован с другим запросом. / This Idempotency-Key was already used with a different request.
@@ -6156,6 +6188,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -6269,6 +6302,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -6400,6 +6434,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -6550,6 +6585,7 @@ export interface operations {
              *     - `municipality_code_invalid`: Код муниципалитета — две цифры от 01 до 99. / A municipality code is two digits 01..99.
              *     - `name_required`: Заполните название или имя. / A name is required.
              *     - `price_invalid`: Цена — целое неотрицательное число копеек. / The price is a non-negative whole number of kopecks.
+             *     - `price_must_be_positive`: У модуля, оплачиваемого сертификатом, цена должна быть больше нуля. / A certificate-funded module must have a price above zero.
              *     - `schedule_invalid`: В расписании нужны занятия, которые заканчиваются позже, чем начинаются. / The schedule needs lessons that end after they start.
              *     - `idempotency_key_reused`: Этот ключ идемпотентности уже использован с другим запросом. / This Idempotency-Key was already used with a different request.
              */
@@ -6565,6 +6601,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -6693,6 +6730,7 @@ export interface operations {
              *     - `municipality_code_invalid`: Код муниципалитета — две цифры от 01 до 99. / A municipality code is two digits 01..99.
              *     - `name_required`: Заполните название или имя. / A name is required.
              *     - `price_invalid`: Цена — целое неотрицательное число копеек. / The price is a non-negative whole number of kopecks.
+             *     - `price_must_be_positive`: У модуля, оплачиваемого сертификатом, цена должна быть больше нуля. / A certificate-funded module must have a price above zero.
              *     - `schedule_invalid`: В расписании нужны занятия, которые заканчиваются позже, чем начинаются. / The schedule needs lessons that end after they start.
              */
             422: {
@@ -6707,6 +6745,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -6835,6 +6874,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -6987,6 +7027,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -7137,6 +7178,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -7270,6 +7312,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -7422,6 +7465,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -7577,6 +7621,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -7696,6 +7741,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
@@ -7863,6 +7909,7 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
              */
             429: {
                 headers: {
