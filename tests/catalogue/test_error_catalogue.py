@@ -126,3 +126,5 @@ def test_the_gateway_answers_with_the_catalogue_texts() -> None:
     stale = [(code, language) for code in sorted(gateway_codes) for language in ("ru", "en")
              if f"'{problem_body(code, language)}'" not in template]
     assert not stale, f"the template's texts differ from the catalogue (write them out again): {stale}"
+    assert gateway_codes <= {e.code for e in error_catalogue.published() if e.service == "gateway"}, \
+        "the gateway's codes are published in docs/ERRORS.md"

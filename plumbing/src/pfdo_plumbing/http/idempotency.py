@@ -53,6 +53,7 @@ from ..auth.policy import declared_action
 from ..auth.tokens import InvalidToken, TokenVerifier
 from ..db import Database
 from ..logging import get_logger
+from .body import buffered_body
 from .errors import lookup, problems
 from .problems import PROBLEM_JSON, Problem, problem_response
 
@@ -320,7 +321,7 @@ class IdempotencyMiddleware:
         if subject is None:  # the route itself answers 401
             await self.app(scope, receive, send)
             return
-        body, receive = await _buffered(receive)
+        body, receive = await buffered_body(receive)
         if body is None:  # the client went away
             return
         content_type = next((v.decode("latin-1") for n, v in scope["headers"] if n == b"content-type"), "")
@@ -403,27 +404,6 @@ class IdempotencyMiddleware:
         return None
 
 
-async def _buffered(receive: Receive) -> tuple[bytes | None, Receive]:
-    """The whole request body, and a ``receive`` that hands it to the app again."""
-    chunks: list[bytes] = []
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None, receive
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    body = b"".join(chunks)
-    delivered = False
-
-    async def replay() -> Message:
-        nonlocal delivered
-        if delivered:
-            return await receive()
-        delivered = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return body, replay
 
 
 HEADER_DESCRIPTION = (
