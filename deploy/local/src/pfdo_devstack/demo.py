@@ -193,10 +193,10 @@ async def demo(gateway: str) -> int:  # noqa: PLR0915
         n.say("and the certificate's expiry on the 18th birthday (POST /api/registry/jobs/expire-certificates).")
 
     print("\nWhere to look next:")
+    print(f"  all docs   {gateway}/docs (every API, the event catalogue, the error catalogue)")
     for service in SERVICES:
-        print(f"  {service:<9}  OpenAPI  {gateway}/api/{service}/docs    AsyncAPI  {gateway}/api/{service}/asyncapi")
+        print(f"  {service:<9}  OpenAPI  {gateway}/api/{service}/docs    AsyncAPI  {gateway}/api/{service}/asyncapi.html")
     print(f"  tokens     {gateway}/auth/docs")
-    print("  events     contracts/CATALOGUE.md (every topic, event type, version, key, producer and consumers)")
     print(f"  the family's money  {gateway}/api/billing/certificates/{s.ids['certificate']}/history")
     print(f"\nDone in {time.monotonic() - n.started:.1f} s.")
     return 0
