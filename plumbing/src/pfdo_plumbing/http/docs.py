@@ -35,13 +35,28 @@ ASSET_FILES: dict[str, str] = {
 """The files the pages load (path under /docs/assets -> path inside node_modules), and no others:
 the packages also hold demo pages that fetch from other hosts."""
 
+FOREIGN_URLS: dict[str, tuple[bytes, ...]] = {
+    "redoc/redoc.standalone.js": (b'"https://cdn.redoc.ly/redoc/logo-mini.svg"',),
+}
+"""URLs of other hosts that a bundle would load by itself, served blanked out (ReDoc 2.x always
+draws Redocly's logo from their CDN; with an empty source the image fails and hides itself)."""
+
 PAGE_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' blob:; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
-"""The pages load from this host only, whatever the bundles would fetch (ReDoc shows Redocly's
-logo from their CDN: the browser does not ask for it, the page hides the link)."""
+"""The pages load from this host only, also should a new bundle version fetch from elsewhere."""
+
+
+def asset_bytes(folder: Path, name: str) -> bytes:
+    """An asset as served: the file with the other hosts' URLs of :data:`FOREIGN_URLS` blanked out."""
+    data = (folder / ASSET_FILES[name]).read_bytes()
+    for url in FOREIGN_URLS.get(name, ()):
+        if url not in data:
+            log.warning("docs_asset_changed", asset=name, hint="the bundle no longer holds a URL it is served without")
+        data = data.replace(url, b'""')
+    return data
 
 
 def workspace_assets_dir() -> Path | None:
@@ -158,11 +173,17 @@ def install_docs(
         assert asyncapi is not None
         return HTMLResponse(render_html(asyncapi()), headers=_csp())
 
+    served: dict[str, bytes] = {}  # the few bundles, read once per process on first request
+
     async def asset(request: Request) -> Response:
-        name = ASSET_FILES.get(request.path_params["name"])
-        if folder is None or name is None:
+        name = request.path_params["name"]
+        if folder is None or name not in ASSET_FILES:
             return Response(status_code=404)
-        return FileResponse(folder / name, headers={"Cache-Control": "public, max-age=3600"})
+        if name not in FOREIGN_URLS:
+            return FileResponse(folder / ASSET_FILES[name], headers={"Cache-Control": "public, max-age=3600"})
+        if name not in served:
+            served[name] = asset_bytes(folder, name)
+        return Response(served[name], media_type="text/javascript", headers={"Cache-Control": "public, max-age=3600"})
 
     app.add_route(f"{prefix}/docs", swagger_ui, include_in_schema=False)
     app.add_route(f"{prefix}/redoc", redoc, include_in_schema=False)
