@@ -117,12 +117,13 @@ header { background: #1d3557; color: #fff; padding: 1.5rem 2rem; }
 header h1 { margin: 0 0 .3rem; font-size: 1.6rem; } header p { margin: .2rem 0; opacity: .9; }
 header a { color: #fff; }
 main { padding: 1rem 2rem 3rem; max-width: 80rem; }
-table { border-collapse: collapse; margin: .5rem 0 1rem; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; display: block; max-width: 100%; overflow-x: auto; }
 th, td { border: 1px solid #d8dee8; padding: .35rem .6rem; text-align: left; vertical-align: top; }
 th { background: #f1f4f8; }
 code, pre { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .85rem; }
 pre { background: #f6f8fa; border: 1px solid #d8dee8; padding: .7rem; overflow-x: auto; }
 a { color: #1d3557; }
+@media (max-width: 40rem) { header, main { padding-left: 1rem; padding-right: 1rem; } }
 """
 
 
