@@ -66,3 +66,18 @@ def test_a_position_cursor_is_signed_too() -> None:
     assert PageRequest(limit=20, cursor=page["next_cursor"], key=KEY).offset("comments|p") == 20
     refused(lambda: PageRequest(limit=20, cursor=encode_cursor(KEY, "comments|p", ["x"]), key=KEY).offset("comments|p"))
     refused(lambda: PageRequest(limit=20, cursor=page["next_cursor"], key=KEY).offset("comments|other"))
+
+
+def test_the_sort_key_comes_back_parsed_and_a_key_of_another_shape_is_refused() -> None:
+    import datetime as dt
+    import uuid
+
+    key, when, ident = b"k" * 32, dt.datetime(2027, 1, 15, 9, 30), uuid.uuid4()
+    cursor = encode_cursor(key, "list", [when.isoformat(), str(ident)])
+    assert PageRequest(limit=10, cursor=cursor, key=key).after_keyset("list", dt.datetime.fromisoformat, uuid.UUID) \
+        == (when, ident)
+    assert PageRequest(limit=10, cursor=None, key=key).after_keyset("list", int) is None
+    for parsers in ((dt.datetime.fromisoformat,), (uuid.UUID, uuid.UUID)):
+        with pytest.raises(ProblemError) as refused:
+            PageRequest(limit=10, cursor=cursor, key=key).after_keyset("list", *parsers)
+        assert refused.value.code == "invalid_cursor"

@@ -87,10 +87,10 @@ def audit_router(runtime: "ServiceRuntime") -> APIRouter:
         who: Principal = Depends(require(f"{service}.audit.read")),
     ) -> dict:
         scope = f"audit|{subject_type}|{subject_id}"
-        after = paging.after(scope)
+        keyset = paging.after_keyset(scope, int)
         query = select(AUDIT).order_by(AUDIT.c.id).limit(paging.limit + 1)
-        if after:
-            query = query.where(AUDIT.c.id > int(after[0]))
+        if keyset:
+            query = query.where(AUDIT.c.id > keyset[0])
         if subject_type:
             query = query.where(AUDIT.c.subject_type == subject_type)
         if subject_id:

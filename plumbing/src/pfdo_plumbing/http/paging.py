@@ -116,6 +116,19 @@ class PageRequest:
         """The sort key of the last item of the previous page (None on the first page)."""
         return None if self.cursor is None else decode_cursor(self.key, scope, self.cursor)
 
+    def after_keyset(self, scope: str, *parsers: Callable[[Any], Any]) -> tuple[Any, ...] | None:
+        """:meth:`after` with each value of the sort key parsed back (``dt.datetime.fromisoformat``,
+        ``uuid.UUID``...); a key of another shape answers 422 ``invalid_cursor``."""
+        after = self.after(scope)
+        if after is None:
+            return None
+        if len(after) != len(parsers):
+            raise invalid_cursor()
+        try:
+            return tuple(parse(value) for parse, value in zip(parsers, after))
+        except (TypeError, ValueError) as exc:
+            raise invalid_cursor() from exc
+
     def page(self, rows: Sequence[T], scope: str, sort_key: Callable[[T], Sequence[Any]]) -> dict[str, Any]:
         """``{"items", "next_cursor"}`` from up to ``limit + 1`` rows read in the list's order
         (the extra row only tells that there is a next page)."""

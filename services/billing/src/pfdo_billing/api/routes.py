@@ -120,8 +120,7 @@ def build_router(b: Billing) -> APIRouter:
         who: Principal = Depends(require("billing.account.read")),
     ) -> dict:
         scope = f"history|{certificate_id}"
-        after = paging.after(scope)
-        keyset = (dt.datetime.fromisoformat(after[0]), str(after[1])) if after else None
+        keyset = paging.after_keyset(scope, dt.datetime.fromisoformat, str)
         async with db.transaction() as session:
             await queries.certificate_for(session, certificate_id, who)
             rows = await queries.history(session, certificate_id, paging.limit + 1, keyset)
@@ -158,7 +157,8 @@ def build_router(b: Billing) -> APIRouter:
                 return {"items": [], "next_cursor": None}
             provider_id = uuid.UUID(who.provider_id) if who.provider_id else uuid.UUID(int=0)
         scope = f"payment-orders|{provider_id}|{month}|{kind}"
-        after = paging.after(scope)
+        after_month, after_provider, after_kind, after_id = (
+            paging.after_keyset(scope, dt.date.fromisoformat, uuid.UUID, str, uuid.UUID) or (None,) * 4)
         async with db.transaction() as session:
             rows = (await session.execute(text(
                 "SELECT * FROM payment_orders o WHERE (CAST(:p AS uuid) IS NULL OR provider_id = :p) "
@@ -168,9 +168,8 @@ def build_router(b: Billing) -> APIRouter:
                 "CAST(:after_id AS uuid))) "
                 f"AND {_ORDER_IN_MUNICIPALITY} ORDER BY month, provider_id, kind, order_id LIMIT :l"),
                 {"p": provider_id, "m": _month(month) if month else None, "k": kind, "l": paging.limit + 1,
-                 "after_month": dt.date.fromisoformat(after[0]) if after else None,
-                 "after_provider": uuid.UUID(after[1]) if after else None, "after_kind": after[2] if after else None,
-                 "after_id": uuid.UUID(after[3]) if after else None,
+                 "after_month": after_month, "after_provider": after_provider, "after_kind": after_kind,
+                 "after_id": after_id,
                  "muni": _municipality_scope(who)})).mappings().all()
         return paging.page([_order_out(dict(r)) for r in rows], scope,
                            lambda r: [f"{r['month']}-01", str(r["provider_id"]), r["kind"], str(r["order_id"])])
@@ -233,13 +232,12 @@ def build_router(b: Billing) -> APIRouter:
                 responses=_problems(*SIGNED_IN, "invalid_cursor"))
     async def list_periods(paging: PageRequest = Depends(paging_params(default=50, maximum=200)),
                            who: Principal = Depends(require("billing.period.read"))) -> dict:
-        after = paging.after("periods")
+        after, after_id = paging.after_keyset("periods", dt.date.fromisoformat, uuid.UUID) or (None, None)
         async with db.transaction() as session:
             rows = (await session.execute(text(
                 "SELECT * FROM periods WHERE CAST(:after AS date) IS NULL OR (starts_on, period_id) > "
                 "(CAST(:after AS date), CAST(:after_id AS uuid)) ORDER BY starts_on, period_id LIMIT :l"),
-                {"after": dt.date.fromisoformat(after[0]) if after else None,
-                 "after_id": uuid.UUID(after[1]) if after else None, "l": paging.limit + 1})).mappings().all()
+                {"after": after, "after_id": after_id, "l": paging.limit + 1})).mappings().all()
         return paging.page([dict(r) for r in rows], "periods",
                            lambda r: [r["starts_on"].isoformat(), str(r["period_id"])])
 

@@ -59,9 +59,8 @@ def _enrolment_out(row: Any, positions: dict[uuid.UUID, int] | None = None) -> s
 def _newest_first(query: Any, paging: PageRequest, scope: str) -> Any:
     """Enrolments newest first (requested_at, then id, both descending), after the cursor's keyset."""
     query = query.order_by(ENROLMENTS.c.requested_at.desc(), ENROLMENTS.c.enrolment_id.desc()).limit(paging.limit + 1)
-    after = paging.after(scope)
-    if after:
-        keyset = (dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1]))
+    keyset = paging.after_keyset(scope, dt.datetime.fromisoformat, uuid.UUID)
+    if keyset:
         query = query.where(tuple_(ENROLMENTS.c.requested_at, ENROLMENTS.c.enrolment_id) < tuple_(*keyset))
     return query
 
@@ -446,8 +445,7 @@ def build_routers(runtime: ServiceRuntime, settings: NavigatorSettings, quotes: 
         who: Principal = Depends(require("navigator.dispute.read")),
     ) -> dict:
         scope = f"disputes|{state}"
-        after = paging.after(scope)
-        keyset = (dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1])) if after else None
+        keyset = paging.after_keyset(scope, dt.datetime.fromisoformat, uuid.UUID)
         async with db.transaction() as session:
             try:
                 rows = await att.list_disputes(session, who, state, paging.limit + 1, after=keyset)

@@ -141,8 +141,7 @@ def build_routers(reg: Registry) -> list[APIRouter]:
         who: Principal = Depends(require("registry.application.read")),
     ) -> dict:
         scope = f"applications|{status}"
-        after = paging.after(scope)
-        keyset = (dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1])) if after else None
+        keyset = paging.after_keyset(scope, dt.datetime.fromisoformat, uuid.UUID)
         rows = await certificates.list_applications(reg, who, status=status, limit=paging.limit + 1, after=keyset)
         return paging.page(rows, scope, lambda a: [a["created_at"].isoformat(), str(a["id"])])
 
@@ -194,9 +193,9 @@ def build_routers(reg: Registry) -> list[APIRouter]:
         who: Principal = Depends(require("registry.certificate.read")),
     ) -> dict:
         scope = f"certificates|{status}"
-        after = paging.after(scope)
+        (after_number,) = paging.after_keyset(scope, str) or (None,)
         rows = await certificates.list_certificates(reg, who, status=status, limit=paging.limit + 1,
-                                                    after_number=str(after[0]) if after else None)
+                                                    after_number=after_number)
         return paging.page(rows, scope, lambda c: [c["number"]])
 
     @certs.get("/certificates/lookup", response_model=s.LookupOut,
@@ -291,8 +290,7 @@ def build_routers(reg: Registry) -> list[APIRouter]:
         who: Principal = Depends(require("registry.provider.read")),
     ) -> dict:
         scope = f"providers|{status}|{municipality}"
-        after = paging.after(scope)
-        keyset = (str(after[0]), uuid.UUID(after[1])) if after else None
+        keyset = paging.after_keyset(scope, str, uuid.UUID)
         rows = await providers.list_providers(reg, who, status=status, municipality=municipality,
                                               limit=paging.limit + 1, after=keyset)
         return paging.page(rows, scope, lambda p: [p["name"], str(p["id"])])
@@ -344,8 +342,7 @@ def build_routers(reg: Registry) -> list[APIRouter]:
         who: Principal = Depends(require("registry.program.read")),
     ) -> dict:
         scope = f"programs|{status}|{provider_id}"
-        after = paging.after(scope)
-        keyset = (dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1])) if after else None
+        keyset = paging.after_keyset(scope, dt.datetime.fromisoformat, uuid.UUID)
         rows = await programs.list_programs(reg, who, status=status, provider_id=provider_id,
                                             limit=paging.limit + 1, after=keyset)
         return paging.page(rows, scope, lambda p: [p["created_at"].isoformat(), str(p["id"])])
