@@ -56,7 +56,6 @@ def navigator_age(birth: date, on: date) -> int:
         n for n in AGES
         if Ineligibility.AGE_OUT_OF_RANGE not in check_eligibility(
             certificate_status="active", birth_date=birth, start_date=on, today=on, active_enrolments=[],
-            direction_cap=None,
             module=ModuleTerms(module_id="m", direction="artistic", age_min=n, age_max=n, starts_on=on,
                                ends_on=on + timedelta(days=200)))
     ]
