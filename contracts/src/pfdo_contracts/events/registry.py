@@ -35,7 +35,7 @@ from ..common import (
     UsageKind,
 )
 from ..envelope import Event
-from ..registry import event
+from ..registration import event
 from ..topics import CERTIFICATES, PROGRAMS, PROVIDERS
 
 # --- certificates -------------------------------------------------------------------------
@@ -99,7 +99,8 @@ class CertificateExpired(Event):
 
     certificate_id: uuid.UUID = Field(description="Certificate id.")
     expired_on: dt.date = Field(
-        description="The 18th birthday; contracts end at the end of this date's month."
+        description="The 18th birthday, the first day the certificate is no longer valid; contracts end at "
+        "the end of the month of the day before (for a birthday on the 1st, the month before)."
     )
 
 

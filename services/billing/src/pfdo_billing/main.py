@@ -12,7 +12,7 @@ from pfdo_plumbing.runtime import ServiceRuntime
 from pfdo_plumbing.settings import ServiceSettings
 
 from pfdo_billing.adapters import handlers
-from pfdo_billing.api.routes import build_router
+from pfdo_billing.api.routes import ROUTERS
 from pfdo_billing.domain.errors import BillingDomainError
 from pfdo_billing.service import payment_orders
 from pfdo_billing.service.context import Billing
@@ -37,7 +37,7 @@ def build_app(settings: ServiceSettings | None = None) -> FastAPI:
     app = create_app(
         runtime, title="PFDO billing",
         description="The certificate ledger: periods, nominals, quotes, reservations, month close, payment orders.",
-        routers=[build_router(billing), audit_router(runtime)],
+        routers=[*ROUTERS, audit_router(runtime)],
         domain_errors={BillingDomainError: 422},
     )
     app.state.billing = billing

@@ -24,7 +24,7 @@ from pfdo_contracts.events import registry as g
 from pfdo_contracts.registry import decode
 from pfdo_contracts.topics import ALL_TOPICS, Topic
 from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics
-from pfdo_plumbing.testing import new_namespace, running_app, service_settings
+from pfdo_testkit import new_namespace, running_app, service_settings
 
 from pfdo_billing.main import build_app
 from pfdo_billing.settings import BillingSettings

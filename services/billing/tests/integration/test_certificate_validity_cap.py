@@ -17,6 +17,8 @@ from billing_testkit import (
 )
 
 from pfdo_contracts.events import billing as bev
+from pfdo_contracts.events import navigator as n
+from pfdo_contracts.events import registry as g
 from pfdo_contracts.topics import RESERVATIONS
 
 pytestmark = pytest.mark.integration
@@ -94,3 +96,38 @@ async def test_the_reservation_and_the_schedule_stop_there_too(h: Harness) -> No
     assert created[0].reserved_kopecks == 666_667
     rejected = [e for e in events if isinstance(e, bev.ReservationRejected) and e.enrolment_id == LATE_ENROLMENT]
     assert [e.reason for e in rejected] == [bev.RejectionReason.CERTIFICATE_NOT_ACTIVE]
+
+
+async def test_expiry_at_18_ends_the_contract_with_the_validity_month(h: Harness) -> None:
+    """The registry's expiry on the 18th birthday (15 Mar 2027) ends the contract at the end of the
+    month of the last valid day (14 Mar 2027): March is still billed, nothing more is released.
+    The enrolment refused for starting after the last valid day holds nothing and stays refused."""
+    await h.publish(n.EnrolmentConfirmed(enrolment_id=ENROLMENT, certificate_id=CERT, module_id=MODULE,
+                                         provider_id=PROVIDER, start_date=D(2026, 10, 1), end_date=D(2027, 5, 31),
+                                         confirmed_on=D(2026, 9, 25)))
+    await h.wait_for("SELECT count(*) FROM contracts WHERE enrolment_id = :e AND status = 'active'", e=ENROLMENT)
+    await h.publish(g.CertificateExpired(certificate_id=CERT, expired_on=D(2027, 3, 15)))
+    await h.wait_for("SELECT count(*) FROM contracts WHERE enrolment_id = :e AND status = 'terminated'", e=ENROLMENT)
+    contract = (await h.rows("SELECT end_date FROM contracts WHERE enrolment_id = :e", e=ENROLMENT))[0]
+    assert contract["end_date"] == D(2027, 3, 31)
+    months = await h.rows("SELECT month, state FROM contract_months WHERE enrolment_id = :e ORDER BY month",
+                          e=ENROLMENT)
+    assert [(f"{row['month']:%Y-%m}", row["state"]) for row in months] == [(m, "reserved") for m in MONTHS_TO_MARCH]
+    assert await h.scalar("SELECT status FROM certificates WHERE certificate_id = :c", c=CERT) == "expired"
+    assert (await certificate_balance(h, CERT, PARENT))["reserved"] == 666_667
+    assert await h.scalar("SELECT status FROM contracts WHERE enrolment_id = :e", e=LATE_ENROLMENT) == "rejected"
+
+
+async def test_expiry_cancels_a_contract_the_provider_never_confirmed(h: Harness) -> None:
+    """A reserved contract the provider never confirmed owes nothing when the certificate expires:
+    it is cancelled and every month's reservation goes back to the balance (the navigator cancels
+    such an enrolment too)."""
+    pending = uuid.uuid4()
+    await h.publish(enrolment(pending, CERT_FIRST, P, M, parent=PARENT_FIRST))
+    await h.wait_for("SELECT count(*) FROM contracts WHERE enrolment_id = :e AND status = 'reserved'", e=pending)
+    assert (await certificate_balance(h, CERT_FIRST, PARENT_FIRST))["reserved"] > 0
+    await h.publish(g.CertificateExpired(certificate_id=CERT_FIRST, expired_on=D(2027, 3, 1)))
+    await h.wait_for("SELECT count(*) FROM contracts WHERE enrolment_id = :e AND status = 'cancelled'", e=pending)
+    assert await h.scalar("SELECT count(*) FROM contract_months WHERE enrolment_id = :e AND state = 'reserved'",
+                          e=pending) == 0
+    assert (await certificate_balance(h, CERT_FIRST, PARENT_FIRST))["reserved"] == 0

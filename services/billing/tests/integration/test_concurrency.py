@@ -11,7 +11,7 @@ import pytest
 from billing_testkit import certificate, enrolment, module, program, setup_period, start_harness
 
 from pfdo_contracts.envelope import wrap
-from pfdo_plumbing.testing import running_app
+from pfdo_testkit import running_app
 
 from pfdo_billing.main import build_app
 from pfdo_billing.service import reservations

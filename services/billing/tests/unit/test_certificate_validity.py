@@ -1,4 +1,5 @@
-"""The certificate's validity caps the money of an enrolment (DESIGN §2 "Termination").
+"""The certificate's validity caps the money of an enrolment (docs/domain-rules.md, "Age and
+validity").
 
 Validity ends the day before the 18th birthday; contracts end, and quotes, reservations and
 schedules stop, at the end of the month in which the validity ends.

@@ -17,18 +17,17 @@ from pfdo_billing.domain.errors import (
     PostExceedsPending,
     RefundExceedsSpent,
 )
-from pfdo_billing.domain.ledger import (
+from pfdo_billing.domain.ledger import CertificateBalance, Ledger, Outcome
+from pfdo_billing.domain.ledger_model import (
     AccountId,
     AccountKind,
-    CertificateBalance,
     CreditFamily,
     CreditNominal,
     InvoiceFamily,
     LateCharge,
+    LateInvoice,
     LateRefund,
-    Ledger,
     Operation,
-    Outcome,
     PendingState,
     Post,
     Reserve,
@@ -216,7 +215,7 @@ periods = st.sampled_from(["p1", "p1", "p1", "p2"])
 providers = st.sampled_from(["pa", "pb"])
 amounts = st.integers(0, 3_000)
 KINDS = ["reserve"] * 3 + ["post"] * 3 + ["void", "credit", "return", "invoice", "late_charge", "late_refund",
-                                           "credit_family"]
+                                           "credit_family", "late_invoice"]
 
 
 @st.composite
@@ -253,7 +252,8 @@ def sequences(draw: st.DrawFn) -> list[Operation]:
         elif kind == "credit_family":
             op = CreditFamily(tid, "k1", draw(providers), draw(periods), draw(amounts))
         else:
-            op = InvoiceFamily(tid, "k1", draw(providers), draw(periods), draw(amounts))
+            invoice = LateInvoice if kind == "late_invoice" else InvoiceFamily
+            op = invoice(tid, "k1", draw(providers), draw(periods), draw(amounts))
         base.append(op)
     sequence = list(base)
     for duplicate in draw(st.lists(st.sampled_from(base), max_size=15)) if base else []:

@@ -4,9 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pfdo_billing.domain.errors import InvalidAmount, InvalidAttendance, InvalidPercent
+from pfdo_billing.domain.errors import InvalidAmount, InvalidPercent
 from pfdo_billing.domain.money import (
-    attendance_share,
     percent_of,
     prorate,
     scale_half_up,
@@ -72,32 +71,6 @@ def test_split_adds_up_to_the_kopeck(total: int, months: int) -> None:
     assert all(part == total // months for part in parts[1:])
     assert parts[0] - parts[-1] == total % months
     assert max(parts) - min(parts) <= total % months
-
-
-def test_attendance_share_worked_example() -> None:
-    assert attendance_share(111_263, 6, 8) == 83_447  # 83 447.25 rounded down
-    assert attendance_share(22_252, 6, 8) == 16_689
-
-
-def test_attendance_share_edges() -> None:
-    assert attendance_share(111_263, 0, 0) == 0
-    assert attendance_share(111_263, 3, 0) == 0
-    assert attendance_share(111_263, 10, 8) == 111_263  # capped at the plan
-    assert attendance_share(111_263, 8, 8) == 111_263
-    with pytest.raises(InvalidAttendance):
-        attendance_share(100, -1, 8)
-
-
-@given(kopecks, st.integers(0, 40), st.integers(0, 40))
-def test_attendance_share_never_pays_more_than_earned(
-    instalment: int, attended: int, planned: int
-) -> None:
-    share = attendance_share(instalment, attended, planned)
-    assert 0 <= share <= instalment
-    if planned:
-        assert share <= Fraction(instalment * min(attended, planned), planned) < share + 1
-        if attended < planned:
-            assert share <= attendance_share(instalment, attended + 1, planned)
 
 
 def test_percent_of_rounds_down() -> None:

@@ -1,7 +1,9 @@
 from datetime import date
 
-from pfdo_billing.domain.quote import quote
+from pfdo_billing.domain.contract import ContractStatus
+from pfdo_billing.domain.quote import Instalment, quote
 from pfdo_billing.domain.termination import (
+    end_early,
     eighteenth_birthday,
     expiry_contract_end,
     terminate,
@@ -69,3 +71,20 @@ def test_expiry_before_the_start_cancels() -> None:
     t = terminate_on_expiry(SCHEDULE, ENROL_START, MODULE_END, date(2008, 9, 1))
     assert t.cancelled_before_start
     assert t.certificate_released == CERTIFICATE_PART
+
+
+def test_ending_early_a_contract_in_force_keeps_its_month_and_releases_the_rest() -> None:
+    schedule = [Instalment(date(2026, m, 1), 100, 10) for m in (10, 11, 12)]
+    end = end_early(ContractStatus.ACTIVE, schedule, date(2026, 10, 1), date(2026, 12, 31), date(2026, 11, 5))
+    assert end is not None
+    assert (end.status, end.ends_on) == (ContractStatus.TERMINATED, date(2026, 11, 30))
+    assert [line.month for line in end.released] == [date(2026, 12, 1)]
+    # the provider never confirmed it: nothing is owed, every month is released, dates unchanged
+    end = end_early(ContractStatus.RESERVED, schedule, date(2026, 10, 1), date(2026, 12, 31), date(2026, 11, 5))
+    assert end is not None
+    assert (end.status, end.ends_on, end.released) == (ContractStatus.CANCELLED, date(2026, 12, 31), tuple(schedule))
+    # before the start: cancelled whatever the status
+    end = end_early(ContractStatus.ACTIVE, schedule, date(2026, 10, 1), date(2026, 12, 31), date(2026, 9, 20))
+    assert end is not None and end.status is ContractStatus.CANCELLED and end.released == tuple(schedule)
+    # a finished contract is not ended again
+    assert end_early(ContractStatus.ENDED, schedule, date(2026, 10, 1), date(2026, 12, 31), date(2026, 11, 5)) is None

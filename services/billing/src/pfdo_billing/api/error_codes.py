@@ -36,6 +36,8 @@ CODES: tuple[ErrorCode, ...] = (
               "Several nominal age groups contain the same age.", SERVICE),
     ErrorCode("idempotency_conflict", 422, "Этот идентификатор операции уже использован с другими данными.",
               "The operation id was already used with different data.", SERVICE),
+    ErrorCode("contract_not_found", 404, "Договор по этой заявке ещё не создан.",
+              "There is no contract for this application yet.", SERVICE),
     ErrorCode("insufficient_funds", 422, "На сертификате недостаточно средств.",
               "The certificate's balance is not enough.", SERVICE),
     ErrorCode("pending_not_found", 422, "Резерв средств не найден.", "No such reservation.", SERVICE),

@@ -15,7 +15,8 @@ class QuoteLine(BaseModel):
     month: str = Field(description="Month, 'YYYY-MM'.")
     certificate_kopecks: int = Field(description="Certificate instalment of the month.")
     family_kopecks: int = Field(description="Family (co-payment) instalment of the month.")
-    planned_lessons: int = Field(description="Lessons of the month by the module's timetable.")
+    planned_lessons: int = Field(
+        description="Lessons of the month by the module's timetable, less the production calendar's days off.")
 
 
 class QuoteError(BaseModel):

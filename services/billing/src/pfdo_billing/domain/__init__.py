@@ -1,5 +1,5 @@
-"""Billing domain: pure money rules, no I/O (DESIGN §2 "Periods, nominal, balances",
-"Enrolment and money").
+"""Billing domain: pure money rules, no I/O (docs/domain-rules.md, from "Periods and nominal"
+to "Late adjustments").
 
 - ``money``: kopeck arithmetic (pro-rating, instalments, attendance share, percentages);
 - ``calendar``: inclusive day counts, months, program periods, ages;
@@ -10,6 +10,8 @@
 - ``termination``: early end, cancellation, expiry at 18;
 - ``nominal``: pro-rata nominal and age groups;
 - ``payment_orders``: advances and final settlements to providers;
-- ``ledger`` / ``ledger_invariants``: the double-entry ledger model and its invariants;
+- ``ledger_model`` / ``ledger_decisions``: the double-entry ledger's accounts and operations, and
+  the pure decisions (entries, refusals, the two-phase rule) production and the spec share;
+- ``ledger`` / ``ledger_invariants``: the in-memory ledger (the executable spec) and its invariants;
 - ``errors``: domain errors with machine-readable codes.
 """

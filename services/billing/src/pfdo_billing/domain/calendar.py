@@ -1,4 +1,4 @@
-"""Calendar helpers for billing (DESIGN §2 "Periods, nominal, balances").
+"""Calendar helpers for billing (docs/domain-rules.md, "Dates and money", "Periods and nominal").
 
 Dates are calendar dates in the region's time zone; every range here is inclusive of both ends.
 A month is represented by the date of its first day (``date(2026, 10, 1)`` is October 2026).

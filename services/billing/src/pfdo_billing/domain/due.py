@@ -1,4 +1,8 @@
-"""What a contract owes for a month, and the month close result (DESIGN §2).
+"""What a contract owes for a month, and the month close result.
+
+The rules live in one home, shared by every service: the amount due in
+:mod:`pfdo_contracts.rules.due`, the billable lesson and the planned lessons in
+:mod:`pfdo_contracts.rules.lessons` (docs/domain-rules.md). In short:
 
 - monthly mode: the instalment is due;
 - attendance mode: instalment × attended / planned lessons of the month, rounded down; excused
@@ -17,8 +21,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from pfdo_contracts.rules.due import amount_due
+from pfdo_contracts.rules.lessons import is_billable
+
 from pfdo_billing.domain.errors import InvalidAttendance
-from pfdo_billing.domain.money import attendance_share, require_kopecks
+from pfdo_billing.domain.money import require_kopecks
 from pfdo_billing.domain.payment_mode import PaymentMode, as_payment_mode
 
 
@@ -39,8 +46,9 @@ class LessonMark:
 
     @property
     def billable(self) -> bool:
-        """Counts as attended for billing: present and not under dispute."""
-        return self.status is LessonStatus.PRESENT and not self.disputed
+        """Counts as attended for billing: present and not under dispute (the one rule:
+        :func:`pfdo_contracts.rules.lessons.is_billable`)."""
+        return is_billable(self.status, self.disputed)
 
 
 @dataclass(frozen=True)
@@ -72,11 +80,12 @@ def due_amount(
     Attendance mode needs ``attendance`` (``InvalidAttendance`` otherwise); monthly mode ignores it.
     """
     require_kopecks(instalment, "instalment")
-    if as_payment_mode(payment_mode) is PaymentMode.MONTHLY:
-        return instalment
+    mode = as_payment_mode(payment_mode)
     if attendance is None:
-        raise InvalidAttendance("an attendance-mode contract needs the month's attendance")
-    return attendance_share(instalment, attendance.attended, attendance.planned)
+        if mode is not PaymentMode.MONTHLY:
+            raise InvalidAttendance("an attendance-mode contract needs the month's attendance")
+        attendance = MonthAttendance(planned=0, attended=0)
+    return amount_due(instalment, mode.value, attendance.attended, attendance.planned)
 
 
 @dataclass(frozen=True)

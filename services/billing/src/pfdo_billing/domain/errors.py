@@ -7,18 +7,23 @@ refusal (amounts in kopecks, ids, dates as ISO strings), never personal data.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
+
+from pfdo_plumbing.domain_error import DomainError
 
 
-class BillingDomainError(Exception):
-    """Base of all billing domain errors."""
+class BillingDomainError(DomainError):
+    """Base of all billing domain errors: each class names its ``code`` (a platform
+    :class:`~pfdo_plumbing.domain_error.DomainError`, so every service answers it the same way)."""
 
-    code: ClassVar[str] = "billing_domain_error"
+    code = "billing_domain_error"
 
     def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
+        super().__init__(type(self).code, message, **details)
         self.message = message
-        self.details: dict[str, Any] = details
+
+    def __str__(self) -> str:
+        return self.message
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"

@@ -1,9 +1,9 @@
 """The municipality's yearly cap of funding certificates and its first-come queue.
 
-DESIGN §2: a certificate becomes funding on its first enrolment in a paid program, subject to the
-municipality's yearly cap; over the cap, the request waits in a first-come queue with a visible
-position. A slot is counted for every active funding certificate of the period (the period's
-opening counts them; each activation adds one).
+docs/domain-rules.md, "Caps and the funding queue": a certificate becomes funding on its first
+enrolment in a paid program, subject to the municipality's yearly cap; over the cap, the request
+waits in a first-come queue with a visible position. A slot is counted for every active funding
+certificate of the period (the period's opening counts them; each activation adds one).
 
 **When a slot frees** (decided here): when a funding certificate turns out not to use the
 period's money at all, i.e. nothing of the period is spent or reserved on it and it holds no live

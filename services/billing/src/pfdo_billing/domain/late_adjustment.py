@@ -1,5 +1,5 @@
-"""Late adjustment of a closed contract-month (DESIGN §2 "Attendance": a disputed mark is not
-billed until the operator decides).
+"""Late adjustment of a closed contract-month (docs/domain-rules.md, "Late adjustments": a disputed
+mark is not billed until the operator decides).
 
 Disputes outlive month close: a parent has 7 days, and the operator decides when they decide.
 So a dispute can change what a closed contract-month owes:

@@ -1,4 +1,4 @@
-"""Invariants of the ledger (DESIGN §2 "Periods, nominal, balances" and §3 "billing ledger").
+"""Invariants of the ledger (docs/domain-rules.md, the billing ledger).
 
 - per certificate and period: nominal (credited − returned) = available + reserved + spent,
   and available, reserved, spent are each >= 0;
@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from pfdo_billing.domain.ledger import AccountId, AccountKind, LateCharge, Ledger, PendingState
+from pfdo_billing.domain.ledger import Ledger
+from pfdo_billing.domain.ledger_model import AccountId, AccountKind, LateCharge, PendingState
 
 _CERTIFICATE_KINDS = (
     AccountKind.CERTIFICATE_AVAILABLE,

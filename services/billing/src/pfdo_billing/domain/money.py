@@ -1,9 +1,10 @@
-"""Money arithmetic in integer kopecks (DESIGN §2 "Enrolment and money", rounding rules).
+"""Money arithmetic in integer kopecks (docs/domain-rules.md, "Dates and money": rounding).
 
 - pro-rated amounts are rounded half up to the kopeck;
 - instalments are rounded down, the remainder going to the first month;
 - an attendance share of an instalment is rounded down (the certificate never pays a fraction
-  more than earned);
+  more than earned): the amount due, a rule of its own shared by every service
+  (``pfdo_contracts.rules.due``);
 - a percentage of an amount (the 80 % advance) is rounded down: the advance is a prepayment of
   money not yet earned, so it never exceeds the exact share; the final settlement pays the rest.
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from pfdo_billing.domain.errors import InvalidAmount, InvalidAttendance, InvalidPercent
+from pfdo_billing.domain.errors import InvalidAmount, InvalidPercent
 
 
 def require_kopecks(value: object, name: str = "amount") -> int:
@@ -60,22 +61,6 @@ def split_instalments(total: int, months: int) -> list[int]:
         raise InvalidAmount("months must be a positive integer", value=months)
     base, remainder = divmod(total, months)
     return [base + remainder] + [base] * (months - 1)
-
-
-def attendance_share(instalment: int, attended: int, planned: int) -> int:
-    """The part of ``instalment`` earned by ``attended`` of ``planned`` lessons, rounded down.
-
-    Rule: instalment × attended / planned, rounded down. No planned lessons -> nothing earned;
-    attendance above the plan is capped at the plan (never more than the instalment).
-    """
-    require_kopecks(instalment, "instalment")
-    if isinstance(attended, bool) or not isinstance(attended, int) or attended < 0:
-        raise InvalidAttendance("attended must be a non-negative integer", attended=attended)
-    if isinstance(planned, bool) or not isinstance(planned, int) or planned < 0:
-        raise InvalidAttendance("planned must be a non-negative integer", planned=planned)
-    if planned == 0:
-        return 0
-    return instalment * min(attended, planned) // planned
 
 
 def percent_of(amount: int, percent: int | Fraction) -> int:

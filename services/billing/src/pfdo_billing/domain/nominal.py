@@ -1,4 +1,4 @@
-"""The nominal of a certificate for a period (DESIGN §2 "Periods, nominal, balances").
+"""The nominal of a certificate for a period (docs/domain-rules.md, "Periods and nominal").
 
 - The operator sets the nominal per municipality and age group for each period.
 - On period opening every active funding certificate is credited its nominal; one that becomes

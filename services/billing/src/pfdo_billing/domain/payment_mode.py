@@ -1,4 +1,4 @@
-"""Payment modes of a contract (DESIGN §2 "Enrolment and money")."""
+"""Payment modes of a contract (docs/domain-rules.md, "Contracts and payment modes")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Payment orders to providers (DESIGN §2 "Enrolment and money").
+"""Payment orders to providers (docs/domain-rules.md, "Payment orders").
 
 Per provider and month:
 - an **advance** at the start of the month: ``percent`` (80 by default, configurable) of the sum

@@ -1,4 +1,5 @@
-"""The quote: cost of an enrolment to the certificate and to the family (DESIGN §2).
+"""The quote: cost of an enrolment to the certificate and to the family (docs/domain-rules.md,
+"Quote and instalments").
 
 - cost of an enrolment from start S to module end E = price × days(S..E) / days(module),
   rounded half up; the normative cost is pro-rated the same way;
@@ -109,10 +110,10 @@ def effective_end(module_end: date, enrol_start: date, valid_until: date | None)
     """The last day an enrolment from ``enrol_start`` is paid: min(module end, end of the month in
     which the certificate's validity ends).
 
-    Why the end of the month: certificate expiry ends contracts at the end of the month in which
-    the validity ends (DESIGN §2 "Termination"), and a quote, a reservation and a schedule never
-    run past that day. Validity ends the day before the 18th birthday, so for a birthday on the
-    1st the last paid month is the month before the birthday's month.
+    Why the end of the month: certificate expiry ends contracts at the end of the month in which the
+    validity ends (docs/domain-rules.md, "Age and validity"), and a quote, a reservation and a
+    schedule never run past that day. Validity ends the day before the 18th birthday, so for a
+    birthday on the 1st the last paid month is the month before the birthday's month.
 
     Raises ``CertificateExpiresBeforeStart`` when ``enrol_start`` is after ``valid_until`` (the
     certificate is no longer valid on the first day; this also covers an effective end before

@@ -1,4 +1,4 @@
-"""Ending a contract early (DESIGN §2 "Enrolment and money").
+"""Ending a contract early (docs/domain-rules.md, "Contracts and payment modes").
 
 - Termination by parent or provider on date D: the contract ends at the end of D's month; that
   month is still billed by the contract's payment mode (it is closed like any other month); the
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pfdo_billing.domain.calendar import month_end, month_start
+from pfdo_billing.domain.contract import ContractEvent, ContractStatus, next_status
 from pfdo_billing.domain.errors import InvalidDateRange
 from pfdo_billing.domain.quote import Instalment
 from pfdo_billing.domain.validity import (
@@ -26,8 +27,8 @@ from pfdo_billing.domain.validity import (
     paid_until,
 )
 
-__all__ = ["ADULT_AGE", "Termination", "eighteenth_birthday", "expiry_contract_end", "terminate",
-           "terminate_on_expiry"]
+__all__ = ["ADULT_AGE", "EarlyEnd", "Termination", "eighteenth_birthday", "end_early", "expiry_contract_end",
+           "terminate", "terminate_on_expiry"]
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,36 @@ def terminate_on_expiry(
     """End a contract because the certificate expires at 18: on its last valid day, so the
     contract ends at the end of that month (a no-op release when the contract ends earlier)."""
     return terminate(schedule, starts_on, ends_on, certificate_valid_until(birth_date))
+
+
+@dataclass(frozen=True)
+class EarlyEnd:
+    """A contract ended early: its new status and last day, and the months released now."""
+
+    status: ContractStatus
+    ends_on: date
+    released: tuple[Instalment, ...]
+
+
+def end_early(
+    current: ContractStatus | str,
+    schedule: Sequence[Instalment],
+    starts_on: date,
+    ends_on: date,
+    requested_on: date,
+) -> EarlyEnd | None:
+    """End the contract in status ``current`` on ``requested_on`` (termination, certificate expiry
+    or closing), or ``None`` when that changes nothing (see
+    :func:`pfdo_billing.domain.contract.next_status`).
+
+    A contract in force is terminated: its month stays billed, later months are released
+    (:func:`terminate`). One that comes out cancelled (ended before its start, or never confirmed
+    by the provider) owes nothing: every month is released and its dates stay as they were."""
+    plan = terminate(schedule, starts_on, ends_on, requested_on)
+    event = ContractEvent.TERMINATE_BEFORE_START if plan.cancelled_before_start else ContractEvent.TERMINATE
+    status = next_status(current, event)
+    if status is None:
+        return None
+    if status is ContractStatus.TERMINATED and plan.ends_on is not None:
+        return EarlyEnd(status, plan.ends_on, plan.released)
+    return EarlyEnd(status, ends_on, tuple(schedule))

@@ -1,4 +1,5 @@
-"""How long a certificate pays: its validity and the last day of its contracts (DESIGN §2).
+"""How long a certificate pays: its validity and the last day of its contracts
+(docs/domain-rules.md, "Age and validity").
 
 - A certificate is valid until the day before the 18th birthday (a 29 February birthday falls
   on 28 February in a common year, see :func:`pfdo_contracts.rules.age.birthday_in_year`).
@@ -11,28 +12,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-from pfdo_billing.domain.calendar import month_end
-from pfdo_contracts.rules.age import birthday_in_year
+from pfdo_contracts.rules.validity import (
+    ADULT_AGE,
+    certificate_valid_until,
+    contracts_end_on_expiry,
+    eighteenth_birthday,
+    last_valid_day,
+    paid_until,
+)
 
-ADULT_AGE = 18
-
-
-def eighteenth_birthday(birth_date: date) -> date:
-    """The 18th birthday (29 February -> 28 February in a common year)."""
-    return birthday_in_year(birth_date, birth_date.year + ADULT_AGE)
-
-
-def certificate_valid_until(birth_date: date) -> date:
-    """The last day of the certificate's validity: the day before the 18th birthday."""
-    return eighteenth_birthday(birth_date) - timedelta(days=1)
-
-
-def paid_until(valid_until: date) -> date:
-    """The last day a certificate's contracts may run and be paid: the last day of the month in
-    which the validity ends (contracts end at the end of a month, DESIGN §2 "Termination")."""
-    return month_end(valid_until)
+__all__ = ["ADULT_AGE", "certificate_valid_until", "contracts_end_on_expiry", "eighteenth_birthday",
+           "last_valid_day", "paid_until", "validity_of"]
 
 
 def validity_of(birth_date: date, valid_until: date | None = None) -> date:

@@ -11,6 +11,7 @@ from pfdo_contracts.events import registry as g
 from pfdo_plumbing import audit
 
 from pfdo_billing.adapters.tables import CERTIFICATES, MODULES, PROGRAMS
+from pfdo_billing.domain.validity import last_valid_day
 
 from .context import Billing
 
@@ -65,7 +66,9 @@ async def certificate_expired(b: Billing, session: AsyncSession, e: g.Certificat
 
     row = await _set_status(session, e.certificate_id, "expired", env)
     assert row is not None
-    await end_contracts_of_certificate(b, session, e.certificate_id, e.expired_on, "certificate_expired", env)
+    # contracts end with the month of the last valid day: for a birthday on the 1st, the month before
+    await end_contracts_of_certificate(b, session, e.certificate_id, last_valid_day(e.expired_on),
+                                       "certificate_expired", env)
 
 
 async def certificate_closed(b: Billing, session: AsyncSession, e: g.CertificateClosed, env: Envelope) -> None:

@@ -25,14 +25,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pfdo_contracts.common import month_of
 from pfdo_contracts.events import billing as bev
+from pfdo_contracts.rules.lessons import is_billable_sql
 from pfdo_plumbing import audit
 from pfdo_plumbing.logging import get_logger
 
 from pfdo_billing.adapters import ledger
-from pfdo_billing.adapters.ledger import AK, Transfer, cert
+from pfdo_billing.adapters.ledger import Booking
 from pfdo_billing.domain.calendar import month_end, month_start
 from pfdo_billing.domain.due import MonthAttendance, close_month
 from pfdo_billing.domain.late_adjustment import Billed, LateAdjustment, late_adjustment
+from pfdo_billing.domain.ledger_model import CreditFamily, LateCharge, LateInvoice, LateRefund
 
 from . import month_lock
 from .context import Billing
@@ -40,14 +42,14 @@ from .context import Billing
 log = get_logger(__name__)
 
 _CLOSED_MONTH = text(
-    """
+    f"""
     SELECT cm.enrolment_id, cm.month, cm.certificate_kopecks AS ci, cm.family_kopecks AS fi,
            cm.planned_lessons AS planned, cm.posted_kopecks AS posted, cm.family_invoiced_kopecks AS invoiced,
            c.certificate_id, c.provider_id, c.period_id, c.payer_code AS payer, c.payment_mode,
            (SELECT count(*) FROM attendance_marks m
              WHERE m.enrolment_id = cm.enrolment_id
                AND m.lesson_date BETWEEN GREATEST(cm.month, c.start_date) AND LEAST(CAST(:month_end AS date), c.end_date)
-               AND m.status = 'present' AND NOT m.disputed)::int AS attended,
+               AND {is_billable_sql('m.status', 'm.disputed')})::int AS attended,
            so_far.late_charged, so_far.uncovered, so_far.late_invoiced
       FROM contract_months cm JOIN contracts c ON c.enrolment_id = cm.enrolment_id,
            LATERAL (SELECT COALESCE(sum(a.charged_kopecks - a.refunded_kopecks), 0)::bigint AS late_charged,
@@ -96,7 +98,7 @@ async def readjust_closed_month(
     if adj.empty:
         return None
     adjustment_id = uuid.uuid5(uuid.NAMESPACE_URL, f"pfdo-billing:late:{cause_event_id}:{enrolment_id}:{month:%Y-%m}")
-    await ledger.record(session, _transfers(adj, row, adjustment_id, cause_event_id))
+    await ledger.apply(session, _bookings(adj, row, adjustment_id, cause_event_id))
     await session.execute(_ADD, {
         "adjustment_id": adjustment_id, "enrolment_id": enrolment_id, "month": month,
         "certificate_id": row.certificate_id, "provider_id": row.provider_id, "period_id": row.period_id,
@@ -127,23 +129,17 @@ async def readjust_closed_month(
     return adj
 
 
-def _transfers(adj: LateAdjustment, row, adjustment_id: uuid.UUID, cause_event_id: uuid.UUID) -> list[Transfer]:  # noqa: ANN001
-    """The ledger movements of an adjustment (zero amounts are skipped by ``ledger.record``)."""
-    common = {"period_id": row.period_id, "enrolment_id": row.enrolment_id, "month": row.month,
-              "cause_event_id": cause_event_id}
-    available, spent = cert(AK.CERTIFICATE_AVAILABLE, row.certificate_id), cert(AK.CERTIFICATE_SPENT, row.certificate_id)
-    outlay, payable = (AK.BUDGET_OUTLAY, row.payer), (AK.PROVIDER_PAYABLE, str(row.provider_id))
-    receivable, copayment = (AK.FAMILY_RECEIVABLE, str(row.enrolment_id)), (AK.PROVIDER_COPAYMENT, str(row.provider_id))
-    aid = adjustment_id
-    return [
-        Transfer(f"late_charge:{aid}", "late_charge", debit=available, credit=spent, amount=adj.charge,
-                 certificate_id=row.certificate_id, **common),
-        Transfer(f"late_refund:{aid}", "late_refund", debit=spent, credit=available, amount=adj.refund,
-                 certificate_id=row.certificate_id, **common),
-        Transfer(f"late_mirror:{aid}", "late_mirror", debit=outlay if adj.charge else payable,
-                 credit=payable if adj.charge else outlay, amount=adj.charge or adj.refund, **common),
-        Transfer(f"late_invoice:{aid}", "late_invoice", debit=receivable, credit=copayment, amount=adj.family_invoice,
-                 certificate_id=row.certificate_id, **common),
-        Transfer(f"late_credit:{aid}", "late_credit", debit=copayment, credit=receivable, amount=adj.family_credit,
-                 certificate_id=row.certificate_id, **common),
+def _bookings(adj: LateAdjustment, row, adjustment_id: uuid.UUID,  # noqa: ANN001
+              cause_event_id: uuid.UUID) -> list[Booking]:
+    """The ledger operations of an adjustment (those of zero amount write nothing); a late charge
+    or refund writes its ``late_mirror`` on the provider's side too."""
+    aid, period, provider = adjustment_id, str(row.period_id), str(row.provider_id)
+    cert, contract = str(row.certificate_id), str(row.enrolment_id)
+    operations = [
+        LateCharge(f"late_charge:{aid}", cert, period, provider, row.payer, adj.charge),
+        LateRefund(f"late_refund:{aid}", cert, period, provider, row.payer, adj.refund),
+        LateInvoice(f"late_invoice:{aid}", contract, provider, period, adj.family_invoice),
+        CreditFamily(f"late_credit:{aid}", contract, provider, period, adj.family_credit),
     ]
+    return [Booking(op, enrolment_id=row.enrolment_id, month=row.month, cause_event_id=cause_event_id,
+                    certificate_id=row.certificate_id) for op in operations if op.amount]

@@ -1,7 +1,8 @@
-"""Month close (DESIGN §2): set-based, idempotent, resumable, with progress.
+"""Month close (docs/domain-rules.md, "Month close"): set-based, idempotent, resumable, with progress.
 
 Each chunk of contract-months is one transaction of a few statements over all its rows:
-count planned lessons (from the weekly timetable within the contract's days of the month) and
+count planned lessons (from the weekly timetable within the contract's days of the month, less
+the production calendar's days off: the same count as ``pfdo_contracts.rules.lessons``) and
 billable attended lessons (present and not disputed), compute the due amounts per payment mode,
 mark the months closed, write the journal (post, its budget mirror, release, family invoice),
 resolve the reservations, and add the outbox rows: no Python loop per contract. A closed month
@@ -30,12 +31,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pfdo_contracts.common import month_of
 from pfdo_contracts.events import billing as bev
+from pfdo_contracts.rules import calendar
+from pfdo_contracts.rules.due import amount_due_sql
+from pfdo_contracts.rules.lessons import is_billable_sql, planned_lessons_sql
 from pfdo_plumbing import audit, clock, context
 from pfdo_plumbing.auth.principal import Principal
 from pfdo_plumbing.logging import get_logger
 
 from pfdo_billing.adapters.sql_events import outbox_insert
+from pfdo_billing.adapters.sql_lists import sql_list
 from pfdo_billing.domain.calendar import month_end, month_start
+from pfdo_billing.domain.contract import IN_FORCE
 from pfdo_billing.domain.month_gate import JournalWatermark, check_closable
 
 from . import month_lock
@@ -44,34 +50,33 @@ from .payment_orders import issue_finals
 
 log = get_logger(__name__)
 
-_PICK = """
+_PLANNED = planned_lessons_sql("p.d0", "p.d1", "p.weekdays", "CAST(:days_off AS date[])")
+
+_PICK = f"""
 WITH picked AS (
     SELECT cm.enrolment_id, c.certificate_id, c.provider_id, c.period_id, c.payer_code AS payer, c.payment_mode,
            cm.certificate_kopecks AS ci, cm.family_kopecks AS fi,
            GREATEST(cm.month, c.start_date) AS d0, LEAST(CAST(:month_end AS date), c.end_date) AS d1, c.weekdays,
            c.reservation_id
     FROM contract_months cm JOIN contracts c ON c.enrolment_id = cm.enrolment_id
-    WHERE cm.month = :month AND cm.state = 'reserved' AND c.status IN ('active', 'terminated', 'ended')
+    WHERE cm.month = :month AND cm.state = 'reserved' AND c.status IN ({sql_list(IN_FORCE)})
       AND cm.enrolment_id > :after
     ORDER BY cm.enrolment_id
     LIMIT :chunk
     FOR UPDATE OF cm
 ), counted AS MATERIALIZED (
-    -- planned: per weekday slot, the days of that weekday within d0..d1 (arithmetics, no day loop)
+    -- planned: the timetable's lessons within d0..d1 less the month's days off of the production
+    -- calendar, by the one rule's SQL twin (arithmetics, no day loop)
     SELECT p.*,
-        (SELECT COALESCE(sum(CASE WHEN o.off > p.d1 - p.d0 THEN 0 ELSE (p.d1 - p.d0 - o.off) / 7 + 1 END), 0)
-           FROM (SELECT (w.wd - extract(isodow FROM p.d0)::int + 7) % 7 AS off FROM unnest(p.weekdays) AS w(wd)) o
-        )::int AS planned,
+        {_PLANNED} AS planned,
         (SELECT count(*) FROM attendance_marks m
              WHERE m.enrolment_id = p.enrolment_id AND m.lesson_date BETWEEN p.d0 AND p.d1
-               AND m.status = 'present' AND NOT m.disputed)::int AS attended
+               AND {is_billable_sql("m.status", "m.disputed")})::int AS attended
     FROM picked p
 ), due AS MATERIALIZED (
     SELECT counted.*,
-        CASE WHEN payment_mode = 'monthly' THEN ci WHEN planned = 0 THEN 0
-             ELSE ci * LEAST(attended, planned) / planned END AS posted,
-        CASE WHEN payment_mode = 'monthly' THEN fi WHEN planned = 0 THEN 0
-             ELSE fi * LEAST(attended, planned) / planned END AS invoiced
+        {amount_due_sql("ci", "payment_mode", "attended", "planned")} AS posted,
+        {amount_due_sql("fi", "payment_mode", "attended", "planned")} AS invoiced
     FROM counted
 ), upd AS (
     UPDATE contract_months cm SET state = 'closed', planned_lessons = d.planned, attended_lessons = d.attended,
@@ -140,104 +145,141 @@ async def journal_watermark(session: AsyncSession, month: date) -> JournalWaterm
     return JournalWatermark(month_of(month), row.published_events if row else None, row.applied_events if row else 0)
 
 
-async def close_month(b: Billing, month: date, actor: Principal | None = None) -> MonthCloseResult:
-    month = month_start(month)
-    mk = month_of(month)
-    started = time.perf_counter()
-    names, source = b.runtime.names, b.settings.source
-    charge_sql = outbox_insert(
-        bev.ChargePosted, names=names, source=source, key_sql="r.certificate_id",
-        data_sql=("jsonb_build_object('posting_id', md5('post:' || r.enrolment_id || ':' || CAST(:mk AS text))::uuid, "
-                  "'enrolment_id', r.enrolment_id, 'certificate_id', r.certificate_id, 'provider_id', r.provider_id, "
-                  "'period_id', r.period_id, 'municipality_code', r.payer, 'month', CAST(:mk AS text), "
-                  "'payment_mode', r.payment_mode, 'certificate_kopecks', r.posted, 'returned_kopecks', r.ci - r.posted, "
-                  "'attended_lessons', r.attended, 'planned_lessons', r.planned)"),
-        from_sql="FROM close_rows r WHERE r.ci > 0")
-    invoice_sql = outbox_insert(
-        bev.CoPaymentInvoiced, names=names, source=source, key_sql="r.certificate_id",
-        data_sql=("jsonb_build_object('invoice_id', md5('invoice:' || r.enrolment_id || ':' || CAST(:mk AS text))::uuid, "
-                  "'enrolment_id', r.enrolment_id, 'certificate_id', r.certificate_id, 'provider_id', r.provider_id, "
-                  "'month', CAST(:mk AS text), 'amount_kopecks', r.invoiced, 'issued_on', CAST(:today AS date))"),
-        from_sql="FROM close_rows r WHERE r.invoiced > 0")
-    # the month's unearned part back to the available balance: what is still reserved for the
-    # contract afterwards is its later months (this month's row is closed by now)
-    released_sql = outbox_insert(
-        bev.ReservationReleased, names=names, source=source, key_sql="r.certificate_id",
-        data_sql=("jsonb_build_object('reservation_id', r.reservation_id, 'enrolment_id', r.enrolment_id, "
-                  "'certificate_id', r.certificate_id, 'released_kopecks', r.ci - r.posted, "
-                  "'remaining_reserved_kopecks', (SELECT COALESCE(sum(x.certificate_kopecks), 0)::bigint "
-                  "FROM contract_months x WHERE x.enrolment_id = r.enrolment_id AND x.state = 'reserved'), "
-                  f"'reason', '{bev.ReleaseReason.MONTH_UNEARNED.value}', 'released_on', CAST(:today AS date), "
-                  "'month', CAST(:mk AS text))"),
-        from_sql="FROM close_rows r WHERE r.ci - r.posted > 0")
+@dataclass(frozen=True)
+class _EventStatements:
+    """The outbox rows of a chunk, each one INSERT ... SELECT over ``close_rows``."""
 
+    charges: str
+    invoices: str
+    releases: str
+
+
+def _event_statements(b: Billing) -> _EventStatements:
+    names, source = b.runtime.names, b.settings.source
+    return _EventStatements(
+        charges=outbox_insert(
+            bev.ChargePosted, names=names, source=source, key_sql="r.certificate_id",
+            data_sql=("jsonb_build_object('posting_id', md5('post:' || r.enrolment_id || ':' || CAST(:mk AS text))::uuid, "
+                      "'enrolment_id', r.enrolment_id, 'certificate_id', r.certificate_id, 'provider_id', r.provider_id, "
+                      "'period_id', r.period_id, 'municipality_code', r.payer, 'month', CAST(:mk AS text), "
+                      "'payment_mode', r.payment_mode, 'certificate_kopecks', r.posted, 'returned_kopecks', r.ci - r.posted, "
+                      "'attended_lessons', r.attended, 'planned_lessons', r.planned)"),
+            from_sql="FROM close_rows r WHERE r.ci > 0"),
+        invoices=outbox_insert(
+            bev.CoPaymentInvoiced, names=names, source=source, key_sql="r.certificate_id",
+            data_sql=("jsonb_build_object('invoice_id', md5('invoice:' || r.enrolment_id || ':' || CAST(:mk AS text))::uuid, "
+                      "'enrolment_id', r.enrolment_id, 'certificate_id', r.certificate_id, 'provider_id', r.provider_id, "
+                      "'month', CAST(:mk AS text), 'amount_kopecks', r.invoiced, 'issued_on', CAST(:today AS date))"),
+            from_sql="FROM close_rows r WHERE r.invoiced > 0"),
+        # the month's unearned part back to the available balance: what is still reserved for the
+        # contract afterwards is its later months (this month's row is closed by now)
+        releases=outbox_insert(
+            bev.ReservationReleased, names=names, source=source, key_sql="r.certificate_id",
+            data_sql=("jsonb_build_object('reservation_id', r.reservation_id, 'enrolment_id', r.enrolment_id, "
+                      "'certificate_id', r.certificate_id, 'released_kopecks', r.ci - r.posted, "
+                      "'remaining_reserved_kopecks', (SELECT COALESCE(sum(x.certificate_kopecks), 0)::bigint "
+                      "FROM contract_months x WHERE x.enrolment_id = r.enrolment_id AND x.state = 'reserved'), "
+                      f"'reason', '{bev.ReleaseReason.MONTH_UNEARNED.value}', 'released_on', CAST(:today AS date), "
+                      "'month', CAST(:mk AS text))"),
+            from_sql="FROM close_rows r WHERE r.ci - r.posted > 0"),
+    )
+
+
+async def _start(b: Billing, month: date) -> str:
+    """Mark the month's close running (checking first that its journal is complete, unless it is
+    done already); returns its status."""
     async with b.runtime.db.transaction() as session:
         done = (await session.execute(text("SELECT status FROM month_closes WHERE month = :m"), {"m": month})).scalar()
         if done != "done":
             check_closable(await journal_watermark(session, month))  # raises: retry later
         await session.execute(text("INSERT INTO month_closes (month, status) VALUES (:m, 'running') ON CONFLICT DO NOTHING"),
                               {"m": month})
-        state = (await session.execute(text("SELECT status FROM month_closes WHERE month = :m"), {"m": month})).scalar()
+        return (await session.execute(text("SELECT status FROM month_closes WHERE month = :m"), {"m": month})).scalar()
 
-    closed_now = chunks = orders = 0
-    if state != "done":
-        after = uuid.UUID(int=0)
-        while True:
-            t_chunk = time.perf_counter()
-            async with b.runtime.db.transaction() as session:
-                await session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
-                await session.execute(text("SELECT 1 FROM month_closes WHERE month = :m FOR UPDATE"), {"m": month})
-                await month_lock.close_exclusively(session, month)  # disputes of the month in flight land first
-                await session.execute(text(
-                    "CREATE TEMP TABLE close_rows (enrolment_id uuid, certificate_id uuid, provider_id uuid, "
-                    "period_id uuid, payer varchar(2), payment_mode varchar(10), ci bigint, fi bigint, planned int, "
-                    "attended int, posted bigint, invoiced bigint, reservation_id uuid) ON COMMIT DROP"))
-                await session.execute(text(_PICK), {"month": month, "month_end": month_end(month), "after": after,
-                                                    "chunk": b.settings.month_close_chunk})
-                summary = (await session.execute(text(
-                    "SELECT count(*) AS n, max(enrolment_id::text) AS last, COALESCE(sum(posted), 0) AS posted, "
-                    "COALESCE(sum(ci - posted), 0) AS released, COALESCE(sum(invoiced), 0) AS invoiced FROM close_rows"
-                ))).one()
-                if summary.n == 0:
-                    break
-                # the provider-side mirror of the postings is one entry per provider, payer and chunk
-                params = {"mk": mk, "month": month, "chunk": str(after)}
-                steps = {"pick": time.perf_counter() - t_chunk}
-                await session.execute(text(_TRANSFERS), params)
-                steps["transfers"] = time.perf_counter() - t_chunk
-                await session.execute(text(_RESOLVE), {"mk": mk})
-                steps["resolve"] = time.perf_counter() - t_chunk
-                events = {"corr": context.correlation_id(), "cause": context.causation_id(), "mk": mk, "today": b.today(),
-                          "event_time": clock.now()}
-                await session.execute(text(charge_sql), events)
-                await session.execute(text(invoice_sql), events)
-                await session.execute(text(released_sql), events)
-                steps["events"] = time.perf_counter() - t_chunk
-                await session.execute(text(
-                    "UPDATE month_closes SET contracts_closed = contracts_closed + :n WHERE month = :m"),
-                    {"n": summary.n, "m": month})
-                await audit.record(session, actor, "billing.month_close.chunk", "month", mk, details={
-                    "contracts": summary.n, "posted_kopecks": int(summary.posted),
-                    "released_kopecks": int(summary.released), "family_invoiced_kopecks": int(summary.invoiced)})
-                after = uuid.UUID(summary.last)
-            closed_now += summary.n
-            chunks += 1
-            log.info("month_close_progress", month=mk, chunk=chunks, closed=closed_now,
-                     steps_s={k: round(v, 2) for k, v in steps.items()},
-                     elapsed_s=round(time.perf_counter() - started, 2))
-        async with b.runtime.db.transaction() as session:
-            await session.execute(text("SET LOCAL jit = off"))
-            await session.execute(text("SELECT 1 FROM month_closes WHERE month = :m FOR UPDATE"), {"m": month})
-            orders = await issue_finals(b, session, month, actor)
-            await session.execute(text(
-                "UPDATE month_closes SET status = 'done', finished_at = now() WHERE month = :m AND status = 'running'"),
-                {"m": month})
+
+@dataclass(frozen=True)
+class _Chunk:
+    closed: int
+    last: uuid.UUID
+    steps: dict[str, float]
+
+
+async def _close_chunk(b: Billing, month: date, after: uuid.UUID, days_off: list[date], events: _EventStatements,
+                       actor: Principal | None) -> _Chunk | None:
+    """Close the next chunk of contract-months after ``after`` in one transaction; None when none is left."""
+    mk, t_chunk = month_of(month), time.perf_counter()
     async with b.runtime.db.transaction() as session:
-        totals = (await session.execute(text(
+        await session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
+        await session.execute(text("SELECT 1 FROM month_closes WHERE month = :m FOR UPDATE"), {"m": month})
+        await month_lock.close_exclusively(session, month)  # disputes of the month in flight land first
+        await session.execute(text(
+            "CREATE TEMP TABLE close_rows (enrolment_id uuid, certificate_id uuid, provider_id uuid, "
+            "period_id uuid, payer varchar(2), payment_mode varchar(10), ci bigint, fi bigint, planned int, "
+            "attended int, posted bigint, invoiced bigint, reservation_id uuid) ON COMMIT DROP"))
+        await session.execute(text(_PICK), {"month": month, "month_end": month_end(month), "after": after,
+                                            "chunk": b.settings.month_close_chunk, "days_off": days_off})
+        summary = (await session.execute(text(
+            "SELECT count(*) AS n, max(enrolment_id::text) AS last, COALESCE(sum(posted), 0) AS posted, "
+            "COALESCE(sum(ci - posted), 0) AS released, COALESCE(sum(invoiced), 0) AS invoiced FROM close_rows"
+        ))).one()
+        if summary.n == 0:
+            return None
+        # the provider-side mirror of the postings is one entry per provider, payer and chunk
+        steps = {"pick": time.perf_counter() - t_chunk}
+        await session.execute(text(_TRANSFERS), {"mk": mk, "month": month, "chunk": str(after)})
+        steps["transfers"] = time.perf_counter() - t_chunk
+        await session.execute(text(_RESOLVE), {"mk": mk})
+        steps["resolve"] = time.perf_counter() - t_chunk
+        params = {"corr": context.correlation_id(), "cause": context.causation_id(), "mk": mk, "today": b.today(),
+                  "event_time": clock.now()}
+        for statement in (events.charges, events.invoices, events.releases):
+            await session.execute(text(statement), params)
+        steps["events"] = time.perf_counter() - t_chunk
+        await session.execute(text("UPDATE month_closes SET contracts_closed = contracts_closed + :n WHERE month = :m"),
+                              {"n": summary.n, "m": month})
+        await audit.record(session, actor, "billing.month_close.chunk", "month", mk, details={
+            "contracts": summary.n, "posted_kopecks": int(summary.posted),
+            "released_kopecks": int(summary.released), "family_invoiced_kopecks": int(summary.invoiced)})
+        return _Chunk(closed=summary.n, last=uuid.UUID(summary.last), steps=steps)
+
+
+async def _finish(b: Billing, month: date, actor: Principal | None) -> int:
+    """Issue the month's final payment orders and mark the close done; returns the orders issued."""
+    async with b.runtime.db.transaction() as session:
+        await session.execute(text("SET LOCAL jit = off"))
+        await session.execute(text("SELECT 1 FROM month_closes WHERE month = :m FOR UPDATE"), {"m": month})
+        orders = await issue_finals(b, session, month, actor)
+        await session.execute(text(
+            "UPDATE month_closes SET status = 'done', finished_at = now() WHERE month = :m AND status = 'running'"),
+            {"m": month})
+        return orders
+
+
+async def _totals(b: Billing, month: date):  # noqa: ANN202
+    async with b.runtime.db.transaction() as session:
+        return (await session.execute(text(
             "SELECT m.status, m.contracts_closed, COALESCE(sum(cm.posted_kopecks), 0) AS posted, "
             "COALESCE(sum(cm.released_kopecks), 0) AS released, COALESCE(sum(cm.family_invoiced_kopecks), 0) AS invoiced "
             "FROM month_closes m LEFT JOIN contract_months cm ON cm.month = m.month AND cm.state = 'closed' "
             "WHERE m.month = :m GROUP BY m.status, m.contracts_closed"), {"m": month})).one()
+
+
+async def close_month(b: Billing, month: date, actor: Principal | None = None) -> MonthCloseResult:
+    """Close ``month`` chunk by chunk (each chunk one transaction), then issue the final orders."""
+    month = month_start(month)
+    mk, started = month_of(month), time.perf_counter()
+    closed_now = chunks = orders = 0
+    if await _start(b, month) != "done":
+        events = _event_statements(b)
+        days_off = sorted(calendar.days_off_between(month, month_end(month), b.settings.region_days_off))
+        after = uuid.UUID(int=0)
+        while (chunk := await _close_chunk(b, month, after, days_off, events, actor)) is not None:
+            after, closed_now, chunks = chunk.last, closed_now + chunk.closed, chunks + 1
+            log.info("month_close_progress", month=mk, chunk=chunks, closed=closed_now,
+                     steps_s={k: round(v, 2) for k, v in chunk.steps.items()},
+                     elapsed_s=round(time.perf_counter() - started, 2))
+        orders = await _finish(b, month, actor)
+    totals = await _totals(b, month)
     result = MonthCloseResult(
         month=mk, status=totals.status, contracts_closed=totals.contracts_closed, closed_now=closed_now,
         posted_kopecks=int(totals.posted), released_kopecks=int(totals.released),

@@ -14,6 +14,8 @@ from pfdo_contracts.events import billing as bev
 from pfdo_plumbing import audit
 from pfdo_plumbing.auth.principal import Principal
 
+from pfdo_billing.adapters.sql_lists import sql_list
+from pfdo_billing.domain.contract import IN_FORCE
 from pfdo_billing.domain.payment_orders import advance, final_settlement
 
 from .context import Billing
@@ -46,7 +48,7 @@ async def issue_advances(b: Billing, session: AsyncSession, month: date, actor: 
     rows = (await session.execute(text(
         "SELECT c.provider_id, c.period_id, sum(cm.certificate_kopecks) AS base, count(*) AS n "
         "FROM contract_months cm JOIN contracts c ON c.enrolment_id = cm.enrolment_id "
-        "WHERE cm.month = :m AND c.status IN ('active', 'terminated', 'ended') AND cm.state IN ('reserved', 'closed') "
+        f"WHERE cm.month = :m AND c.status IN ({sql_list(IN_FORCE)}) AND cm.state IN ('reserved', 'closed') "
         "AND cm.certificate_kopecks > 0 GROUP BY c.provider_id, c.period_id ORDER BY c.provider_id"),
         {"m": month})).all()
     issued = 0
@@ -70,7 +72,7 @@ async def issue_advances(b: Billing, session: AsyncSession, month: date, actor: 
             "FROM payment_orders o JOIN contracts c ON c.provider_id = o.provider_id AND c.period_id = o.period_id "
             "JOIN contract_months cm ON cm.enrolment_id = c.enrolment_id AND cm.month = o.month "
             "WHERE o.order_id = ANY(:ids) AND cm.certificate_kopecks > 0 "
-            "AND c.status IN ('active', 'terminated', 'ended') AND cm.state IN ('reserved', 'closed')"),
+            f"AND c.status IN ({sql_list(IN_FORCE)}) AND cm.state IN ('reserved', 'closed')"),
             {"ids": new_orders})
     return issued
 

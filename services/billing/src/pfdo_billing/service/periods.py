@@ -15,10 +15,13 @@ from pfdo_contracts.events import billing as bev
 from pfdo_contracts.rules.age import anniversary_sql
 from pfdo_plumbing import audit, clock, context
 from pfdo_plumbing.auth.principal import Principal
-from pfdo_plumbing.http.problems import ProblemError
+from pfdo_plumbing.domain_error import DomainError, NotFound
 
+from pfdo_billing.adapters import ledger
 from pfdo_billing.adapters.sql_events import outbox_insert
 from pfdo_billing.domain.calendar import Period
+from pfdo_billing.domain.errors import InvalidDateRange
+from pfdo_billing.domain.ledger_model import CreditNominal, ReturnUnused
 
 from .context import Billing
 from .reservations import admit_queue
@@ -44,20 +47,20 @@ async def get_period(session: AsyncSession, period_id: uuid.UUID, *, lock: bool 
     row = (await session.execute(text("SELECT * FROM periods WHERE period_id = :p" + (" FOR UPDATE" if lock else "")),
                                  {"p": period_id})).mappings().first()
     if row is None:
-        raise ProblemError(404, "not_found", "period not found")
+        raise NotFound(message="period not found")
     return dict(row)
 
 
 async def create_period(b: Billing, starts_on: date, ends_on: date, actor: Principal) -> dict:
     if ends_on < starts_on:
-        raise ProblemError(422, "invalid_date_range", "The period ends before it starts.")
+        raise InvalidDateRange("The period ends before it starts.")
     pid = uuid.uuid4()
     async with b.runtime.db.transaction() as session:
         overlap = await session.scalar(text(
             "SELECT count(*) FROM periods WHERE status <> 'closed' AND starts_on <= :e AND ends_on >= :s"),
             {"s": starts_on, "e": ends_on})
         if overlap:
-            raise ProblemError(409, "period_overlaps", "Another period that is not closed overlaps these dates.")
+            raise DomainError("period_overlaps", "Another period that is not closed overlaps these dates.")
         await session.execute(text("INSERT INTO periods (period_id, starts_on, ends_on) VALUES (:p, :s, :e)"),
                               {"p": pid, "s": starts_on, "e": ends_on})
         await audit.record(session, actor, "billing.period.create", "period", pid,
@@ -68,11 +71,11 @@ async def create_period(b: Billing, starts_on: date, ends_on: date, actor: Princ
 async def set_nominals(b: Billing, period_id: uuid.UUID, rows: list[NominalRow], actor: Principal) -> None:
     for r in rows:
         if not actor.covers_municipality(r.municipality_code):
-            raise ProblemError(404, "not_found", "period not found")
+            raise NotFound(message="period not found")
     async with b.runtime.db.transaction() as session:
         period = await get_period(session, period_id, lock=True)
         if period["status"] != "draft":
-            raise ProblemError(409, "period_not_draft", "Nominals are fixed once the period is open.")
+            raise DomainError("period_not_draft", "Nominals are fixed once the period is open.")
         by_muni: dict[str, list[NominalRow]] = {}
         for r in rows:
             by_muni.setdefault(r.municipality_code, []).append(r)
@@ -80,8 +83,8 @@ async def set_nominals(b: Billing, period_id: uuid.UUID, rows: list[NominalRow],
             ordered = sorted(group, key=lambda g: g.age_min)
             for prev, nxt in zip(ordered, ordered[1:], strict=False):
                 if nxt.age_min <= prev.age_max:
-                    raise ProblemError(422, "age_groups_overlap", f"Age groups of municipality {muni} overlap.",
-                                       details={"municipality": muni})
+                    raise DomainError("age_groups_overlap", f"Age groups of municipality {muni} overlap.",
+                                      municipality=muni)
             await session.execute(text("DELETE FROM nominals WHERE period_id = :p AND municipality_code = :m"),
                                   {"p": period_id, "m": muni})
             await session.execute(text(
@@ -96,19 +99,19 @@ async def set_caps(b: Billing, period_id: uuid.UUID, rows: list[CapRow], actor: 
     """Set caps; a raised funding cap admits waiting requests first-come. Returns admissions."""
     for r in rows:
         if not actor.covers_municipality(r.municipality_code):
-            raise ProblemError(404, "not_found", "period not found")
+            raise NotFound(message="period not found")
     async with b.runtime.db.transaction() as session:
         period = await get_period(session, period_id)
         if period["status"] == "closed":
-            raise ProblemError(409, "period_closed", "The period is closed.")
+            raise DomainError("period_closed", "The period is closed.")
         for r in rows:
             used = (await session.execute(text(
                 "SELECT funding_used, free_places_used FROM caps WHERE period_id = :p AND municipality_code = :m FOR UPDATE"),
                 {"p": period_id, "m": r.municipality_code})).first()
             if used and r.funding_cap is not None and r.funding_cap < used.funding_used:
-                raise ProblemError(409, "cap_below_usage", "The funding cap is below the certificates already funded.")
+                raise DomainError("cap_below_usage", "The funding cap is below the certificates already funded.")
             if used and r.free_places is not None and r.free_places < used.free_places_used:
-                raise ProblemError(409, "cap_below_usage", "Free places are below the places already taken.")
+                raise DomainError("cap_below_usage", "Free places are below the places already taken.")
             await session.execute(text(
                 "INSERT INTO caps (period_id, municipality_code, funding_cap, free_places, direction_cap) "
                 "VALUES (:p, :m, :f, :fp, :d) ON CONFLICT (period_id, municipality_code) DO UPDATE SET "
@@ -137,7 +140,7 @@ async def open_period(b: Billing, period_id: uuid.UUID, actor: Principal) -> dic
         if period["status"] == "open":
             return {"period_id": period_id, "status": "open", "credited": 0}
         if period["status"] != "draft":
-            raise ProblemError(409, "period_not_draft", "Only a draft period can be opened.")
+            raise DomainError("period_not_draft", "Only a draft period can be opened.")
         params = {"p": period_id, "starts": period["starts_on"]}
         await session.execute(text(
             "CREATE TEMP TABLE open_credits ON COMMIT DROP AS "
@@ -145,12 +148,13 @@ async def open_period(b: Billing, period_id: uuid.UUID, actor: Principal) -> dic
             "JOIN nominals n ON n.period_id = :p AND n.municipality_code = c.municipality_code "
             f"AND {_IN_AGE_GROUP} "
             "WHERE c.status = 'active' AND c.usage_kind = 'funding'"), params)
-        await session.execute(text(
-            "INSERT INTO transfers (transfer_id, kind, period_id, debit_kind, debit_owner, credit_kind, credit_owner, "
-            "amount, certificate_id, cause) SELECT 'credit:' || certificate_id || ':' || CAST(:pt AS text), 'credit_nominal', "
-            "CAST(:p AS uuid), 'budget', municipality_code, 'certificate_available', certificate_id::text, amount_kopecks, "
-            "certificate_id, 'period_open' "
-            "FROM open_credits WHERE amount_kopecks > 0 ON CONFLICT (transfer_id) DO NOTHING"), {"p": period_id, "pt": str(period_id)})
+        credits = (await session.execute(text(
+            "SELECT certificate_id, municipality_code, amount_kopecks FROM open_credits WHERE amount_kopecks > 0 "
+            "ORDER BY certificate_id"))).all()
+        await _apply_in_chunks(session, [ledger.Booking(
+            CreditNominal(transfer_id=f"credit:{r.certificate_id}:{period_id}", payer_id=r.municipality_code,
+                          certificate_id=str(r.certificate_id), period_id=str(period_id), amount=r.amount_kopecks),
+            cause="period_open") for r in credits])
         await session.execute(text(
             "INSERT INTO certificate_balances (certificate_id, period_id) SELECT certificate_id, CAST(:p AS uuid) FROM open_credits "
             "ON CONFLICT DO NOTHING"), {"p": period_id})
@@ -195,25 +199,39 @@ async def close_period(b: Billing, period_id: uuid.UUID, actor: Principal) -> di
         if period["status"] == "closed":
             return {"period_id": period_id, "status": "closed", "returned_kopecks": 0}
         if period["status"] != "open":
-            raise ProblemError(409, "period_not_open", "Only an open period can be closed.")
-        returned = (await session.execute(text(
-            "WITH r AS (SELECT b.certificate_id, c.municipality_code, b.available FROM certificate_balances b "
+            raise DomainError("period_not_open", "Only an open period can be closed.")
+        unused = (await session.execute(text(
+            "SELECT b.certificate_id, c.municipality_code, b.available FROM certificate_balances b "
             "JOIN certificates c ON c.certificate_id = b.certificate_id WHERE b.period_id = :p AND b.available > 0 "
-            "FOR UPDATE OF b), "
-            "t AS (INSERT INTO transfers (transfer_id, kind, period_id, debit_kind, debit_owner, credit_kind, "
-            "credit_owner, amount, certificate_id, cause) SELECT 'return:' || certificate_id || ':' || CAST(:pt AS text), "
-            "'return_unused', CAST(:p AS uuid), 'certificate_available', certificate_id::text, 'budget', municipality_code, "
-            "available, certificate_id, 'period_close' FROM r ON CONFLICT (transfer_id) DO NOTHING RETURNING amount, debit_owner) "
-            "SELECT c.municipality_code, sum(t.amount) AS k FROM t JOIN certificates c "
-            "ON c.certificate_id::text = t.debit_owner GROUP BY c.municipality_code ORDER BY 1"),
-            {"p": period_id, "pt": str(period_id)})).all()
-        total = sum(int(r.k) for r in returned)
+            "ORDER BY b.certificate_id FOR UPDATE OF b"), {"p": period_id})).all()
+        returns = [ReturnUnused(transfer_id=f"return:{r.certificate_id}:{period_id}", payer_id=r.municipality_code,
+                                certificate_id=str(r.certificate_id), period_id=str(period_id), amount=r.available)
+                   for r in unused]
+        moved = await _apply_in_chunks(session, [ledger.Booking(op, cause="period_close") for op in returns])
+        by_payer: dict[str, int] = {}
+        for op in returns:
+            if op.transfer_id in moved:
+                by_payer[op.payer_id] = by_payer.get(op.payer_id, 0) + op.amount
+        total = sum(by_payer.values())
         await session.execute(text("UPDATE periods SET status = 'closed', closed_at = now() WHERE period_id = :p"),
                               {"p": period_id})
         await b.runtime.outbox.put(session, bev.PeriodClosed(
             period_id=period_id, closed_on=b.today(), returned_kopecks=total,
-            returned_by_municipality=[bev.MunicipalityAmount(municipality_code=r.municipality_code,
-                                                             amount_kopecks=int(r.k)) for r in returned]))
+            returned_by_municipality=[bev.MunicipalityAmount(municipality_code=m, amount_kopecks=k)
+                                      for m, k in sorted(by_payer.items())]))
         await audit.record(session, actor, "billing.period.close", "period", period_id,
                            details={"returned_kopecks": total})
         return {"period_id": period_id, "status": "closed", "returned_kopecks": total}
+
+
+_CHUNK = 5_000
+"""Operations per call of the ledger: a period's credits and returns touch every certificate."""
+
+
+async def _apply_in_chunks(session: AsyncSession, bookings: list[ledger.Booking]) -> set[str]:
+    """The bookings through the domain ledger (``adapters/ledger.py``), a chunk at a time, in one
+    transaction; returns the ids of the operations that moved money now."""
+    moved: set[str] = set()
+    for start in range(0, len(bookings), _CHUNK):
+        moved |= await ledger.apply(session, bookings[start:start + _CHUNK])
+    return moved

@@ -9,8 +9,10 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pfdo_contracts.rules import calendar
+from pfdo_contracts.rules.lessons import planned_lessons
 from pfdo_plumbing.auth.principal import Principal, Role
-from pfdo_plumbing.http.problems import ProblemError
+from pfdo_plumbing.domain_error import NotFound
 
 from pfdo_billing.domain.calendar import Period
 from pfdo_billing.domain.errors import BillingDomainError, NoAgeGroup
@@ -19,11 +21,7 @@ from pfdo_billing.domain.quote import Quote, free_place, quote
 from pfdo_billing.domain.validity import validity_of
 
 from .context import Billing
-from .lessons import planned_lessons
 from .reservations import nominal_of, open_period_for
-
-NOT_FOUND = ProblemError(404, "not_found", "certificate not found")
-
 
 async def certificate_for(session: AsyncSession, certificate_id: uuid.UUID, who: Principal) -> dict:
     """The certificate if ``who`` may see it (its balance, or a quote, which shows the balance
@@ -33,14 +31,14 @@ async def certificate_for(session: AsyncSession, certificate_id: uuid.UUID, who:
     row = (await session.execute(text("SELECT * FROM certificates WHERE certificate_id = :c"),
                                  {"c": certificate_id})).mappings().first()
     if row is None:
-        raise ProblemError(404, "not_found", "certificate not found")
+        raise NotFound(message="certificate not found")
     allowed = (
         (who.role == Role.PARENT and row["parent_id"] == who.sub)
         or who.role in (Role.FINANCE, Role.SERVICE, Role.REGIONAL_OPERATOR)
         or (who.role == Role.MUNICIPAL_OPERATOR and who.covers_municipality(row["municipality_code"]))
     )
     if not allowed:
-        raise ProblemError(404, "not_found", "certificate not found")
+        raise NotFound(message="certificate not found")
     return dict(row)
 
 
@@ -90,7 +88,7 @@ async def quote_modules(b: Billing, session: AsyncSession, certificate: dict, mo
             answers.append({"module_id": mid, "error": {"code": exc.code, "detail": exc.message,
                                                         "details": exc.details}})
             continue
-        answers.append(_quote_answer(mid, q, m["weekdays"], start_date, q.ends_on))
+        answers.append(_quote_answer(mid, q, m["weekdays"], start_date, q.ends_on, b.settings.region_days_off))
     return answers
 
 
@@ -102,7 +100,8 @@ def ends_early_note(q: Quote) -> str | None:
             f"{q.ends_early_on:%d.%m.%Y}.")
 
 
-def _quote_answer(module_id: uuid.UUID, q: Quote, weekdays: list[int], start: date, end: date) -> dict:
+def _quote_answer(module_id: uuid.UUID, q: Quote, weekdays: list[int], start: date, end: date,
+                  region_days_off: list[date]) -> dict:
     return {
         "certificate_valid_until": q.valid_until, "ends_early_on": q.ends_early_on, "note": ends_early_note(q),
         "module_id": module_id, "error": None, "free_place": q.free_place, "cost_kopecks": q.cost,
@@ -110,7 +109,8 @@ def _quote_answer(module_id: uuid.UUID, q: Quote, weekdays: list[int], start: da
         "family_kopecks": q.family_part, "enrolled_days": q.enrolled_days, "module_days": q.module_days,
         "schedule": [
             {"month": f"{line.month:%Y-%m}", "certificate_kopecks": line.certificate, "family_kopecks": line.family,
-             "planned_lessons": planned_lessons(weekdays, line.month, start, end)}
+             "planned_lessons": planned_lessons(line.month, weekdays, start, end,
+                                                days_off=calendar.days_off(line.month.year, region_days_off))}
             for line in q.schedule
         ],
     }

@@ -1,44 +1,54 @@
-"""Enrolment money: reserve (or reject), confirm, release, terminate, expiry (DESIGN §2).
+"""Enrolment money: reserve (or reject), confirm, release, terminate, expiry (docs/domain-rules.md,
+"Reservation decision", "Quote and instalments", "Contracts and payment modes").
 
 Concurrency: a reservation locks the certificate row and then its balance row
 (SELECT ... FOR UPDATE), so concurrent requests against one certificate queue up behind each
 other and never overspend; the CHECK constraints of ``certificate_balances`` are the last guard.
 Idempotency: the contract row is keyed by the enrolment id; a repeated request is a no-op, and
 every transfer id is derived from the enrolment and month.
+The rules are the domain's: what a request gets in
+:mod:`pfdo_billing.domain.reservation`, how a contract's status changes in
+:mod:`pfdo_billing.domain.contract`; this module loads, asks them, and saves.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pfdo_contracts.common import month_of
+from pfdo_contracts.common import CertificateStatus, month_of
 from pfdo_contracts.envelope import Envelope
 from pfdo_contracts.events import billing as bev
 from pfdo_contracts.events import navigator as n
+from pfdo_contracts.rules import calendar
+from pfdo_contracts.rules.lessons import planned_lessons
 from pfdo_plumbing import audit
 from pfdo_plumbing.db import Statement, insert_sql
 
 from pfdo_billing.adapters import ledger
-from pfdo_billing.adapters.ledger import AK, Transfer
+from pfdo_billing.adapters.ledger import Booking
+from pfdo_billing.adapters.sql_lists import sql_list
 from pfdo_billing.adapters.tables import CONTRACTS, FUNDING_QUEUE
+from pfdo_billing.domain import reservation
 from pfdo_billing.domain.calendar import Period, remaining_months
-from pfdo_billing.domain.errors import CertificateExpiresBeforeStart, NoAgeGroup
+from pfdo_billing.domain.contract import (
+    LIVE, USING_FUNDS, ContractEvent, ContractStatus, next_status, on_certificate_end, sources,
+)
+from pfdo_billing.domain.errors import NoAgeGroup
 from pfdo_billing.domain.funding_queue import frees_funding_slot, position_updates
+from pfdo_billing.domain.ledger_model import CreditNominal, Reserve, ReturnUnused, Void
 from pfdo_billing.domain.nominal import AgeGroup, NominalRate, nominal_for, prorated_nominal
-from pfdo_billing.domain.quote import Instalment, Quote, effective_end, free_place, quote
-from pfdo_billing.domain.termination import terminate
-from pfdo_billing.domain.validity import validity_of
+from pfdo_billing.domain.quote import Instalment, Quote
+from pfdo_billing.domain.termination import end_early
 
 from .context import Billing
-from .lessons import planned_lessons
 
 R = bev.RejectionReason
-ACTIVE_STATES = ("reserved", "active", "queued")
 
 
 def reservation_id(enrolment_id: uuid.UUID) -> uuid.UUID:
@@ -62,7 +72,7 @@ _LOCK_CAPS = Statement("SELECT * FROM caps WHERE period_id = :p AND municipality
 _LOCK_CONTRACT_STATUS = Statement("SELECT status FROM contracts WHERE enrolment_id = :e FOR UPDATE")
 _SAME_DIRECTION = Statement(
     "SELECT count(*) FROM contracts WHERE certificate_id = :c AND direction = :d AND period_id = :p "
-    "AND status IN ('reserved', 'active', 'queued') AND enrolment_id <> :e")
+    f"AND status IN ({sql_list(LIVE)}) AND enrolment_id <> :e")
 _QUEUE_LENGTH = Statement("SELECT count(*) FROM funding_queue WHERE period_id = :p AND municipality_code = :m "
                           "AND status = 'waiting'")
 
@@ -92,9 +102,8 @@ async def credit_certificate(b: Billing, session: AsyncSession, certificate: dic
     cid, pid = certificate["certificate_id"], period["period_id"]
     unfunded = await _RETURNS_OF_FUNDING.fetchval(session, c=cid, p=pid)
     credit_key = f"credit:{cid}:{pid}" + (f":{unfunded}" if unfunded else "")
-    new = await ledger.record(session, [Transfer(
-        credit_key, "credit_nominal", pid, (AK.BUDGET, certificate["municipality_code"]),
-        ledger.cert(AK.CERTIFICATE_AVAILABLE, cid), amount, certificate_id=cid,
+    new = await ledger.apply(session, [Booking(
+        CreditNominal(credit_key, certificate["municipality_code"], str(cid), str(pid), amount),
         cause_event_id=env.id if env else None,
     )])
     # a zero credit writes no transfer, yet the certificate gets its (empty) balance row
@@ -134,7 +143,7 @@ async def _caps(session: AsyncSession, period_id: uuid.UUID, municipality: str) 
     return dict(row) if row else None
 
 
-def _contract_values(e: n.EnrolmentRequested, env: Envelope, *, status: str, period_id: uuid.UUID | None,
+def _contract_values(e: n.EnrolmentRequested, env: Envelope, *, status: ContractStatus, period_id: uuid.UUID | None,
                      payer: str | None, reason: str | None = None, q: Quote | None = None,
                      activated: bool = False) -> dict:
     return dict(
@@ -143,7 +152,7 @@ def _contract_values(e: n.EnrolmentRequested, env: Envelope, *, status: str, per
         payer_code=payer, direction=e.direction.value, funding_kind=e.funding_kind.value, period_id=period_id,
         payment_mode=e.payment_mode.value, start_date=e.start_date,
         end_date=min(e.end_date, q.ends_on) if q else e.end_date,  # the certificate's validity caps it
-        weekdays=sorted(s.weekday for s in e.schedule), status=status, reject_reason=reason,
+        weekdays=sorted(s.weekday for s in e.schedule), status=status.value, reject_reason=reason,
         total_cost_kopecks=q.cost if q else 0, certificate_kopecks=q.certificate_part if q else 0,
         family_kopecks=q.family_part if q else 0, funding_activated=activated,
         reservation_id=reservation_id(e.enrolment_id), cause_event_id=env.id,
@@ -174,8 +183,8 @@ async def _upsert_contract(session: AsyncSession, values: dict) -> None:
 
 async def _reject(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, env: Envelope, reason: R,
                   *, period_id: uuid.UUID | None = None, payer: str | None = None) -> None:
-    await _upsert_contract(session, _contract_values(e, env, status="rejected", period_id=period_id, payer=payer,
-                                                     reason=reason.value))
+    await _upsert_contract(session, _contract_values(e, env, status=ContractStatus.REJECTED, period_id=period_id,
+                                                     payer=payer, reason=reason.value))
     await session.execute(text("UPDATE funding_queue SET status = 'rejected' WHERE enrolment_id = :e AND status = 'waiting'"),
                           {"e": e.enrolment_id})
     await b.runtime.outbox.put(session, bev.ReservationRejected(
@@ -184,7 +193,8 @@ async def _reject(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, en
 
 async def _queue(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, env: Envelope, period: dict,
                  payer: str) -> None:
-    await _upsert_contract(session, _contract_values(e, env, status="queued", period_id=period["period_id"], payer=payer))
+    await _upsert_contract(session, _contract_values(e, env, status=ContractStatus.QUEUED, period_id=period["period_id"],
+                                                     payer=payer))
     stmt = insert(FUNDING_QUEUE).values(
         period_id=period["period_id"], municipality_code=payer, enrolment_id=e.enrolment_id,
         certificate_id=e.certificate_id, request=e.model_dump(mode="json"),
@@ -203,116 +213,153 @@ async def _queue(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, env
 
 
 async def enrolment_requested(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, env: Envelope,
-                              *, from_queue: bool = False) -> str:
-    """Reserve the certificate part of an enrolment, or reject it; returns the outcome status."""
-    existing = await _LOCK_CONTRACT_STATUS.fetchval(session, e=e.enrolment_id)
-    if existing is not None and not (from_queue and existing == "queued"):
-        return existing  # a repeated request: the first answer stands
-    cert = await _certificate(session, e.certificate_id, lock=True)
-    if cert is None:
-        await _reject(b, session, e, env, R.CERTIFICATE_UNKNOWN)
-        return "rejected"
-    payer = cert["municipality_code"]
-    if cert["status"] != "active":
-        await _reject(b, session, e, env, R.CERTIFICATE_NOT_ACTIVE, payer=payer)
-        return "rejected"
-    valid_until = validity_of(cert["birth_date"], cert["valid_until"])
-    try:
-        effective_end(e.module_end_date, e.start_date, valid_until)
-    except CertificateExpiresBeforeStart:  # not valid any more on the first day: it pays nothing
-        await _reject(b, session, e, env, R.CERTIFICATE_NOT_ACTIVE, payer=payer)
-        return "rejected"
-    period = await open_period_for(session, e.start_date)
-    if period is None:
-        await _reject(b, session, e, env, R.PERIOD_NOT_OPEN, payer=payer)
-        return "rejected"
-    pid = period["period_id"]
-    caps = await _caps(session, pid, payer)
-    if caps and caps["direction_cap"] is not None:
-        same_direction = await _SAME_DIRECTION.fetchval(
-            session, c=e.certificate_id, d=e.direction.value, p=pid, e=e.enrolment_id)
-        if same_direction >= caps["direction_cap"]:
-            await _reject(b, session, e, env, R.DIRECTION_CAP_REACHED, period_id=pid, payer=payer)
-            return "rejected"
+                              *, from_queue: bool = False) -> ContractStatus:
+    """Reserve the certificate part of an enrolment, queue it or reject it; returns the contract's
+    status.
 
-    activated = False
-    if e.funding_kind.value == "municipal_task":
-        place_caps = caps if e.municipality_code == payer else await _caps(session, pid, e.municipality_code)
-        if place_caps and place_caps["free_places"] is not None:
-            if place_caps["free_places_used"] >= place_caps["free_places"]:
-                await _reject(b, session, e, env, R.NO_FREE_PLACES, period_id=pid, payer=payer)
-                return "rejected"
-        if place_caps:
+    Load, decide, save: :func:`~pfdo_billing.domain.reservation.decide_reservation` asks for the
+    facts it needs one by one, so the rows are locked in one order (the contract, the
+    certificate, the payer's caps, the place's caps, the balance), and for the two writes it
+    needs before it can quote (a certificate becoming a funding one, a missing credit)."""
+    current = await _LOCK_CONTRACT_STATUS.fetchval(session, e=e.enrolment_id)
+    facts = reservation.ReservationFacts(_request_of(e, from_queue),
+                                         current=None if current is None else ContractStatus(current))
+    rows = _Rows()
+    while True:
+        step = reservation.decide_reservation(facts)
+        if isinstance(step, reservation.Need):
+            facts = await _load(session, e, facts, step.fact, rows)
+        elif isinstance(step, reservation.ActivateFunding):
+            await _activate_funding(b, session, e, env, rows, count_slot=step.count_slot)
+            facts = replace(facts, funding_activated=True, available=reservation.UNKNOWN)
+        elif isinstance(step, reservation.CreditNominal):
+            await credit_certificate(b, session, rows.certificate, rows.period, b.local_date(env.time), env)
+            facts = replace(facts, credited=True, available=reservation.UNKNOWN)
+        else:
+            await _save(b, session, e, env, step, rows, from_queue=from_queue)
+            return step.status
+
+
+def _request_of(e: n.EnrolmentRequested, from_queue: bool) -> reservation.EnrolmentRequest:
+    return reservation.EnrolmentRequest(
+        funding_kind=e.funding_kind, place_municipality=e.municipality_code, start_date=e.start_date,
+        module_start=e.module_start_date, module_end=e.module_end_date, price=e.price_kopecks,
+        normative_cost=e.normative_cost_kopecks, payment_mode=e.payment_mode.value, from_queue=from_queue,
+    )
+
+
+@dataclass
+class _Rows:
+    """The rows behind the facts, for the writes."""
+
+    certificate: dict | None = None
+    period: dict | None = None
+
+    @property
+    def payer(self) -> str | None:
+        return self.certificate["municipality_code"] if self.certificate else None
+
+    @property
+    def period_id(self) -> uuid.UUID | None:
+        return self.period["period_id"] if self.period else None
+
+
+def _caps_of(row: dict | None) -> reservation.Caps | None:
+    if row is None:
+        return None
+    return reservation.Caps(
+        direction_cap=row["direction_cap"], funding_cap=row["funding_cap"], funding_used=row["funding_used"],
+        free_places=row["free_places"], free_places_used=row["free_places_used"])
+
+
+async def _load(session: AsyncSession, e: n.EnrolmentRequested, facts: reservation.ReservationFacts,
+                fact: reservation.Fact, rows: _Rows) -> reservation.ReservationFacts:
+    """``facts`` with ``fact`` loaded (the certificate, caps and balance rows are locked)."""
+    match fact:
+        case reservation.Fact.CERTIFICATE:
+            cert = rows.certificate = await _certificate(session, e.certificate_id, lock=True)
+            return replace(facts, certificate=None if cert is None else reservation.CertificateFacts(
+                status=cert["status"], payer=cert["municipality_code"], usage_kind=cert["usage_kind"],
+                birth_date=cert["birth_date"], valid_until=cert["valid_until"]))
+        case reservation.Fact.OPEN_PERIOD:
+            rows.period = await open_period_for(session, e.start_date)
+            return replace(facts, period_id=rows.period_id)
+        case reservation.Fact.CAPS:
+            return replace(facts, caps=_caps_of(await _caps(session, rows.period_id, rows.payer)))
+        case reservation.Fact.SAME_DIRECTION:
+            return replace(facts, same_direction=await _SAME_DIRECTION.fetchval(
+                session, c=e.certificate_id, d=e.direction.value, p=rows.period_id, e=e.enrolment_id))
+        case reservation.Fact.PLACE_CAPS:
+            return replace(facts, place_caps=_caps_of(await _caps(session, rows.period_id, e.municipality_code)))
+        case reservation.Fact.QUEUE_AHEAD:
+            return replace(facts, queue_ahead=await _QUEUE_LENGTH.fetchval(session, p=rows.period_id, m=rows.payer))
+        case reservation.Fact.AGE_GROUP:
+            try:
+                await nominal_of(session, rows.period, rows.payer, rows.certificate["birth_date"])
+            except NoAgeGroup:
+                return replace(facts, age_group_funded=False)
+            return replace(facts, age_group_funded=True)
+        case reservation.Fact.BALANCE:
+            balance = await ledger.lock_balance(session, e.certificate_id, rows.period_id)
+            return replace(facts, available=None if balance is None else balance["available"])
+    raise AssertionError(fact)
+
+
+async def _activate_funding(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, env: Envelope, rows: _Rows,
+                            *, count_slot: bool) -> None:
+    """The accounting certificate becomes a funding one: a slot of the payer's funding cap, its nominal."""
+    on = b.local_date(env.time)
+    if count_slot:
+        await session.execute(
+            text("UPDATE caps SET funding_used = funding_used + 1 WHERE period_id = :p AND municipality_code = :m"),
+            {"p": rows.period_id, "m": rows.payer},
+        )
+    await session.execute(
+        text("UPDATE certificates SET usage_kind = 'funding', funded_on = :d, updated_at = now() "
+             "WHERE certificate_id = :c"), {"d": on, "c": e.certificate_id})
+    await credit_certificate(b, session, rows.certificate, rows.period, on, env)
+
+
+async def _save(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, env: Envelope,
+                decision: reservation.ReservationDecision, rows: _Rows, *, from_queue: bool) -> None:
+    """Write the decision (an unchanged request writes nothing)."""
+    if isinstance(decision, reservation.Reject):
+        await _reject(b, session, e, env, decision.reason, period_id=rows.period_id, payer=rows.payer)
+    elif isinstance(decision, reservation.Queue):
+        await _queue(b, session, e, env, rows.period, rows.payer)
+    elif isinstance(decision, reservation.Reserve):
+        if decision.free_place_in is not None:
             await session.execute(
-                text("UPDATE caps SET free_places_used = free_places_used + 1 WHERE period_id = :p AND municipality_code = :m"),
-                {"p": pid, "m": e.municipality_code},
+                text("UPDATE caps SET free_places_used = free_places_used + 1 "
+                     "WHERE period_id = :p AND municipality_code = :m"),
+                {"p": rows.period_id, "m": decision.free_place_in},
             )
-        q = free_place(e.module_start_date, e.module_end_date, e.start_date, e.payment_mode.value,
-                       valid_until=valid_until)
-    else:
-        on = b.local_date(env.time)
-        if cert["usage_kind"] == "accounting":
-            ahead = 0
-            if not from_queue:
-                ahead = await _QUEUE_LENGTH.fetchval(session, p=pid, m=payer)
-            if ahead or (caps and caps["funding_cap"] is not None and caps["funding_used"] >= caps["funding_cap"]):
-                if from_queue:
-                    return "queued"
-                await _queue(b, session, e, env, period, payer)
-                return "queued"
-            try:
-                await nominal_of(session, period, payer, cert["birth_date"])
-            except NoAgeGroup:
-                await _reject(b, session, e, env, R.AGE_GROUP_NOT_FUNDED, period_id=pid, payer=payer)
-                return "rejected"
-            if caps:
-                await session.execute(
-                    text("UPDATE caps SET funding_used = funding_used + 1 WHERE period_id = :p AND municipality_code = :m"),
-                    {"p": pid, "m": payer},
-                )
-            await session.execute(
-                text("UPDATE certificates SET usage_kind = 'funding', funded_on = :d, updated_at = now() "
-                     "WHERE certificate_id = :c"), {"d": on, "c": e.certificate_id})
-            await credit_certificate(b, session, cert, period, on, env)
-            activated = True
-        balance = await ledger.lock_balance(session, e.certificate_id, pid)
-        if balance is None:
-            try:
-                await credit_certificate(b, session, cert, period, on, env)
-            except NoAgeGroup:
-                await _reject(b, session, e, env, R.AGE_GROUP_NOT_FUNDED, period_id=pid, payer=payer)
-                return "rejected"
-            balance = await ledger.lock_balance(session, e.certificate_id, pid)
-            assert balance is not None
-        q = quote(e.price_kopecks, e.normative_cost_kopecks, e.module_start_date, e.module_end_date, e.start_date,
-                  balance["available"], e.payment_mode.value, valid_until=valid_until)
-
-    await _reserve(b, session, e, env, q, period, payer, activated)
-    if from_queue:
-        await session.execute(text("UPDATE funding_queue SET status = 'admitted' WHERE enrolment_id = :e"),
-                              {"e": e.enrolment_id})
-    return "reserved"
+        await _reserve(b, session, e, env, decision.quote, rows.period, rows.payer, decision.funding_activated)
+        if from_queue:
+            await session.execute(text("UPDATE funding_queue SET status = 'admitted' WHERE enrolment_id = :e"),
+                                  {"e": e.enrolment_id})
 
 
 async def _reserve(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, env: Envelope, q: Quote,
                    period: dict, payer: str, activated: bool) -> None:
     pid = period["period_id"]
     weekdays = sorted(s.weekday for s in e.schedule)
-    await _upsert_contract(session, _contract_values(e, env, status="reserved", period_id=pid, payer=payer, q=q,
-                                                     activated=activated))
+    await _upsert_contract(session, _contract_values(e, env, status=ContractStatus.RESERVED, period_id=pid, payer=payer,
+                                                     q=q, activated=activated))
     lines = [
-        (line, planned_lessons(weekdays, line.month, e.start_date, e.end_date)) for line in q.schedule
+        (line, planned_lessons(line.month, weekdays, e.start_date, e.end_date,
+                               days_off=calendar.days_off(line.month.year, b.settings.region_days_off)))
+        for line in q.schedule
     ]
     await _ADD_MONTHS.executemany(session, [
         {"enrolment_id": e.enrolment_id, "month": line.month, "certificate_kopecks": line.certificate,
          "family_kopecks": line.family, "planned_lessons": planned}
         for line, planned in lines
     ])
-    await ledger.record(session, [
-        Transfer(ledger.reserve_id(e.enrolment_id, line.month), "reserve", pid,
-                 ledger.cert(AK.CERTIFICATE_AVAILABLE, e.certificate_id),
-                 ledger.cert(AK.CERTIFICATE_RESERVED, e.certificate_id), line.certificate,
-                 certificate_id=e.certificate_id, enrolment_id=e.enrolment_id, month=line.month, cause_event_id=env.id)
+    await ledger.apply(session, [
+        Booking(Reserve(ledger.reserve_id(e.enrolment_id, line.month), str(e.certificate_id), str(pid),
+                        str(e.provider_id), payer, line.certificate),
+                enrolment_id=e.enrolment_id, month=line.month, cause_event_id=env.id)
         for line, _ in lines
     ])
     await b.runtime.outbox.put(session, bev.ReservationCreated(
@@ -351,14 +398,11 @@ async def release_months(b: Billing, session: AsyncSession, contract: dict, mont
     ).all()
     if not released:
         return 0
-    await ledger.record(session, [
-        Transfer(f"void:{eid}:{r.month:%Y-%m}", "release", contract["period_id"],
-                 ledger.cert(AK.CERTIFICATE_RESERVED, cid), ledger.cert(AK.CERTIFICATE_AVAILABLE, cid),
-                 r.certificate_kopecks, certificate_id=cid, enrolment_id=eid, month=r.month,
-                 cause_event_id=env.id, pending_id=ledger.reserve_id(eid, r.month))
-        for r in released
+    await ledger.apply(session, [  # a month with no certificate part reserved nothing: nothing to void
+        Booking(Void(f"void:{eid}:{r.month:%Y-%m}", ledger.reserve_id(eid, r.month)),
+                enrolment_id=eid, month=r.month, cause_event_id=env.id)
+        for r in released if r.certificate_kopecks
     ])
-    await ledger.resolve_pendings(session, [ledger.reserve_id(eid, r.month) for r in released], "voided")
     amount = sum(r.certificate_kopecks for r in released)
     remaining = await session.scalar(
         text("SELECT COALESCE(sum(certificate_kopecks), 0) FROM contract_months WHERE enrolment_id = :e "
@@ -380,12 +424,14 @@ async def _schedule(session: AsyncSession, enrolment_id: uuid.UUID) -> list[Inst
     return [Instalment(r.month, r.certificate_kopecks, r.family_kopecks) for r in rows]
 
 
-async def _release_all(b: Billing, session: AsyncSession, enrolment_id: uuid.UUID, status: str,
+async def _release_all(b: Billing, session: AsyncSession, enrolment_id: uuid.UUID, event: ContractEvent,
                        reason: bev.ReleaseReason, env: Envelope, on: date) -> None:
     contract = await _contract(session, enrolment_id)
-    if contract is None or contract["status"] not in ("reserved", "active", "queued"):
+    status = next_status(contract["status"] if contract else None, event)
+    if contract is None or status is None:
         return  # unknown, rejected or already finished: nothing is reserved
-    if contract["status"] == "queued":
+    queued = contract["status"] == ContractStatus.QUEUED
+    if queued:
         await session.execute(text("UPDATE funding_queue SET status = 'rejected' WHERE enrolment_id = :e"),
                               {"e": enrolment_id})
     elif contract["funding_kind"] == "municipal_task":
@@ -393,8 +439,8 @@ async def _release_all(b: Billing, session: AsyncSession, enrolment_id: uuid.UUI
             text("UPDATE caps SET free_places_used = free_places_used - 1 WHERE period_id = :p AND municipality_code = :m "
                  "AND free_places_used > 0"), {"p": contract["period_id"], "m": contract["municipality_code"]})
     await session.execute(text("UPDATE contracts SET status = :s, updated_at = now() WHERE enrolment_id = :e"),
-                          {"s": status, "e": enrolment_id})
-    if contract["status"] != "queued":
+                          {"s": status.value, "e": enrolment_id})
+    if not queued:
         months = [line.month for line in await _schedule(session, enrolment_id)]
         released = await release_months(b, session, contract, months, reason, env, on)
         if released == 0:
@@ -411,54 +457,57 @@ async def _release_all(b: Billing, session: AsyncSession, enrolment_id: uuid.UUI
 
 async def enrolment_confirmed(b: Billing, session: AsyncSession, e: n.EnrolmentConfirmed, env: Envelope) -> None:
     contract = await _contract(session, e.enrolment_id)
-    if contract is None:
-        raise LookupError(f"no reservation for enrolment {e.enrolment_id} yet")  # retried, then DLQ
-    if contract["status"] == "reserved":
-        await session.execute(text("UPDATE contracts SET status = 'active', updated_at = now() WHERE enrolment_id = :e"),
-                              {"e": e.enrolment_id})
+    # no contract yet: ContractNotFound (a LookupError), retried, then dead-lettered
+    status = next_status(contract["status"] if contract else None, ContractEvent.CONFIRM)
+    if status is not None:
+        await session.execute(text("UPDATE contracts SET status = :s, updated_at = now() WHERE enrolment_id = :e"),
+                              {"s": status.value, "e": e.enrolment_id})
         await audit.record(session, None, "billing.contract.activate", "enrolment", e.enrolment_id,
                            municipality=contract["payer_code"], details={"cause_event_id": str(env.id)})
 
 
 async def enrolment_cancelled(b: Billing, session: AsyncSession, e: n.EnrolmentCancelled, env: Envelope) -> None:
-    await _release_all(b, session, e.enrolment_id, "cancelled", bev.ReleaseReason.ENROLMENT_CANCELLED, env, e.cancelled_on)
+    await _release_all(b, session, e.enrolment_id, ContractEvent.CANCEL, bev.ReleaseReason.ENROLMENT_CANCELLED, env,
+                       e.cancelled_on)
 
 
 async def enrolment_declined(b: Billing, session: AsyncSession, e: n.EnrolmentDeclined, env: Envelope) -> None:
-    await _release_all(b, session, e.enrolment_id, "declined", bev.ReleaseReason.ENROLMENT_DECLINED, env, e.declined_on)
+    await _release_all(b, session, e.enrolment_id, ContractEvent.DECLINE, bev.ReleaseReason.ENROLMENT_DECLINED, env,
+                       e.declined_on)
 
 
 async def enrolment_expired(b: Billing, session: AsyncSession, e: n.EnrolmentExpired, env: Envelope) -> None:
-    await _release_all(b, session, e.enrolment_id, "expired", bev.ReleaseReason.HOLD_EXPIRED, env, e.expired_on)
+    await _release_all(b, session, e.enrolment_id, ContractEvent.EXPIRE, bev.ReleaseReason.HOLD_EXPIRED, env,
+                       e.expired_on)
 
 
 async def _end_early(b: Billing, session: AsyncSession, contract: dict, on: date, reason: bev.ReleaseReason,
                      env: Envelope) -> None:
-    """Terminate on ``on``: that month stays billed by its mode, later months are released now."""
+    """End the contract on ``on`` (``domain/termination.py``, :func:`end_early`): a contract in
+    force keeps that month, later months are released now; a cancelled one releases every month."""
     eid = contract["enrolment_id"]
-    schedule = await _schedule(session, eid)
-    plan = terminate(schedule, contract["start_date"], contract["end_date"], on)
-    if plan.cancelled_before_start:
-        new_status, new_end = "cancelled", contract["end_date"]
-    else:
-        new_status, new_end = "terminated", plan.ends_on
+    end = end_early(contract["status"], await _schedule(session, eid), contract["start_date"],
+                    contract["end_date"], on)
+    assert end is not None, contract["status"]  # callers pass contracts holding money
     await session.execute(
         text("UPDATE contracts SET status = :s, end_date = :d, updated_at = now() WHERE enrolment_id = :e"),
-        {"s": new_status, "d": new_end, "e": eid})
-    await release_months(b, session, contract, [line.month for line in plan.released], reason, env, on)
+        {"s": end.status.value, "d": end.ends_on, "e": eid})
+    await release_months(b, session, contract, [line.month for line in end.released], reason, env, on)
 
 
 async def enrolment_terminated(b: Billing, session: AsyncSession, e: n.EnrolmentTerminated, env: Envelope) -> None:
     contract = await _contract(session, e.enrolment_id)
-    if contract is None or contract["status"] not in ("reserved", "active"):
+    if contract is None or next_status(contract["status"], ContractEvent.TERMINATE) is None:
         return
     await _end_early(b, session, contract, e.requested_on, bev.ReleaseReason.TERMINATED, env)
 
 
+_END_CONTRACT = text("UPDATE contracts SET status = :s, updated_at = now() WHERE enrolment_id = :e "
+                     f"AND status IN ({sql_list(sources(ContractEvent.END))})")
+
+
 async def enrolment_ended(b: Billing, session: AsyncSession, e: n.EnrolmentEnded, env: Envelope) -> None:
-    await session.execute(
-        text("UPDATE contracts SET status = 'ended', updated_at = now() WHERE enrolment_id = :e "
-             "AND status IN ('active', 'terminated')"), {"e": e.enrolment_id})
+    await session.execute(_END_CONTRACT, {"e": e.enrolment_id, "s": ContractStatus.ENDED.value})
 
 
 async def end_contracts_of_certificate(b: Billing, session: AsyncSession, certificate_id: uuid.UUID, on: date,
@@ -466,20 +515,21 @@ async def end_contracts_of_certificate(b: Billing, session: AsyncSession, certif
     """Expiry at 18 (or closing): contracts end at the end of ``on``'s month; later months released."""
     reason = bev.ReleaseReason(why)
     rows = (await session.execute(
-        text("SELECT enrolment_id FROM contracts WHERE certificate_id = :c AND status IN ('reserved', 'active', 'queued') "
+        text(f"SELECT enrolment_id FROM contracts WHERE certificate_id = :c AND status IN ({sql_list(LIVE)}) "
              "ORDER BY enrolment_id"), {"c": certificate_id})).scalars().all()
     for eid in rows:
         contract = await _contract(session, eid)
         assert contract is not None
-        if contract["status"] == "queued":
+        event = on_certificate_end(contract["status"])
+        if event is ContractEvent.REJECT:  # a waiting request is refused
             await session.execute(text("UPDATE funding_queue SET status = 'rejected' WHERE enrolment_id = :e"), {"e": eid})
             await session.execute(
-                text("UPDATE contracts SET status = 'rejected', reject_reason = :r, updated_at = now() WHERE enrolment_id = :e"),
-                {"e": eid, "r": R.CERTIFICATE_NOT_ACTIVE.value})
+                text("UPDATE contracts SET status = :s, reject_reason = :r, updated_at = now() WHERE enrolment_id = :e"),
+                {"e": eid, "r": R.CERTIFICATE_NOT_ACTIVE.value, "s": ContractStatus.REJECTED.value})
             await b.runtime.outbox.put(session, bev.ReservationRejected(
                 enrolment_id=eid, certificate_id=certificate_id, reason=R.CERTIFICATE_NOT_ACTIVE))
-            continue
-        await _end_early(b, session, contract, on, reason, env)
+        elif event is ContractEvent.TERMINATE:
+            await _end_early(b, session, contract, on, reason, env)
     queues = (await session.execute(
         text("SELECT DISTINCT period_id, municipality_code FROM funding_queue WHERE certificate_id = :c"),
         {"c": certificate_id})).all()
@@ -501,21 +551,20 @@ async def release_funding_if_unused(b: Billing, session: AsyncSession, certifica
     if balance is None:
         return False
     usage = (await session.execute(text(
-        "SELECT count(*) FILTER (WHERE status IN ('reserved', 'active', 'terminated')) AS live, "
+        f"SELECT count(*) FILTER (WHERE status IN ({sql_list(USING_FUNDS)})) AS live, "
         "COALESCE(bool_or(funding_activated), false) AS activated FROM contracts "
         "WHERE certificate_id = :c AND period_id = :p AND funding_kind = 'certificate'"),
         {"c": certificate_id, "p": period_id})).one()
     if not frees_funding_slot(
-        funding=True, certificate_active=cert["status"] == "active", activated_this_period=usage.activated,
+        funding=True, certificate_active=cert["status"] == CertificateStatus.ACTIVE, activated_this_period=usage.activated,
         live_paid_contracts=usage.live, reserved_kopecks=balance["reserved"], spent_kopecks=balance["spent"],
     ):
         return False
     payer = cert["municipality_code"]
     return_key = f"unfund:{certificate_id}:{period_id}:{env.id}"
-    await ledger.record(session, [Transfer(
-        return_key, "return_unused", period_id,
-        ledger.cert(AK.CERTIFICATE_AVAILABLE, certificate_id), (AK.BUDGET, payer), balance["available"],
-        certificate_id=certificate_id, cause_event_id=env.id, cause="funding_unused",
+    await ledger.apply(session, [Booking(
+        ReturnUnused(return_key, payer, str(certificate_id), str(period_id), balance["available"]),
+        cause_event_id=env.id, cause="funding_unused",
     )])
     await b.runtime.outbox.put(session, bev.CertificateFundingReturned(
         return_id=uuid.uuid5(uuid.NAMESPACE_URL, f"pfdo-billing:{return_key}"), certificate_id=certificate_id,
@@ -566,9 +615,9 @@ async def admit_queue(b: Billing, session: AsyncSession, period_id: uuid.UUID, m
         request = n.EnrolmentRequested.model_validate(row.request)
         env = b.runtime.outbox.envelope(request)
         outcome = await enrolment_requested(b, session, request, env, from_queue=True)
-        if outcome == "queued":
+        if outcome is ContractStatus.QUEUED:
             break
-        admitted += outcome == "reserved"
+        admitted += outcome is ContractStatus.RESERVED
     await refresh_queue_positions(b, session, period_id, municipality)
     return admitted
 

@@ -1,0 +1,130 @@
+"""Payment orders (advance and final, per provider, payer and month) and the ledger's reconciliation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import text
+
+from pfdo_plumbing.auth.policy import require
+from pfdo_plumbing.auth.principal import Principal, Role
+from pfdo_plumbing.http.paging import Page, PageRequest
+from pfdo_plumbing.http.paging import paging as paging_params
+from pfdo_plumbing.http.params import YearMonth, first_day
+from pfdo_plumbing.http.problems import ProblemError
+
+from pfdo_billing.service import queries
+
+from . import schemas as s
+from .context import SIGNED_IN, BillingContext, service_problems as _problems
+
+router = APIRouter(tags=["billing"])
+
+
+class OrderKind(StrEnum):
+    ADVANCE = "advance"
+    FINAL = "final"
+
+
+# a municipal operator sees the orders that pay for its municipality's certificates (an order
+# is per provider and may carry lines of several municipalities), and only those lines
+_ORDER_IN_MUNICIPALITY = (
+    "(CAST(:muni AS text) IS NULL OR EXISTS (SELECT 1 FROM payment_order_lines l JOIN certificates c "
+    "ON c.certificate_id = l.certificate_id WHERE l.order_id = o.order_id AND c.municipality_code = :muni))")
+
+
+def _municipality_scope(who: Principal) -> str | None:
+    return (who.municipality or "--") if who.role == Role.MUNICIPAL_OPERATOR else None
+
+
+def _order_out(row: dict) -> dict:
+    return {**row, "month": f"{row['month']:%Y-%m}"}
+
+
+@router.get("/payment-orders", response_model=Page[s.PaymentOrder], summary="Payment orders (providers: their own)",
+            operation_id="listPaymentOrders",
+            description=("Advance and final payment orders per provider, payer and month, by month; paged with "
+                         "`limit` and `cursor`. Providers see their own orders, municipal operators the orders "
+                         "paying for their municipality's certificates."),
+            responses=_problems(*SIGNED_IN, "invalid_cursor"))
+async def list_orders(
+    b: BillingContext,
+    provider_id: uuid.UUID | None = Query(default=None, description="Only this provider's orders."),
+    month: YearMonth | None = Query(default=None, description="Only this month, 'YYYY-MM' (2000-01..2100-12)."),
+    kind: OrderKind | None = Query(default=None, description="advance or final."),
+    paging: PageRequest = Depends(paging_params(default=200, maximum=1000)),
+    who: Principal = Depends(require("billing.order.read")),
+) -> dict:
+    if who.role == Role.PROVIDER:
+        if provider_id is not None and not who.is_provider(provider_id):
+            return {"items": [], "next_cursor": None}
+        provider_id = uuid.UUID(who.provider_id) if who.provider_id else uuid.UUID(int=0)
+    scope = f"payment-orders|{provider_id}|{month}|{kind}"
+    after_month, after_provider, after_kind, after_id = (
+        paging.after_keyset(scope, dt.date.fromisoformat, uuid.UUID, str, uuid.UUID) or (None,) * 4)
+    async with b.runtime.db.transaction() as session:
+        rows = (await session.execute(text(
+            "SELECT * FROM payment_orders o WHERE (CAST(:p AS uuid) IS NULL OR provider_id = :p) "
+            "AND (CAST(:m AS date) IS NULL OR month = :m) AND (CAST(:k AS text) IS NULL OR kind = :k) "
+            "AND (CAST(:after_month AS date) IS NULL OR (month, provider_id, kind, order_id) > "
+            "(CAST(:after_month AS date), CAST(:after_provider AS uuid), CAST(:after_kind AS text), "
+            "CAST(:after_id AS uuid))) "
+            f"AND {_ORDER_IN_MUNICIPALITY} ORDER BY month, provider_id, kind, order_id LIMIT :l"),
+            {"p": provider_id, "m": first_day(month) if month else None, "k": kind, "l": paging.limit + 1,
+             "after_month": after_month, "after_provider": after_provider, "after_kind": after_kind,
+             "after_id": after_id,
+             "muni": _municipality_scope(who)})).mappings().all()
+    return paging.page([_order_out(dict(r)) for r in rows], scope,
+                       lambda r: [f"{r['month']}-01", str(r["provider_id"]), r["kind"], str(r["order_id"])])
+
+
+@router.get("/payment-orders/{order_id}", response_model=s.PaymentOrderDetail, summary="A payment order with its lines",
+            operation_id="getPaymentOrder",
+            description=("The order with its lines (contract, certificate, sum) and the late adjustments it "
+                         "settles; a municipal operator sees the lines of its municipality only."),
+            responses=_problems(*SIGNED_IN, "not_found"))
+async def get_order(
+    b: BillingContext, order_id: uuid.UUID, who: Principal = Depends(require("billing.order.read")),
+) -> dict:
+    async with b.runtime.db.transaction() as session:
+        muni = _municipality_scope(who)
+        row = (await session.execute(text(f"SELECT * FROM payment_orders o WHERE order_id = :o "
+                                          f"AND {_ORDER_IN_MUNICIPALITY}"),
+                                     {"o": order_id, "muni": muni})).mappings().first()
+        if row is None or (who.role == Role.PROVIDER and not who.is_provider(row["provider_id"])):
+            raise ProblemError(404, "not_found", "payment order not found")
+        lines = (await session.execute(text(
+            "SELECT l.enrolment_id, l.certificate_id, l.amount_kopecks FROM payment_order_lines l "
+            "JOIN certificates c ON c.certificate_id = l.certificate_id WHERE l.order_id = :o "
+            "AND (CAST(:muni AS text) IS NULL OR c.municipality_code = :muni) ORDER BY l.enrolment_id"),
+            {"o": order_id, "muni": muni})).mappings().all()
+        adjustments = (await session.execute(text(
+            "SELECT a.adjustment_id, a.enrolment_id, a.certificate_id, to_char(a.month, 'YYYY-MM') AS month, "
+            "a.reason, a.charged_kopecks, a.refunded_kopecks FROM month_adjustments a "
+            "JOIN certificates c ON c.certificate_id = a.certificate_id WHERE a.settled_order_id = :o "
+            "AND (CAST(:muni AS text) IS NULL OR c.municipality_code = :muni) ORDER BY a.created_at, a.adjustment_id"),
+            {"o": order_id, "muni": muni})).mappings().all()
+    return {**_order_out(dict(row)), "lines": [dict(line) for line in lines],
+            "adjustments": [dict(a) for a in adjustments]}
+
+
+# --- reconciliation -------------------------------------------------------------------
+@router.get("/reconciliation", response_model=s.ReconciliationReport, summary="Prove the ledger's invariants",
+            operation_id="getReconciliation",
+            description=("Checks that all accounts sum to zero and that nominal = available + reserved + spent "
+                         "with available >= 0 for every certificate and period; lists what is still outstanding."),
+            responses=_problems(*SIGNED_IN))
+async def reconciliation(
+    b: BillingContext,
+    period_id: uuid.UUID | None = Query(default=None, description="A period, or all when omitted."),
+    who: Principal = Depends(require("billing.reconciliation.read")),
+) -> dict:
+    async with b.runtime.db.transaction() as session:
+        checks = await queries.reconciliation(session, period_id)
+        outstanding = await queries.outstanding(session, period_id)
+    return {"period_id": period_id, "ok": all(c["ok"] for c in checks), "checks": checks,
+            "outstanding": outstanding}
+
