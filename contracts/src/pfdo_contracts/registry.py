@@ -1,77 +1,24 @@
-"""The catalogue of event types: every event model registers here with its type and version."""
+"""The catalogue of event types: every event model of :mod:`pfdo_contracts.events`, looked up by
+type and version (the models register with :func:`pfdo_contracts.registration.event`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
+from . import events  # noqa: F401  (importing the events modules registers every model)
 from .envelope import Envelope, Event
-from .topics import Topic, by_name
-
-E = TypeVar("E", bound=type[Event])
-
-_EVENTS: dict[str, type[Event]] = {}
+from .registration import registered
 
 
 class UnknownEventType(LookupError):
     """The envelope names a type/version no model is registered for."""
 
 
-def event(
-    event_type: str,
-    *,
-    version: int,
-    topic: Topic | str,
-    key: str | None = None,
-    key_note: str | None = None,
-) -> Callable[[E], E]:
-    """Class decorator: register an event model under ``<event_type>.v<version>``.
-
-    ``key`` defaults to the topic's key field; an event keyed by another field must say why in
-    ``key_note`` (it ends up in the schema and the catalogue). The type must start with
-    ``pfdo.<producer of the topic>.``.
-    """
-    topic_obj = topic if isinstance(topic, Topic) else by_name(topic)
-    key = key or topic_obj.key
-
-    def register(cls: E) -> E:
-        name = f"{cls.__name__} ({event_type}.v{version})"
-        if version < 1:
-            raise TypeError(f"{name}: versions start at 1")
-        if not event_type.startswith(f"pfdo.{topic_obj.producer}."):
-            raise TypeError(f"{name}: type must start with 'pfdo.{topic_obj.producer}.'")
-        if key not in cls.model_fields:
-            raise TypeError(f"{name}: partition key field {key!r} is not a field")
-        if not cls.model_fields[key].is_required():
-            raise TypeError(f"{name}: partition key field {key!r} must be required")
-        if key != topic_obj.key and not key_note:
-            raise TypeError(f"{name}: keyed by {key!r}, not the topic key {topic_obj.key!r}: add key_note")
-        cls.event_type = event_type
-        cls.event_version = version
-        cls.topic = topic_obj.name
-        cls.key_field = key
-        cls.key_note = key_note
-        name = cls.versioned_type()
-        if name in _EVENTS and _EVENTS[name] is not cls:
-            raise TypeError(f"event type {name} registered twice")
-        _EVENTS[name] = cls
-        return cls
-
-    return register
-
-
 def all_events() -> dict[str, type[Event]]:
-    """Every registered event model, by versioned type (imports every events module first)."""
-    from . import events  # noqa: F401  (registers the models)
-
-    return dict(sorted(_EVENTS.items()))
+    """Every registered event model, by versioned type."""
+    return dict(sorted(registered().items()))
 
 
 def model_for(versioned_type: str) -> type[Event]:
-    model = _EVENTS.get(versioned_type)
-    if model is None:
-        all_events()  # the events modules may not be imported yet
-        model = _EVENTS.get(versioned_type)
+    model = registered().get(versioned_type)
     if model is None:
         raise UnknownEventType(versioned_type)
     return model

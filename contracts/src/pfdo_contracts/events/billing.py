@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 
 from ..common import Kopecks, Month, MunicipalityCode, Part, PaymentMode
 from ..envelope import Event
-from ..registry import event
+from ..registration import event
 from ..topics import LEDGER, PAYMENT_ORDERS, RESERVATIONS
 
 _PERIOD_KEY = (

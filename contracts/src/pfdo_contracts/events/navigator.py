@@ -30,7 +30,7 @@ from ..common import (
     month_of,
 )
 from ..envelope import Event
-from ..registry import event
+from ..registration import event
 from ..topics import ATTENDANCE, ENROLMENTS
 
 # --- enrolments ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from ..common import Part, Revision
 from ..envelope import Event
-from ..registry import event
+from ..registration import event
 from ..topics import RATINGS
 
 class ScaleMeans(Part):

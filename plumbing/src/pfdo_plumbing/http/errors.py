@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .problem_model import PROBLEM_JSON, Problem, status_title
+
 
 @dataclass(frozen=True)
 class Text:
@@ -142,8 +144,6 @@ def render(template: str, details: Mapping[str, Any], language: str = "ru") -> s
 def problems(*codes: str, service: str | None = None) -> dict[int | str, dict[str, Any]]:
     """A FastAPI ``responses=`` entry: per status the Problem model, the list of codes it may carry
     and an example answer per code. Unknown codes are an error (a typo must not reach the docs)."""
-    from .problems import PROBLEM_JSON, Problem, status_title
-
     by_status: dict[int, list[ErrorCode]] = {}
     for name in codes:
         variants = _CATALOGUE.get(name)

@@ -13,39 +13,17 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..domain_error import DomainError
 from ..kafka.errors import is_transient
 from ..logging import get_logger
 from .errors import Text, lookup
-from .language import ENGLISH, request_language
+from .language import request_language
+from .problem_model import PROBLEM_JSON, Problem, status_title
 from .validation import field_message, pointer, validation_items
 
 log = get_logger(__name__)
-PROBLEM_JSON = "application/problem+json"
-
-
-class Problem(BaseModel):
-    """The body of every error answer.
-
-    ``code`` is the machine code (stable; see the error catalogue); ``title`` and ``detail`` are for
-    people, in Russian by default and in English when ``Accept-Language`` prefers it. ``errors`` lists
-    per-field or per-item reasons: a validation error's items are ``{pointer, code, message}`` with
-    ``pointer`` an RFC 6901 JSON pointer into the request (``/query/limit``, ``/body/marks/3/status``).
-    """
-
-    type: str = Field(default="about:blank")
-    title: str
-    status: int
-    code: str = Field(description="Machine-readable error code, stable across versions (see the error catalogue).")
-    detail: str | None = None
-    request_id: str | None = None
-    errors: list[dict[str, Any]] | None = Field(
-        default=None,
-        description="Per-field or per-item reasons. Validation items: `pointer` (JSON pointer into the request), "
-        "`code` (machine), `message` (human, in the answer's language).",
-    )
 
 
 class ProblemError(Exception):
@@ -95,34 +73,6 @@ def thing(what: str) -> Text:
 
 def not_found(what: str) -> ProblemError:
     return ProblemError(404, "not_found", f"{what} not found", details={"what": thing(what)})
-
-
-_STATUS_TITLES: dict[int, tuple[str, str]] = {
-    400: ("Неверный запрос", "Bad request"),
-    401: ("Нужен вход", "Unauthenticated"),
-    403: ("Нет доступа", "Forbidden"),
-    404: ("Не найдено", "Not found"),
-    405: ("Метод не поддерживается", "Method not allowed"),
-    409: ("Конфликт с текущим состоянием", "Conflict"),
-    410: ("Больше недоступно", "Gone"),
-    411: ("Нужна длина тела", "Length required"),
-    413: ("Слишком большой запрос", "Content too large"),
-    414: ("Слишком длинный адрес", "URI too long"),
-    415: ("Неподдерживаемый формат", "Unsupported media type"),
-    422: ("Неверные данные", "Unprocessable content"),
-    429: ("Слишком много запросов", "Too many requests"),
-    431: ("Слишком большие заголовки", "Request header fields too large"),
-    500: ("Внутренняя ошибка", "Internal server error"),
-    501: ("Не поддерживается", "Not implemented"),
-    502: ("Ошибка смежного сервиса", "Bad gateway"),
-    503: ("Сервис временно недоступен", "Service unavailable"),
-    504: ("Смежный сервис не ответил", "Gateway timeout"),
-}
-
-
-def status_title(status: int, language: str) -> str:
-    ru, en = _STATUS_TITLES.get(status, ("Ошибка", "Error"))
-    return en if language == ENGLISH else ru
 
 
 def _field_pointer(request: Request, field: str) -> str:
@@ -184,10 +134,30 @@ def problem_response(request: Request, status: int, code: str, detail: str | Non
 
 DomainErrorMapper = dict[type[Exception], int]
 
+# the status of a domain error whose code the catalogue does not know (a service may map its classes
+# to another one); every code a service raises is in the catalogue, so this is the last resort
+DOMAIN_ERROR_STATUS = 422
+
+
+def domain_problem(request: Request, exc: Exception, fallback_status: int = DOMAIN_ERROR_STATUS) -> JSONResponse:
+    """A domain error (``code``, ``message``, ``details``) as problem+json: the catalogue's status and
+    text for its code; ``details["errors"]`` become the per-item reasons; the English name of what was
+    not found (``NotFound("Module")``) is shown in the request's language."""
+    code = getattr(exc, "code", "domain_error")
+    known = lookup(code, service_of(request))
+    details = dict(getattr(exc, "details", None) or {})
+    errors = details.pop("errors", None)
+    if code == "not_found" and isinstance(details.get("what"), str):
+        details["what"] = thing(details["what"])
+    return problem_response(request, known.status if known else fallback_status, code,
+                            str(getattr(exc, "message", None) or exc), details=details,
+                            errors=errors if isinstance(errors, list) else None)
+
 
 def install_problem_handlers(app: FastAPI, domain_errors: DomainErrorMapper | None = None) -> None:
-    """Every failure leaves as problem+json; domain errors (with ``.code``) take the catalogue's status
-    for their code, else the status mapped to their class."""
+    """Every failure leaves as problem+json. Domain errors (:class:`DomainError` and what ``domain_errors``
+    adds, each with a ``.code``) take the catalogue's status for their code, else the status mapped to
+    their class: the use cases raise them and know nothing of HTTP."""
 
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
@@ -208,16 +178,10 @@ def install_problem_handlers(app: FastAPI, domain_errors: DomainErrorMapper | No
         return problem_response(request, exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None),
                                 details={"what": Text("такой адрес", "this address")} if code == "not_found" else None)
 
-    for error_type, status in (domain_errors or {}).items():
+    for error_type, status in {DomainError: DOMAIN_ERROR_STATUS, **(domain_errors or {})}.items():
 
         async def _domain(request: Request, exc: Exception, _status: int = status) -> JSONResponse:
-            code = getattr(exc, "code", "domain_error")
-            known = lookup(code, service_of(request))
-            details = dict(getattr(exc, "details", None) or {})
-            errors = details.pop("errors", None)
-            return problem_response(request, known.status if known else _status, code,
-                                    str(getattr(exc, "message", None) or exc), details=details,
-                                    errors=errors if isinstance(errors, list) else None)
+            return domain_problem(request, exc, _status)
 
         app.add_exception_handler(error_type, _domain)
 

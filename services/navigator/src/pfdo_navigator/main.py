@@ -13,11 +13,10 @@ from pfdo_plumbing.settings import ServiceSettings
 
 from .adapters.handlers import register_handlers, run_journal_freeze, run_timers
 from .adapters.status_feed import StatusFeed, end_streams_on_exit_signals
-from .api.events import events_router
-from .api.program_page import program_page_router
-from .api.routes import build_routers
+from .api.context import NavigatorApi
+from .api.routes import ROUTERS
 from .domain.errors import DomainError
-from .service.search import QuoteClient, catalogue_reader
+from .service.search import FacetCache, QuoteClient, catalogue_reader
 from .settings import NavigatorSettings
 
 
@@ -40,11 +39,10 @@ def build_app(settings: ServiceSettings | None = None, *, quotes: QuoteClient | 
     quotes = quotes or QuoteClient(settings.billing_url, settings.billing_timeout_s)
     runtime.on_stop(quotes.aclose)
     search_db = catalogue_reader(settings)
-    routers = build_routers(runtime, settings, quotes, search_db)  # their own closing first (facet recounts)
-    routers.append(program_page_router(search_db))
+    facet_cache = FacetCache(settings.facet_cache_s, reader=search_db)
+    runtime.on_stop(facet_cache.aclose)  # before the reader pool closes: it may be recounting facets
     feed = StatusFeed(runtime.db, sequence_interval_s=settings.feed_sequence_interval_s, poll_s=settings.feed_poll_s,
                       retention_days=settings.feed_retention_days)
-    routers.append(events_router(feed, settings))
     restore_signals: list[Any] = []
 
     async def start_feed() -> None:
@@ -69,10 +67,11 @@ def build_app(settings: ServiceSettings | None = None, *, quotes: QuoteClient | 
         title="PFDO navigator",
         description="The regional catalogue: search, enrolment without overbooking, attendance journal, disputes, "
         "and the parent cabinet.",
-        routers=[*routers, audit_router(runtime)],
+        routers=[*ROUTERS, audit_router(runtime)],
         domain_errors={DomainError: 422},
     )
     app.state.settings = settings
+    app.state.navigator = NavigatorApi(runtime, settings, quotes, search_db, facet_cache, feed)
     return app
 
 

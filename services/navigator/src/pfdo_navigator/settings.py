@@ -14,9 +14,6 @@ from pfdo_plumbing.settings import ServiceSettings
 class NavigatorSettings(ServiceSettings):
     service_name: str = "navigator"
     hold_hours: float = Field(default=48.0, gt=0, description="An unconfirmed seat hold lapses after this long.")
-    direction_cap: int | None = Field(
-        default=None, ge=1, description="Most seat-holding enrolments per certificate and direction (None: no cap)."
-    )
     cursor_key: str = Field(
         default="navigator-dev-cursor-key", min_length=8, description="HMAC key signing search page cursors."
     )

@@ -12,7 +12,7 @@ import pytest_asyncio
 from navigator_testkit import FixedClockSettings
 from pfdo_contracts.topics import ALL_TOPICS
 from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics
-from pfdo_plumbing.testing import new_namespace, running_app, service_settings
+from pfdo_testkit import new_namespace, running_app, service_settings
 
 from pfdo_navigator.main import build_app
 

@@ -17,7 +17,7 @@ from pfdo_contracts.envelope import wrap
 from pfdo_contracts.events import billing as b
 from pfdo_plumbing.auth.principal import Principal, Role
 from pfdo_plumbing.runtime import ServiceRuntime
-from pfdo_plumbing.testing import new_namespace, service_settings
+from pfdo_testkit import new_namespace, service_settings
 
 from pfdo_navigator.domain.attendance import MarkStatus
 from pfdo_navigator.service import attendance as att
@@ -53,7 +53,7 @@ async def test_a_month_journal_of_thousands_of_marks(infra, databases, auth) -> 
             async with runtime.db.transaction() as s:
                 row = await enr.apply(s, runtime.outbox, Principal(sub=f"p{n}", role=Role.PARENT),
                                       enr.ApplyCommand(cert, group.module_id, start), today=start,
-                                      now=dt.datetime.now(dt.UTC), direction_cap=None)
+                                      now=dt.datetime.now(dt.UTC))
                 await enr.on_reservation_created(s, runtime.outbox, b.ReservationCreated(
                     reservation_id=uuid.uuid4(), enrolment_id=row.enrolment_id, certificate_id=cert,
                     provider_id=provider_id, period_id=uuid.uuid4(), payment_mode="monthly", total_cost_kopecks=100,

@@ -27,7 +27,7 @@ from pfdo_contracts.events import ratings as r
 from pfdo_contracts.events import registry as g
 from pfdo_contracts.topics import ALL_TOPICS, ATTENDANCE, ENROLMENTS
 from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics
-from pfdo_plumbing.testing import new_namespace, running_app, service_settings
+from pfdo_testkit import new_namespace, running_app, service_settings
 
 from pfdo_navigator.adapters.handlers import run_timers
 from pfdo_navigator.adapters.search_docs import COPIED_COLUMNS as SEARCH_DOC_COLUMNS

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from navigator_testkit import CLOCK, Bus, FixedClockSettings, certificate, eventually, module, program, provider_active
 from pfdo_contracts.topics import ALL_TOPICS
 from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics
-from pfdo_plumbing.testing import new_namespace, running_app, service_settings
+from pfdo_testkit import new_namespace, running_app, service_settings
 
 from pfdo_billing.main import build_app as build_billing
 from pfdo_billing.settings import BillingSettings

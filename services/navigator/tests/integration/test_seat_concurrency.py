@@ -17,10 +17,10 @@ from sqlalchemy import text
 from navigator_testkit import module, program, provider_active
 from pfdo_contracts.envelope import wrap
 from pfdo_plumbing.auth.principal import Principal, Role
-from pfdo_plumbing.http.problems import ProblemError
+from pfdo_plumbing.domain_error import DomainError
 from pfdo_plumbing.db import sqlstate_of
 from pfdo_plumbing.runtime import ServiceRuntime
-from pfdo_plumbing.testing import new_namespace, service_settings
+from pfdo_testkit import new_namespace, service_settings
 
 from pfdo_navigator.service.catalogue import apply_catalogue_event
 from pfdo_navigator.service.enrolments import ApplyCommand, apply, submit_application
@@ -83,9 +83,9 @@ async def submit(world: dict, i: int, module_id: uuid.UUID) -> str:
     try:
         await submit_application(world["runtime"].db, world["runtime"].outbox, who,
                                  ApplyCommand(world["certificates"][i], module_id, TODAY),
-                                 today=TODAY, now=dt.datetime.now(dt.UTC), direction_cap=None)
+                                 today=TODAY, now=dt.datetime.now(dt.UTC))
         return "held"
-    except ProblemError as exc:
+    except DomainError as exc:
         return exc.code
 
 
@@ -106,7 +106,7 @@ async def test_a_claim_on_a_seat_taken_meanwhile_fails_its_commit(world, waiting
         async with world["runtime"].db.transaction() as s:
             # the group had a free seat when this application wrote its row and its claim...
             await apply(s, world["runtime"].outbox, who, ApplyCommand(world["certificates"][0], group, TODAY),
-                        today=TODAY, now=dt.datetime.now(dt.UTC), direction_cap=None, seat_last=True)
+                        today=TODAY, now=dt.datetime.now(dt.UTC), seat_last=True)
             # ...and another parent took it before this one committed
             assert await submit(world, 1, group) == "held"
     assert sqlstate_of(failed.value) == sqlstate

@@ -21,7 +21,7 @@ from pfdo_contracts.envelope import wrap
 from pfdo_contracts.events import billing as b
 from pfdo_contracts.topics import ALL_TOPICS, ENROLMENTS
 from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics
-from pfdo_plumbing.testing import new_namespace, running_app, service_settings
+from pfdo_testkit import new_namespace, running_app, service_settings
 
 from pfdo_navigator.main import build_app
 from pfdo_navigator.service.catalogue import apply_catalogue_event

@@ -1,12 +1,14 @@
-"""The attendance journal (DESIGN §2 "Attendance")."""
+"""The attendance journal (docs/domain-rules.md, "Attendance journal and disputes")."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pfdo_contracts.rules.calendar import days_off
+from pfdo_contracts.rules.lessons import planned_lesson_dates
 from pfdo_navigator.domain.attendance import (
     ContractPeriod,
     Group,
@@ -14,10 +16,6 @@ from pfdo_navigator.domain.attendance import (
     MarkKind,
     MarkRejection,
     MarkStatus,
-    attended_count,
-    counts_as_attended,
-    planned_lesson_count,
-    planned_lessons,
     validate_marks,
 )
 from pfdo_navigator.domain.dates import YearMonth
@@ -110,35 +108,6 @@ def test_corrections_until_month_closed() -> None:
     assert closed.rejected[0].reason is MarkRejection.MONTH_CLOSED
 
 
-def test_attended_counts_only_present() -> None:
-    assert counts_as_attended(P) and not counts_as_attended(E) and not counts_as_attended(A)
-    assert attended_count([P, A, E, P]) == 2
-
-
-def test_planned_lessons_month_and_contract_bounds() -> None:
-    oct25 = YearMonth(2025, 10)
-    full = planned_lessons(oct25, MON_WED, date(2025, 9, 1), date(2026, 5, 31))
-    assert full[0] == date(2025, 10, 1) and full[-1] == date(2025, 10, 29)
-    assert len(full) == 9  # Wednesdays 1,8,15,22,29 + Mondays 6,13,20,27
-    # started mid-month, terminated at month end of another month
-    assert planned_lesson_count(oct25, MON_WED, date(2025, 10, 14), date(2026, 5, 31)) == 5
-    assert planned_lesson_count(oct25, MON_WED, date(2025, 9, 1), date(2025, 10, 12)) == 3  # 1, 6, 8
-    assert planned_lesson_count(oct25, MON_WED, date(2025, 11, 1), date(2026, 5, 31)) == 0
-    assert planned_lesson_count(oct25, MON_WED, date(2025, 9, 1), date(2026, 5, 31), excluded={date(2025, 10, 1)}) == 8
-
-
-WEEKDAY_SETS = st.frozensets(st.integers(1, 7), min_size=1)
-
-
-@given(WEEKDAY_SETS, st.integers(2024, 2026), st.integers(1, 12))
-def test_planned_lessons_are_schedule_days_in_the_month(days: frozenset[int], year: int, month: int) -> None:
-    ym = YearMonth(year, month)
-    lessons = planned_lessons(ym, days, date(2000, 1, 1), date(2100, 1, 1))
-    assert all(d.isoweekday() in days and YearMonth.of(d) == ym for d in lessons)
-    expected = sum(1 for i in range(ym.last_day.day) if (ym.first_day + timedelta(i)).isoweekday() in days)
-    assert len(lessons) == expected
-
-
 @settings(max_examples=100)
 @given(
     st.lists(
@@ -166,7 +135,7 @@ def test_every_mark_is_accounted_for_once(raw: list) -> None:  # type: ignore[ty
 
 def test_thousands_of_marks() -> None:
     contracts = {f"e{i}": ContractPeriod(f"e{i}", "g1", date(2025, 9, 1), date(2026, 5, 31)) for i in range(300)}
-    days = planned_lessons(YearMonth(2025, 9), MON_WED, date(2025, 9, 1), date(2025, 9, 30))
+    days = planned_lesson_dates(date(2025, 9, 1), MON_WED, date(2025, 9, 1), date(2025, 9, 30), days_off=days_off(2025))
     marks = [Mark(e, "g1", d, P) for e in contracts for d in days]
     r = run(marks, contracts=contracts)
     assert len(marks) > 2000 and len(r.accepted) == len(marks) and r.rejected == []

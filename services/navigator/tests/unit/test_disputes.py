@@ -1,4 +1,4 @@
-"""Parents' disputes of attendance marks (DESIGN §2 "Attendance")."""
+"""Parents' disputes of attendance marks (docs/domain-rules.md, "Attendance journal and disputes")."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from pfdo_contracts.rules.lessons import is_billable
 from pfdo_navigator.domain.attendance import MarkStatus
 from pfdo_navigator.domain.disputes import (
     DisputableMark,
     DisputeEvent,
     DisputeState,
     dispute_deadline,
-    is_billable,
     open_dispute,
     resolve,
     status_after,
@@ -89,6 +89,8 @@ def test_resolution_is_idempotent_but_cannot_be_reversed() -> None:
 
 
 def test_disputed_mark_is_not_billable_until_resolved() -> None:
-    assert is_billable(MarkStatus.PRESENT, open_dispute=False)
-    assert not is_billable(MarkStatus.PRESENT, open_dispute=True)
-    assert not is_billable(MarkStatus.EXCUSED, open_dispute=False)
+    # the navigator's mark statuses under the one billable rule
+    assert is_billable(MarkStatus.PRESENT, disputed=False)
+    assert not is_billable(MarkStatus.PRESENT, disputed=True)
+    assert not is_billable(MarkStatus.EXCUSED, disputed=False)
+    assert not is_billable(MarkStatus.ABSENT, disputed=False)

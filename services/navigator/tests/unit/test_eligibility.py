@@ -1,4 +1,4 @@
-"""Who may apply to a module (DESIGN §2: certificates, modules, per-direction caps)."""
+"""Who may apply to a module: certificates and modules (the per-direction cap is billing's)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ def check(**overrides):  # type: ignore[no-untyped-def]
         start_date=date(2025, 9, 1),
         today=TODAY,
         active_enrolments=[],
-        direction_cap=2,
     )
     args.update(overrides)
     return check_eligibility(**args)
@@ -46,8 +45,6 @@ def test_each_reason() -> None:
     assert check(start_date=date(2026, 6, 1)) == [Ineligibility.START_OUTSIDE_MODULE]
     assert check(today=date(2025, 9, 10)) == [Ineligibility.START_IN_PAST]
     assert check(active_enrolments=[ActiveEnrolment("m1", "artistic")]) == [Ineligibility.ALREADY_ENROLLED]
-    two = [ActiveEnrolment("m7", "technical"), ActiveEnrolment("m8", "technical")]
-    assert check(active_enrolments=two) == [Ineligibility.DIRECTION_CAP_REACHED]
 
 
 def test_all_reasons_are_reported_together_in_fixed_order() -> None:
@@ -63,15 +60,15 @@ def test_all_reasons_are_reported_together_in_fixed_order() -> None:
         "start_outside_module",
         "start_in_past",
         "already_enrolled",
-        "direction_cap_reached",
     ]
 
 
-def test_cap_counts_only_the_same_direction_and_none_means_no_cap() -> None:
-    others = [ActiveEnrolment("m7", "artistic"), ActiveEnrolment("m8", "artistic")]
-    assert check(active_enrolments=others) == []
+def test_the_navigator_keeps_no_direction_cap_of_its_own() -> None:
+    # billing's per-period cap is the only one: however many seats a direction holds, the
+    # navigator lets the application through and billing decides
     many = [ActiveEnrolment(f"m{i}", "technical") for i in range(10, 20)]
-    assert check(active_enrolments=many, direction_cap=None) == []
+    assert check(active_enrolments=many) == []
+    assert "direction_cap_reached" not in {r.value for r in Ineligibility}
 
 
 def test_age_is_taken_on_the_start_date_inclusive_bounds() -> None:

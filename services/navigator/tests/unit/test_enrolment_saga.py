@@ -1,4 +1,4 @@
-"""The enrolment saga state machine (DESIGN §2 "Enrolment and money")."""
+"""The enrolment saga state machine (docs/domain-rules.md, "Enrolment and seats")."""
 
 from __future__ import annotations
 

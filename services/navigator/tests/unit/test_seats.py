@@ -1,4 +1,4 @@
-"""Seat counts and the waiting list (DESIGN §2: never overbooked)."""
+"""Seat counts and the waiting list (docs/domain-rules.md, "Enrolment and seats": never overbooked)."""
 
 from __future__ import annotations
 

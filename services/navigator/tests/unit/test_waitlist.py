@@ -67,7 +67,7 @@ def test_placement_never_overbooks_or_overfills(capacity: int, held: int, waitin
 def _offer(**kw: object) -> object:
     args: dict[str, object] = dict(
         requested_start=date(2026, 9, 1), module=MODULE, module_visible=True, certificate_status="active",
-        birth_date=date(2016, 3, 14), today=date(2026, 9, 1), other_enrolments=[], direction_cap=None,
+        birth_date=date(2016, 3, 14), today=date(2026, 9, 1), other_enrolments=[],
     )
     args.update(kw)
     return decide_offer(**args)  # type: ignore[arg-type]
@@ -87,8 +87,8 @@ def test_offer_rechecks_eligibility_on_the_day() -> None:
     # the child turned 13 while waiting
     too_old = _offer(birth_date=date(2013, 9, 2), today=date(2026, 10, 1), requested_start=date(2026, 9, 1))
     assert "age_out_of_range" in too_old.reasons
-    capped = _offer(other_enrolments=[ActiveEnrolment("m2", "artistic")], direction_cap=1)
-    assert capped.reasons == ("direction_cap_reached",)
+    enrolled = _offer(other_enrolments=[ActiveEnrolment(MODULE.module_id, MODULE.direction)])
+    assert enrolled.reasons == ("already_enrolled",)
     module_over = _offer(today=date(2027, 6, 1))
     assert "start_outside_module" in module_over.reasons
     hidden = _offer(module_visible=False)

@@ -12,7 +12,7 @@ from pfdo_plumbing.runtime import ServiceRuntime
 from pfdo_plumbing.settings import ServiceSettings
 
 from .adapters.handlers import register_handlers
-from .api.routes import ratings_router
+from .api.routes import router as ratings_router
 from .domain.errors import DomainError
 from .service.ratings import Clock, RatingsService, utc_now
 from .settings import RatingsSettings
@@ -43,7 +43,7 @@ def build_app(settings: ServiceSettings | None = None, *, clock: Clock = utc_now
 
     app = create_app(
         runtime, title="PFDO ratings", description=DESCRIPTION,
-        routers=[ratings_router(service), audit_router(runtime)],
+        routers=[ratings_router, audit_router(runtime)],
         domain_errors={DomainError: 409},
     )
     app.state.ratings = service

@@ -24,7 +24,7 @@ from pfdo_contracts.envelope import wrap
 from pfdo_contracts.events.navigator import EndOutcome, EnrolmentEnded
 from pfdo_contracts.topics import ENROLMENTS, RATINGS
 from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics
-from pfdo_plumbing.testing import REPO_ROOT, new_namespace, running_app, service_settings
+from pfdo_testkit import REPO_ROOT, new_namespace, running_app, service_settings
 from pfdo_ratings.domain.aggregate import Prior, present, recompute
 from pfdo_ratings.domain.rating import Scores
 from pfdo_ratings.main import build_app

@@ -1,4 +1,4 @@
-"""Aggregates and the shrunk score (DESIGN §2 "Ratings": 1 review must not beat 200)."""
+"""Aggregates and the shrunk score (docs/domain-rules.md, "Ratings": 1 review must not beat 200)."""
 
 from __future__ import annotations
 

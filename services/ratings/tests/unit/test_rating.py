@@ -1,4 +1,4 @@
-"""A parent's rating (DESIGN §2 "Ratings")."""
+"""A parent's rating (docs/domain-rules.md, "Ratings")."""
 
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ from pfdo_plumbing.http.app import create_app
 from pfdo_plumbing.runtime import ServiceRuntime
 from pfdo_plumbing.settings import ServiceSettings
 
-from .api.labels import labels_router
-from .api.routes import build_routers
+from .api import labels
+from .api.routes import ROUTERS
 from .domain.errors import DomainError, DuplicateCertificate, IllegalTransition
 from .service import certificates
 from .service.context import Registry
@@ -40,7 +40,7 @@ def build_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     app = create_app(
         runtime, title="PFDO registry", description=DESCRIPTION,
-        routers=[*build_routers(reg), labels_router(), audit_router(runtime)],
+        routers=[*ROUTERS, labels.router, audit_router(runtime)],
         domain_errors={IllegalTransition: 409, DuplicateCertificate: 409, DomainError: 422},
         consume=False,
     )

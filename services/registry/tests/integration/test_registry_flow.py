@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from pfdo_contracts.topics import CERTIFICATES, PROGRAMS, PROVIDERS
 from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics
-from pfdo_plumbing.testing import new_namespace, running_app, service_settings
+from pfdo_testkit import new_namespace, running_app, service_settings
 from pfdo_registry.domain.age import anniversary
 from pfdo_registry.domain.identifiers import generate_ogrn, generate_org_inn, generate_snils
 from pfdo_registry.main import build_app

@@ -26,7 +26,7 @@ def register_handlers(runtime: ServiceRuntime, settings: NavigatorSettings) -> N
     @consumer.on(g.CertificateIssued, g.CertificateSuspended, g.CertificateReinstated, g.CertificateExpired,
                  g.CertificateClosed)
     async def certificate(session: AsyncSession, event: Event, envelope: Envelope) -> None:
-        await enrolments.on_certificate_event(session, outbox, event, envelope, direction_cap=settings.direction_cap)
+        await enrolments.on_certificate_event(session, outbox, event, envelope)
 
     # billing's answers to a rush of applications arrive as runs: one transaction per run
     @consumer.on(b.ReservationCreated, together=True)
@@ -36,7 +36,7 @@ def register_handlers(runtime: ServiceRuntime, settings: NavigatorSettings) -> N
     @consumer.on(b.ReservationRejected, together=True)
     async def reservation_rejected(session: AsyncSession, event: b.ReservationRejected, envelope: Envelope) -> None:
         await enrolments.on_reservation_rejected(
-            session, event, refill=enrolments.Refill(outbox, settings.today(), settings.direction_cap))
+            session, event, refill=enrolments.Refill(outbox, settings.today()))
 
     @consumer.on(b.ReservationReleased)
     async def reservation_released(session: AsyncSession, event: b.ReservationReleased, envelope: Envelope) -> None:
@@ -54,19 +54,18 @@ async def run_timers(runtime: ServiceRuntime, settings: NavigatorSettings, *, no
     async with db.transaction() as session:
         expiring = await enrolments.expiring_holds(session, now - dt.timedelta(hours=settings.hold_hours))
         finished = await enrolments.finished_contracts(session, today)
-    cap = settings.direction_cap
     for enrolment_id in expiring:
         async with db.transaction() as session:
-            await enrolments.expire_hold(session, outbox, enrolment_id, today, direction_cap=cap)
+            await enrolments.expire_hold(session, outbox, enrolment_id, today)
     for enrolment_id in finished:
         async with db.transaction() as session:
-            await enrolments.end_contract(session, outbox, enrolment_id, today, direction_cap=cap)
+            await enrolments.end_contract(session, outbox, enrolment_id, today)
     async with db.transaction() as session:
         groups = await enrolments.groups_to_refill(session)
     offered = 0
     for module_id in groups:
         async with db.transaction() as session:
-            offered += await enrolments.fill_free_seats(session, enrolments.Refill(outbox, today, cap), module_id)
+            offered += await enrolments.fill_free_seats(session, enrolments.Refill(outbox, today), module_id)
     return {"expired": len(expiring), "ended": len(finished), "offered": offered}
 
 

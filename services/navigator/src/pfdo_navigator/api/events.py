@@ -26,9 +26,11 @@ from pfdo_plumbing.http.errors import problems
 from pfdo_plumbing.http.problems import ProblemError
 
 from ..adapters.status_feed import CLOSED, LAGGED, FeedRow, Follower, StatusFeed
-from ..settings import NavigatorSettings
+from .context import NavigatorContext
 
 EVENT_STREAM = "text/event-stream"
+
+router = APIRouter(tags=["cabinet"])
 
 
 def format_event(row: FeedRow) -> bytes:
@@ -104,39 +106,36 @@ async def stream_events(feed: StatusFeed, follower: Follower, after: int | None,
         feed.unsubscribe(sub)
 
 
-def events_router(feed: StatusFeed, settings: NavigatorSettings) -> APIRouter:
-    router = APIRouter(tags=["cabinet"])
-
-    @router.get(
-        "/me/events", summary="Follow my enrolments, disputes and attendance journal (Server-Sent Events)",
-        response_class=StreamingResponse,
-        description="A `text/event-stream` of changes in the caller's scope: a parent's own children, a provider's "
-        "own organisation. Events: `enrolment` (every state change, billing's reservation included, and the "
-        "funding-queue position), `dispute` (opened, decided), `attendance` (a posted or corrected batch of marks "
-        "of one enrolment and month). Each has an `id` that only grows: reconnecting with `Last-Event-ID` (or "
-        "`?last_event_id=`) gives exactly the events after it, without one the stream starts now. An `event: "
-        "reset` means events that old are no longer kept: reload the state. Comments keep the connection alive; "
-        "the stream ends after a while and when the service stops (reconnect with the last id).",
-        operation_id="followMyEvents",
-        responses={**problems("unauthenticated", "forbidden", "invalid_last_event_id"),
-                   200: {"content": {EVENT_STREAM: {"schema": {"type": "string"}, "example":
-                   'id: 42\nevent: enrolment\ndata: {"kind": "enrolment", "enrolment_id": "…", "state": "reserved"}\n\n'}},
-                   "description": "The event stream."}},
-    )
-    async def follow(
-        request: Request,
-        last_event_id_header: str | None = Header(default=None, alias="Last-Event-ID",
-                                                  description="Id of the last event received: resume after it."),
-        last_event_id: str | None = Query(default=None, max_length=20,
-                                          description="The same as the Last-Event-ID header (which wins)."),
-        who: Principal = Depends(require("navigator.events.follow")),
-    ) -> StreamingResponse:
-        after = _resume_from(last_event_id_header, last_event_id)
-        follower = _follower(who)
-        body = stream_events(feed, follower, after, heartbeat_s=settings.events_heartbeat_s,
-                             max_stream_s=settings.events_max_stream_s, retry_ms=settings.events_retry_ms)
-        return StreamingResponse(body, media_type=EVENT_STREAM, headers={
-            "Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no",
-        })
-
-    return router
+@router.get(
+    "/me/events", summary="Follow my enrolments, disputes and attendance journal (Server-Sent Events)",
+    response_class=StreamingResponse,
+    description="A `text/event-stream` of changes in the caller's scope: a parent's own children, a provider's "
+    "own organisation. Events: `enrolment` (every state change, billing's reservation included, and the "
+    "funding-queue position), `dispute` (opened, decided), `attendance` (a posted or corrected batch of marks "
+    "of one enrolment and month). Each has an `id` that only grows: reconnecting with `Last-Event-ID` (or "
+    "`?last_event_id=`) gives exactly the events after it, without one the stream starts now. An `event: "
+    "reset` means events that old are no longer kept: reload the state. Comments keep the connection alive; "
+    "the stream ends after a while and when the service stops (reconnect with the last id).",
+    operation_id="followMyEvents",
+    responses={**problems("unauthenticated", "forbidden", "invalid_last_event_id"),
+               200: {"content": {EVENT_STREAM: {"schema": {"type": "string"}, "example":
+               'id: 42\nevent: enrolment\ndata: {"kind": "enrolment", "enrolment_id": "…", "state": "reserved"}\n\n'}},
+               "description": "The event stream."}},
+)
+async def follow(
+    nav: NavigatorContext,
+    request: Request,
+    last_event_id_header: str | None = Header(default=None, alias="Last-Event-ID",
+                                              description="Id of the last event received: resume after it."),
+    last_event_id: str | None = Query(default=None, max_length=20,
+                                      description="The same as the Last-Event-ID header (which wins)."),
+    who: Principal = Depends(require("navigator.events.follow")),
+) -> StreamingResponse:
+    after = _resume_from(last_event_id_header, last_event_id)
+    follower = _follower(who)
+    settings = nav.settings
+    body = stream_events(nav.feed, follower, after, heartbeat_s=settings.events_heartbeat_s,
+                         max_stream_s=settings.events_max_stream_s, retry_ms=settings.events_retry_ms)
+    return StreamingResponse(body, media_type=EVENT_STREAM, headers={
+        "Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no",
+    })

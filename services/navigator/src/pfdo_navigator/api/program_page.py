@@ -10,12 +10,12 @@ from pydantic import BaseModel, Field
 
 from pfdo_plumbing.auth.policy import optional
 from pfdo_plumbing.auth.principal import Principal
-from pfdo_plumbing.db import Database
 from pfdo_plumbing.http.errors import problems
 from pfdo_plumbing.http.examples import document_examples
 from pfdo_plumbing.http.problems import not_found
 
 from ..service.program_page import program_page
+from .context import NavigatorContext
 from .schemas import ProgramFields
 
 
@@ -66,28 +66,26 @@ class ProgramPageOut(ProgramFields):
 
 document_examples(globals())
 
+router = APIRouter(tags=["catalogue"])
 
-def program_page_router(search_db: Database) -> APIRouter:
-    router = APIRouter(tags=["catalogue"])
 
-    @router.get(
-        "/programs/{program_id}", response_model=ProgramPageOut, summary="A program's page",
-        description="The program as certified, its provider's rating, its module groups (timetable, address, "
-        "dates, hours, capacity, seats left, price, normative cost) and its rating per scale. Open without a "
-        "token (public fields only, limited per client address at the gateway). 404 when the program is not in "
-        "the catalogue (not certified, archived, or its provider not active).",
-        operation_id="getProgramPage", responses=problems("unauthenticated", "validation_error", "not_found"),
-    )
-    async def get_program(
-        program_id: uuid.UUID, who: Principal | None = Depends(optional("navigator.catalogue.read")),
-    ) -> ProgramPageOut:
-        async with search_db.reading() as session:
-            page = await program_page(session, program_id)
-        if page is None:
-            raise not_found("Program")
-        return ProgramPageOut.model_validate({**page.program, "modules": page.modules})
-
-    return router
+@router.get(
+    "/programs/{program_id}", response_model=ProgramPageOut, summary="A program's page",
+    description="The program as certified, its provider's rating, its module groups (timetable, address, "
+    "dates, hours, capacity, seats left, price, normative cost) and its rating per scale. Open without a "
+    "token (public fields only, limited per client address at the gateway). 404 when the program is not in "
+    "the catalogue (not certified, archived, or its provider not active).",
+    operation_id="getProgramPage", responses=problems("unauthenticated", "validation_error", "not_found"),
+)
+async def get_program(
+    nav: NavigatorContext, program_id: uuid.UUID,
+    who: Principal | None = Depends(optional("navigator.catalogue.read")),
+) -> ProgramPageOut:
+    async with nav.search_db.reading() as session:
+        page = await program_page(session, program_id)
+    if page is None:
+        raise not_found("Program")
+    return ProgramPageOut.model_validate({**page.program, "modules": page.modules})
 
 
 document_examples(globals())

@@ -1,9 +1,10 @@
-"""The attendance journal: marks, batch validation, planned lessons.
+"""The attendance journal: marks and batch validation.
 
-DESIGN §2 "Attendance": providers post marks per lesson (present / absent / excused), one at a
-time or a month's journal at once, for their own groups only; corrections are allowed until the
-month is closed. Billing in *attendance* mode pays ``instalment × attended / planned`` where
-excused absences count as not attended.
+Providers post marks per lesson (present / absent / excused), one at a time or a month's journal
+at once, for their own groups only; corrections are allowed until the month is closed. Billing in
+*attendance* mode pays ``instalment × attended / planned``; which mark is billable and how many
+lessons a month plans are rules of their own, shared by every service
+(``pfdo_contracts.rules.lessons``, docs/domain-rules.md).
 
 Batch validation (:func:`validate_marks`) checks every mark and returns accepted and rejected
 marks, one reason per rejected mark, checked in this order:
@@ -26,9 +27,9 @@ whether they are ``recorded`` (new), ``corrected`` (status changed) or ``unchang
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 
 from .dates import YearMonth
@@ -38,11 +39,6 @@ class MarkStatus(StrEnum):
     PRESENT = "present"
     ABSENT = "absent"
     EXCUSED = "excused"
-
-
-def counts_as_attended(status: MarkStatus) -> bool:
-    """Only ``present`` is attended; excused absences count as not attended (DESIGN §2)."""
-    return status is MarkStatus.PRESENT
 
 
 class MarkRejection(StrEnum):
@@ -199,49 +195,6 @@ def _first_failure(
     return None
 
 
-def planned_lessons(
-    month: YearMonth,
-    weekdays: Iterable[int],
-    starts_on: date,
-    ends_on: date,
-    *,
-    excluded: Collection[date] = frozenset(),
-) -> list[date]:
-    """The lesson dates of ``month`` by a weekly schedule (ISO weekdays), limited to the
-    contract's ``[starts_on, ends_on]`` and minus ``excluded`` dates (public holidays,
-    cancelled lessons). This is the *planned lessons* denominator of attendance billing.
-    """
-    days = frozenset(weekdays)
-    if not days <= frozenset(range(1, 8)):
-        raise ValueError("weekdays are ISO weekdays 1..7")
-    first = max(month.first_day, starts_on)
-    last = min(month.last_day, ends_on)
-    result: list[date] = []
-    day = first
-    while day <= last:
-        if day.isoweekday() in days and day not in excluded:
-            result.append(day)
-        day += timedelta(days=1)
-    return result
-
-
-def planned_lesson_count(
-    month: YearMonth,
-    weekdays: Iterable[int],
-    starts_on: date,
-    ends_on: date,
-    *,
-    excluded: Collection[date] = frozenset(),
-) -> int:
-    """``len(planned_lessons(...))``."""
-    return len(planned_lessons(month, weekdays, starts_on, ends_on, excluded=excluded))
-
-
-def attended_count(statuses: Iterable[MarkStatus]) -> int:
-    """How many marks count as attended (``present`` only)."""
-    return sum(1 for s in statuses if counts_as_attended(s))
-
-
 __all__ = [
     "AcceptedMark",
     "BatchResult",
@@ -253,9 +206,5 @@ __all__ = [
     "MarkStatus",
     "RejectedMark",
     "YearMonth",
-    "attended_count",
-    "counts_as_attended",
-    "planned_lesson_count",
-    "planned_lessons",
     "validate_marks",
 ]

@@ -1,7 +1,7 @@
 """Calendar helpers shared by the navigator's rules.
 
-DESIGN §2: dates are calendar dates in the region's time zone; these helpers never look at a
-clock: callers pass "today" (a regional date) explicitly.
+docs/domain-rules.md, "Dates and money": dates are calendar dates in the region's time zone; these
+helpers never look at a clock: callers pass "today" (a regional date) explicitly.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Parents' disputes of attendance marks.
 
-DESIGN §2 "Attendance": parents see every mark and may dispute a mark within 7 days; a
-disputed mark is not billed until the operator decides (the "dead souls" fraud: money for
-children who never attended).
+docs/domain-rules.md, "Attendance journal and disputes": parents see every mark and may dispute a
+mark within 7 days; a disputed mark is not billed until the operator decides (the "dead souls"
+fraud: money for children who never attended).
 
 Decisions:
 
@@ -158,8 +158,3 @@ def status_after(dispute: Dispute, current: MarkStatus) -> MarkStatus:
     unchanged."""
     return dispute.claimed_status if dispute.state is DisputeState.UPHELD else current
 
-
-def is_billable(status: MarkStatus, open_dispute: bool) -> bool:
-    """A mark counts for billing as attended iff it is ``present`` and not under an open
-    dispute (DESIGN: "a disputed mark is not billed until the operator decides")."""
-    return status is MarkStatus.PRESENT and not open_dispute

@@ -1,10 +1,12 @@
 """May this child apply to this module from this start date?
 
-DESIGN §2: the certificate must be active (registry statuses: active, suspended, expired,
-closed); the program module has an age range, start and end dates; per certificate at most N
-active enrolments per direction (a municipality setting); a child is not enrolled twice in the
-same module. Seat availability is not an eligibility reason: it is checked atomically when the
-seat is held (:mod:`.seats`), and a full module offers the waiting list instead.
+The certificate must be active (registry statuses: active, suspended, expired, closed); the
+program module has an age range, start and end dates; a child is not enrolled twice in the same
+module. Seat availability is not an eligibility reason: it is checked atomically when the seat is
+held (:mod:`.seats`), and a full module offers the waiting list instead. Nor is the per-direction
+cap: billing's per-period row is its only authority, and billing rejects an enrolment over it
+with ``direction_cap_reached``, which ends the enrolment (docs/domain-rules.md, "Per-direction
+cap").
 
 :func:`check_eligibility` returns *every* failing reason (an empty list means eligible), so the
 parent sees all problems at once. Reasons come in a fixed order (the order of
@@ -27,7 +29,6 @@ class Ineligibility(StrEnum):
     START_OUTSIDE_MODULE = "start_outside_module"
     START_IN_PAST = "start_in_past"
     ALREADY_ENROLLED = "already_enrolled"
-    DIRECTION_CAP_REACHED = "direction_cap_reached"
 
 
 CERTIFICATE_ACTIVE = "active"
@@ -62,7 +63,6 @@ def check_eligibility(
     start_date: date,
     today: date,
     active_enrolments: Iterable[ActiveEnrolment],
-    direction_cap: int | None,
 ) -> list[Ineligibility]:
     """All reasons why the child may not apply (empty list = may apply).
 
@@ -71,9 +71,7 @@ def check_eligibility(
       ``[age_min, age_max]`` (both inclusive);
     * ``start_outside_module`` — the start date is outside ``[module.starts_on, module.ends_on]``;
     * ``start_in_past`` — the start date is before ``today`` (regional date);
-    * ``already_enrolled`` — an enrolment of this certificate in this module holds a seat;
-    * ``direction_cap_reached`` — the certificate already has ``direction_cap`` seat-holding
-      enrolments in the module's direction (``None`` = no cap).
+    * ``already_enrolled`` — an enrolment of this certificate in this module holds a seat.
     """
     reasons: list[Ineligibility] = []
     if certificate_status != CERTIFICATE_ACTIVE:
@@ -87,10 +85,6 @@ def check_eligibility(
     actives = list(active_enrolments)
     if any(e.module_id == module.module_id for e in actives):
         reasons.append(Ineligibility.ALREADY_ENROLLED)
-    if direction_cap is not None:
-        in_direction = sum(1 for e in actives if e.direction == module.direction)
-        if in_direction >= direction_cap:
-            reasons.append(Ineligibility.DIRECTION_CAP_REACHED)
     return reasons
 
 

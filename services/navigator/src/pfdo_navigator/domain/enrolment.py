@@ -1,7 +1,7 @@
 """The enrolment saga: from a parent's request to the end of the contract.
 
-DESIGN §2 "Enrolment and money" and §3 (billing owns the money, navigator owns the seats and
-the contract). The state machine::
+docs/domain-rules.md, "Enrolment and seats" and "Contracts and payment modes" (billing owns the
+money, the navigator owns the seats and the contract). The state machine::
 
     requested ──reservation created──▶ reserved ──provider confirms──▶ confirmed
         │  └─reservation rejected──▶ rejected       │                     │
@@ -21,12 +21,13 @@ the contract). The state machine::
 Seat-holding states (the seat counter in :mod:`.seats` counts them): ``requested``,
 ``reserved``, and ``confirmed``/``terminated``/``ended`` until the contract's last day.
 
-Decisions where the brief is silent (documented here, tested in the unit tests):
+Decisions the rules leave open (documented here, tested in the unit tests):
 
 * **Before the contract starts** a confirmed contract can still be withdrawn with everything
-  released (DESIGN: "a request cancelled before the contract starts releases everything"): the
-  parent ``cancel``\\ s, the provider ``decline``\\ s. From the start date on, only
-  ``terminate`` applies, and it ends the contract at the end of the current month.
+  released (docs/domain-rules.md, "Contracts and payment modes": a request cancelled before the
+  contract starts releases everything): the parent ``cancel``\\ s, the provider ``decline``\\ s.
+  From the start date on, only ``terminate`` applies, and it ends the contract at the end of the
+  current month.
 * **The hold deadline** runs from the request, so ``expire`` applies to ``requested`` too (billing
   never answered in time). A reservation that arrives afterwards must be released.
 * **Duplicates and reordering** (delivery is at-least-once): repeating a transition whose target
@@ -38,12 +39,12 @@ Decisions where the brief is silent (documented here, tested in the unit tests):
   request on the same topic and partition key, so the caller only records it. A genuine contradiction (billing rejecting a request it had already
   reserved) raises ``illegal_transition`` so the message goes to the dead-letter topic rather
   than being silently dropped.
-* **Certificate expiry** (DESIGN: "ends contracts at the end of the month of the 18th
-  birthday"): a running contract is terminated by the system (reason ``certificate_expired``)
-  with its last day moved to that month end, exactly like a termination for billing (the
-  month is billed by its mode, later months are released); a request, or a contract that would
-  not have started by then, becomes ``cancelled`` (reason ``certificate_expired``), releasing
-  everything.
+* **Certificate expiry** (docs/domain-rules.md, "Age and validity": contracts end at the end of a
+  month once the certificate expires): a running contract is terminated by the system (reason
+  ``certificate_expired``) with its last day moved to that month end, exactly like a termination for
+  billing (the month is billed by its mode, later months are released); a request, or a contract
+  that would not have started by then, becomes ``cancelled`` (reason ``certificate_expired``),
+  releasing everything.
 * **Waiting list** (:mod:`.waitlist`): a full group whose provider keeps a waiting list takes
   the application as ``waitlisted`` (no seat held, event ``enrolment.waitlisted``). When a seat
   frees, the first waiting application (first come, first served) takes it: ``waitlisted →
@@ -61,6 +62,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+
+from pfdo_contracts.rules.validity import contracts_end_on_expiry
 
 from .dates import last_day_of_month
 from .errors import DomainError
@@ -404,9 +407,10 @@ def expire(enrolment: Enrolment) -> Transition:
 
 # --------------------------------------------------------------------------- contract end
 def terminate(enrolment: Enrolment, by: Actor, reason: str, today: date) -> Transition:
-    """Parent or provider ends a running contract (DESIGN: "the contract ends at the end of the
-    current month, which is still billed by its mode"): ``confirmed → terminated`` with
-    ``ends_on = min(ends_on, last day of today's month)``. Publishes ``enrolment.terminated``.
+    """Parent or provider ends a running contract (docs/domain-rules.md, "Contracts and payment
+    modes": the contract ends at the end of the current month, which is still billed by its mode):
+    ``confirmed → terminated`` with ``ends_on = min(ends_on, last day of today's month)``. Publishes
+    ``enrolment.terminated``.
 
     Before ``starts_on`` use :func:`cancel` / :func:`decline`; after ``ends_on`` the contract is
     over (:func:`complete`).
@@ -454,15 +458,16 @@ def complete(enrolment: Enrolment, today: date) -> Transition:
 def on_certificate_expired(enrolment: Enrolment, expired_on: date) -> Transition:
     """The certificate expired (the child turned 18 on ``expired_on``).
 
-    DESIGN: contracts end at the end of the month of the 18th birthday. A confirmed contract
-    running by then → ``terminated`` by the system (reason ``certificate_expired``, ``ends_on``
-    moved to that month end, event ``enrolment.terminated``). A pending request, or a contract
-    that would only start after that month → ``cancelled`` (everything released, event
+    docs/domain-rules.md, "Age and validity": contracts end with the month of the last valid day
+    (:func:`pfdo_contracts.rules.validity.contracts_end_on_expiry`; for a birthday on the 1st, the
+    month before the birthday's month). A confirmed contract running by then → ``terminated`` by the system (reason ``certificate_expired``,
+    ``ends_on`` moved to that month end, event ``enrolment.terminated``). A pending request, or a
+    contract that would only start after that month → ``cancelled`` (everything released, event
     ``enrolment.cancelled``). A waiting application leaves the list (``withdrawn``, event
-    ``enrolment.waitlist_left``). Other states are unaffected (``STALE``; ``DUPLICATE`` when
-    already closed for this reason).
+    ``enrolment.waitlist_left``). Other states are unaffected (``STALE``; ``DUPLICATE`` when already
+    closed for this reason).
     """
-    month_end = last_day_of_month(expired_on)
+    month_end = contracts_end_on_expiry(expired_on)
     state = enrolment.state
     if state is EnrolmentState.WAITLISTED:
         return leave_waiting_list(enrolment, CERTIFICATE_EXPIRED, Actor.SYSTEM)

@@ -1,7 +1,8 @@
 """Freezing a month's attendance journal before billing closes the month.
 
-DESIGN §2: "Corrections are allowed until the month is closed". Billing closes a month from the
-marks it has consumed, so the journal must stop changing *before* billing closes, not after:
+docs/domain-rules.md, "Attendance journal and disputes": corrections stop when the month's journal
+is frozen. Billing closes a month from the marks it has consumed, so the journal must stop changing
+*before* billing closes, not after:
 
 1. The navigator **freezes** a month's journal: on an operator's command, or by its own job on
    the configured freeze day of the next month (``freeze_day``: the 5th by default, i.e. the

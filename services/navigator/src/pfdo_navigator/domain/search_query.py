@@ -5,13 +5,13 @@ A :class:`SearchQuery` is always valid once constructed: invalid input raises
 The API's ``SearchParams`` parses the query string (types and ranges) into a query.
 
 Filters (all optional): free ``text``; ``municipality``; ``direction`` (one of the six of
-DESIGN §2); ``child_age`` on a date ``age_on`` (the module's age range must contain it; the
-service fills ``age_on`` with today when omitted); ``funding_kind`` (``certificate`` money or a
-free ``municipal_task`` place); ``free_seats_only``; ``weekdays`` (ISO 1..7, a module matching
-any of them); ``provider_id``; ``price_min``/``price_max`` (module price, integer kopecks,
-inclusive). Sort: ``relevance`` (needs ``text``; the default when there is text), ``rating``
-(the shrunk score, the default without text), ``price`` (ascending), ``newest``. Page size
-1..100, default 20.
+docs/domain-rules.md, "Providers and programs"); ``child_age`` on a date ``age_on`` (the module's
+age range must contain it; the service fills ``age_on`` with today when omitted); ``funding_kind``
+(``certificate`` money or a free ``municipal_task`` place); ``free_seats_only``; ``weekdays`` (ISO
+1..7, a module matching any of them); ``provider_id``; ``price_min``/``price_max`` (module price,
+integer kopecks, inclusive). Sort: ``relevance`` (needs ``text``; the default when there is text),
+``rating`` (the shrunk score, the default without text), ``price`` (ascending), ``newest``. Page
+size 1..100, default 20.
 
 The cursor (:func:`encode_cursor` / :func:`decode_cursor`) is opaque URL-safe base64 of
 ``HMAC tag ‖ JSON``; the JSON holds the sort, the last row's sort-key values and id, and a

@@ -1,8 +1,8 @@
 """Seats of a module group and its waiting list (the arithmetic; the database does the atomic
 part, e.g. ``UPDATE … SET held = held + 1 WHERE held < capacity``).
 
-DESIGN §2: per module, its capacity is **never overbooked**, also when thousands apply in the
-same second. A seat is held by every enrolment for which
+docs/domain-rules.md, "Enrolment and seats": per module, its capacity is **never overbooked**, also
+when thousands apply in the same second. A seat is held by every enrolment for which
 :meth:`pfdo_navigator.domain.enrolment.Enrolment.holds_seat` is true.
 
 If a certifier lowers the capacity below the seats already held, nobody is evicted: ``free``

@@ -97,7 +97,6 @@ def decide_offer(
     birth_date: date,
     today: date,
     other_enrolments: Iterable[ActiveEnrolment],
-    direction_cap: int | None,
 ) -> OfferDecision:
     """Re-check the waiting application on the day a seat frees for it.
 
@@ -111,7 +110,7 @@ def decide_offer(
         r.value
         for r in check_eligibility(
             certificate_status=certificate_status, birth_date=birth_date, module=module, start_date=start,
-            today=today, active_enrolments=other_enrolments, direction_cap=direction_cap,
+            today=today, active_enrolments=other_enrolments,
         )
     ]
     if not module_visible:

@@ -24,7 +24,7 @@ from pfdo_contracts.common import AttendanceStatus, month_of
 from pfdo_contracts.events import navigator as n
 from pfdo_plumbing import audit
 from pfdo_plumbing.auth.principal import Principal, Role
-from pfdo_plumbing.http.problems import ProblemError, not_found
+from pfdo_plumbing.domain_error import NotFound
 from pfdo_plumbing.outbox import OutboxWriter
 
 from ..adapters.tables import ATTENDANCE_BATCHES, DISPUTES, ENROLMENTS, JOURNAL_MONTHS, MARKS, MODULES
@@ -108,10 +108,10 @@ async def post_marks(
     late = [r for r in result.rejected if r.reason is MarkRejection.MONTH_CLOSED]
     if late:
         frozen = ", ".join(str(m) for m in journal.frozen_in((YearMonth.of(r.mark.lesson_date) for r in late), closed))
-        raise ProblemError(
-            409, "journal_frozen",
+        raise DomainError(
+            "journal_frozen",
             f"The attendance journal of {frozen} is frozen for month close: marks and corrections of it are no "
-            "longer accepted. Nothing of this posting was stored.", details={"months": frozen},
+            "longer accepted. Nothing of this posting was stored.", months=frozen,
             errors=[{"index": r.index, "enrolment_id": r.mark.enrolment_id, "lesson_date": r.mark.lesson_date.isoformat(),
                      "reason": r.reason.value} for r in late],
         )
@@ -169,7 +169,7 @@ async def post_marks(
 async def read_marks(session: AsyncSession, who: Principal, enrolment_id: uuid.UUID, month: str | None) -> list[dict[str, Any]]:
     enrolment = (await session.execute(select(ENROLMENTS).where(ENROLMENTS.c.enrolment_id == enrolment_id))).first()
     if enrolment is None or not may_see(who, enrolment):
-        raise not_found("Enrolment")
+        raise NotFound("Enrolment")
     query = select(MARKS).where(MARKS.c.enrolment_id == enrolment_id).order_by(MARKS.c.lesson_date)
     if month:
         first = dt.date(int(month[:4]), int(month[5:]), 1)
@@ -201,11 +201,6 @@ def _dispute(row: Any) -> dd.Dispute:
     )
 
 
-def _domain_problem(exc: DomainError) -> ProblemError:
-    status = 422 if exc.code in ("claim_matches_mark", "dispute_window_closed") else 409
-    return ProblemError(status, exc.code, exc.message, details=exc.details)
-
-
 async def open_dispute(
     session: AsyncSession, outbox: OutboxWriter, who: Principal, mark_id: uuid.UUID, claimed: MarkStatus,
     comment: str | None, *, today: dt.date, now: dt.datetime,
@@ -216,16 +211,13 @@ async def open_dispute(
         if mark else None
     )
     if mark is None or enrolment is None or enrolment.parent_id != who.sub:
-        raise not_found("Mark")
+        raise NotFound("Mark")
     existing = [_dispute(r) for r in await session.execute(select(DISPUTES).where(DISPUTES.c.mark_id == mark_id))]
     disputable = dd.DisputableMark(str(mark.enrolment_id), mark.lesson_date, MarkStatus(mark.status), mark.revision, mark.marked_on)
-    try:
-        dispute, _ = dd.open_dispute(
-            dispute_id=str(uuid.uuid4()), mark=disputable, existing=existing, today=today, now=now,
-            claimed_status=claimed, comment=comment,
-        )
-    except DomainError as exc:
-        raise _domain_problem(exc) from exc
+    dispute, _ = dd.open_dispute(
+        dispute_id=str(uuid.uuid4()), mark=disputable, existing=existing, today=today, now=now,
+        claimed_status=claimed, comment=comment,
+    )
     dispute_id = uuid.UUID(dispute.id)
     await session.execute(insert(DISPUTES).values(
         dispute_id=dispute_id, mark_id=mark_id, enrolment_id=mark.enrolment_id, lesson_date=mark.lesson_date,
@@ -250,7 +242,7 @@ async def read_dispute(session: AsyncSession, who: Principal, dispute_id: uuid.U
         if row else None
     )
     if row is None or enrolment is None or not may_see(who, enrolment):
-        raise not_found("Dispute")
+        raise NotFound("Dispute")
     return row, enrolment
 
 
@@ -259,10 +251,7 @@ async def resolve_dispute(
     note: str | None, *, today: dt.date, now: dt.datetime,
 ) -> Any:
     row, enrolment = await read_dispute(session, who, dispute_id, lock=True)
-    try:
-        resolved, event = dd.resolve(_dispute(row), upheld=upheld, by=who.sub, now=now, note=note)
-    except DomainError as exc:
-        raise _domain_problem(exc) from exc
+    resolved, event = dd.resolve(_dispute(row), upheld=upheld, by=who.sub, now=now, note=note)
     if event is None:
         return row
     mark = (await session.execute(select(MARKS).where(MARKS.c.mark_id == row.mark_id).with_for_update())).first()

@@ -23,7 +23,7 @@ from pfdo_contracts.events import registry as g
 from pfdo_plumbing import audit, clock
 from pfdo_plumbing.auth.principal import Principal, Role
 from pfdo_plumbing.db import Database, Statement, insert_at_commit, sqlstate_of
-from pfdo_plumbing.http.problems import ProblemError, not_found
+from pfdo_plumbing.domain_error import NotFound
 from pfdo_plumbing.outbox import OutboxWriter
 
 from ..adapters.tables import CERTIFICATES, ENROLMENTS, LIVE, MODULES, SEAT_CLAIMS
@@ -73,7 +73,6 @@ class Refill:
 
     outbox: OutboxWriter
     today: dt.date
-    direction_cap: int | None = None
 
 
 async def _save(session: AsyncSession, row: Any, e: Enrolment, *, refill: Refill | None = None, **extra: Any) -> None:
@@ -153,7 +152,7 @@ def _actives(holdings: list[str], today: dt.date) -> tuple[list[ActiveEnrolment]
 
 async def apply(
     session: AsyncSession, outbox: OutboxWriter, who: Principal, cmd: ApplyCommand, *,
-    today: dt.date, now: dt.datetime, direction_cap: int | None, seat_last: bool = False,
+    today: dt.date, now: dt.datetime, seat_last: bool = False,
 ) -> Any:
     """Apply for a group: hold a seat (state ``requested``), or, when the group is full and keeps
     a waiting list with room, join it (state ``waitlisted``); otherwise 409 ``no_free_seats`` /
@@ -173,23 +172,23 @@ async def apply(
         _APPLY_READ, {"c": cmd.certificate_id, "m": cmd.module_id, "live": list(LIVE_STATES)}
     )).first()
     if found is None or found.parent_id != who.sub:
-        raise not_found("Certificate")
+        raise NotFound("Certificate")
     if found.module_id is None:
-        raise not_found("Module")
+        raise NotFound("Module")
     if not found.visible:
-        raise ProblemError(409, "program_unavailable", "The program does not take enrolments now.")
+        raise DomainError("program_unavailable", "The program does not take enrolments now.")
     actives, live_modules = _actives(found.holdings, today)
     terms = ModuleTerms(str(found.module_id), found.direction, found.age_min, found.age_max, found.start_date, found.end_date)
     reasons = check_eligibility(
         certificate_status=found.status, birth_date=found.birth_date, module=terms, start_date=cmd.start_date,
-        today=today, active_enrolments=actives, direction_cap=direction_cap,
+        today=today, active_enrolments=actives,
     )
     if str(found.module_id) in live_modules and Ineligibility.ALREADY_ENROLLED not in reasons:
         # waiting on this group's list (not a seat holder, so not in the caps) counts as enrolled here
         reasons = sorted([*reasons, Ineligibility.ALREADY_ENROLLED], key=list(Ineligibility).index)
     if reasons:
-        raise ProblemError(
-            422, "not_eligible", "The child may not enrol in this group: " + ", ".join(r.value for r in reasons) + ".",
+        raise DomainError(
+            "not_eligible", "The child may not enrol in this group: " + ", ".join(r.value for r in reasons) + ".",
             errors=[{"code": r.value} for r in reasons],
         )
     enrolment_id = uuid.uuid4()
@@ -204,9 +203,9 @@ async def apply(
     if not await hold_seat(session, found.module_id):
         placement, position = await _full_group(session, found.module_id)
         if placement == wl.Placement.NO_FREE_SEATS:
-            raise ProblemError(409, "no_free_seats", "The group is full.")
+            raise DomainError("no_free_seats", "The group is full.")
         if placement == wl.Placement.WAITING_LIST_FULL:
-            raise ProblemError(409, "waiting_list_full", "The group is full and its waiting list is at its maximum.")
+            raise DomainError("waiting_list_full", "The group is full and its waiting list is at its maximum.")
         if placement == wl.Placement.WAITING_LIST:
             transition = saga.waitlist(
                 enrolment_id=str(enrolment_id), certificate_id=str(found.certificate_id),
@@ -279,7 +278,7 @@ async def _record_application(session: AsyncSession, outbox: OutboxWriter, who: 
 
 async def submit_application(
     db: Database, outbox: OutboxWriter, who: Principal, cmd: ApplyCommand, *,
-    today: dt.date, now: dt.datetime, direction_cap: int | None,
+    today: dt.date, now: dt.datetime,
 ) -> tuple[Any, dict[uuid.UUID, int]]:
     """The whole application in its own transactions: first with the seat taken last; if the
     group filled meanwhile, again, deciding under the group's lock between the waiting list and
@@ -287,8 +286,7 @@ async def submit_application(
 
     async def attempt(*, seat_last: bool) -> tuple[Any, dict[uuid.UUID, int]]:
         async with db.transaction() as session:
-            row = await apply(session, outbox, who, cmd, today=today, now=now, direction_cap=direction_cap,
-                              seat_last=seat_last)
+            row = await apply(session, outbox, who, cmd, today=today, now=now, seat_last=seat_last)
             positions = await waiting_positions(session, [row])
         return row, positions
 
@@ -297,7 +295,7 @@ async def submit_application(
     except DBAPIError as exc:
         state = sqlstate_of(exc)
         if state == _FULL_AT_COMMIT:  # the same answer the unlocked pre-check gives a full group
-            raise ProblemError(409, "no_free_seats", "The group is full.") from None
+            raise DomainError("no_free_seats", "The group is full.") from None
         if state != _FULL_AT_COMMIT_KEEPS_LIST:
             raise
     return await attempt(seat_last=False)
@@ -379,7 +377,7 @@ async def fill_free_seats(session: AsyncSession, refill: Refill, module_id: uuid
             module=ModuleTerms(str(module_id), entry.direction, entry.age_min, entry.age_max, entry.start_date,
                                entry.end_date),
             module_visible=entry.visible, certificate_status=cand.certificate_status, birth_date=cand.birth_date,
-            today=refill.today, other_enrolments=actives, direction_cap=refill.direction_cap,
+            today=refill.today, other_enrolments=actives,
         )
         current = to_domain(cand)
         if not decision.offered:
@@ -417,7 +415,7 @@ async def leave_waiting_list(
 ) -> Any:
     """The parent takes the application off the waiting list."""
     row = await _own(session, who, enrolment_id)
-    t = _domain(saga.leave_waiting_list, to_domain(row), saga.LEFT_BY_PARENT, saga.Actor.PARENT)
+    t = saga.leave_waiting_list(to_domain(row), saga.LEFT_BY_PARENT, saga.Actor.PARENT)
     await _commit(session, outbox, who, row, t, today)
     return await load(session, enrolment_id, lock=False)
 
@@ -461,13 +459,13 @@ async def _own_group(session: AsyncSession, who: Principal, module_id: uuid.UUID
         query = query.with_for_update(of=MODULES)
     group = (await session.execute(query)).first()
     if group is None:
-        raise not_found("Module")
+        raise NotFound("Module")
     if who.role == Role.PROVIDER:
         visible = who.is_provider(group.provider_id)
     else:
         visible = group.municipality_code is not None and who.covers_municipality(group.municipality_code)
     if not visible:
-        raise not_found("Module")
+        raise NotFound("Module")
     return group
 
 
@@ -488,12 +486,12 @@ async def read_waiting_list(session: AsyncSession, who: Principal, module_id: uu
 
 async def set_waiting_list(
     session: AsyncSession, outbox: OutboxWriter, who: Principal, module_id: uuid.UUID, setting: wl.WaitingListSetting,
-    *, today: dt.date, direction_cap: int | None,
+    *, today: dt.date,
 ) -> WaitingListView:
     """The provider turns the group's waiting list on/off or changes its maximum length (own
     groups only). Applications already waiting keep their place; a free seat is given at once."""
     if who.role != Role.PROVIDER:
-        raise not_found("Module")
+        raise NotFound("Module")
     group = await _own_group(session, who, module_id, lock=True)
     if (group.waitlist_enabled, group.waitlist_max) != (setting.enabled, setting.max_length):
         await session.execute(
@@ -507,7 +505,7 @@ async def set_waiting_list(
         await audit.record(session, who, "waiting_list.changed", "module", module_id,
                            municipality=group.municipality_code,
                            details={"fields": ["waitlist_enabled", "waitlist_max"]})
-    await fill_free_seats(session, Refill(outbox, today, direction_cap), module_id)
+    await fill_free_seats(session, Refill(outbox, today), module_id)
     return await read_waiting_list(session, who, module_id)
 
 
@@ -555,24 +553,17 @@ def _event(kind: EnrolmentEvent, row: Any, e: Enrolment, today: dt.date, **kw: A
 
 async def _commit(
     session: AsyncSession, outbox: OutboxWriter, who: Principal | None, row: Any, t: saga.Transition,
-    today: dt.date, *, direction_cap: int | None = None, **kw: Any,
+    today: dt.date, **kw: Any,
 ) -> None:
     if not t.changed:
         return
-    await _save(session, row, t.enrolment, refill=Refill(outbox, today, direction_cap))
+    await _save(session, row, t.enrolment, refill=Refill(outbox, today))
     if t.event is not None:
         await outbox.put(session, _event(t.event, row, t.enrolment, today, **kw))
     await audit.record(
         session, who, f"enrolment.{t.enrolment.state.value}", "enrolment", row.enrolment_id,
         municipality=row.municipality_code, details={"fields": ["state"], "from": row.state, "to": t.enrolment.state.value},
     )
-
-
-def _domain(fn: Any, *args: Any) -> saga.Transition:
-    try:
-        return fn(*args)
-    except DomainError as exc:
-        raise ProblemError(409, exc.code, exc.message, details=exc.details) from exc
 
 
 # ------------------------------------------------------------------------------- commands
@@ -589,55 +580,54 @@ def may_see(who: Principal, row: Any) -> bool:
 async def _own(session: AsyncSession, who: Principal, enrolment_id: uuid.UUID) -> Any:
     row = await load(session, enrolment_id)
     if row is None or not may_see(who, row):
-        raise not_found("Enrolment")
+        raise NotFound("Enrolment")
     return row
 
 
 async def read(session: AsyncSession, who: Principal, enrolment_id: uuid.UUID) -> Any:
     row = await load(session, enrolment_id, lock=False)
     if row is None or not may_see(who, row):
-        raise not_found("Enrolment")
+        raise NotFound("Enrolment")
     return row
 
 
 async def confirm(session: AsyncSession, outbox: OutboxWriter, who: Principal, enrolment_id: uuid.UUID, today: dt.date) -> Any:
     row = await _own(session, who, enrolment_id)
-    await _commit(session, outbox, who, row, _domain(saga.confirm, to_domain(row)), today)
+    await _commit(session, outbox, who, row, saga.confirm(to_domain(row)), today)
     return await load(session, enrolment_id, lock=False)
 
 
-async def decline(session: AsyncSession, outbox: OutboxWriter, who: Principal, enrolment_id: uuid.UUID, today: dt.date,
-                  *, direction_cap: int | None = None) -> Any:
+async def decline(
+    session: AsyncSession, outbox: OutboxWriter, who: Principal, enrolment_id: uuid.UUID, today: dt.date,
+) -> Any:
     row = await _own(session, who, enrolment_id)
-    t = _domain(saga.decline, to_domain(row), n.DeclineReason.PROVIDER_REFUSED.value, today)
-    await _commit(session, outbox, who, row, t, today, direction_cap=direction_cap,
-                  decline_reason=n.DeclineReason.PROVIDER_REFUSED)
+    t = saga.decline(to_domain(row), n.DeclineReason.PROVIDER_REFUSED.value, today)
+    await _commit(session, outbox, who, row, t, today, decline_reason=n.DeclineReason.PROVIDER_REFUSED)
     return await load(session, enrolment_id, lock=False)
 
 
-async def cancel(session: AsyncSession, outbox: OutboxWriter, who: Principal, enrolment_id: uuid.UUID, today: dt.date,
-                 *, direction_cap: int | None = None) -> Any:
+async def cancel(
+    session: AsyncSession, outbox: OutboxWriter, who: Principal, enrolment_id: uuid.UUID, today: dt.date,
+) -> Any:
     row = await _own(session, who, enrolment_id)
     if row.state in ("waitlisted", "withdrawn"):  # cancelling a waiting application = leaving the list
-        t = _domain(saga.leave_waiting_list, to_domain(row), saga.LEFT_BY_PARENT, saga.Actor.PARENT)
+        t = saga.leave_waiting_list(to_domain(row), saga.LEFT_BY_PARENT, saga.Actor.PARENT)
         await _commit(session, outbox, who, row, t, today)
         return await load(session, enrolment_id, lock=False)
-    await _commit(session, outbox, who, row, _domain(saga.cancel, to_domain(row), today), today,
-                  direction_cap=direction_cap, cancelled_by=n.Actor.PARENT)
+    await _commit(session, outbox, who, row, saga.cancel(to_domain(row), today), today, cancelled_by=n.Actor.PARENT)
     return await load(session, enrolment_id, lock=False)
 
 
 async def terminate(
     session: AsyncSession, outbox: OutboxWriter, who: Principal, enrolment_id: uuid.UUID, today: dt.date,
-    *, direction_cap: int | None = None,
 ) -> Any:
     row = await _own(session, who, enrolment_id)
     if who.role == Role.PARENT:
         by, reason, actor = saga.Actor.PARENT, n.TerminationReason.PARENT_REQUEST, n.TerminatedBy.PARENT
     else:
         by, reason, actor = saga.Actor.PROVIDER, n.TerminationReason.PROVIDER_DECISION, n.TerminatedBy.PROVIDER
-    t = _domain(saga.terminate, to_domain(row), by, reason.value, today)
-    await _commit(session, outbox, who, row, t, today, direction_cap=direction_cap, terminated_by=actor, reason=reason)
+    t = saga.terminate(to_domain(row), by, reason.value, today)
+    await _commit(session, outbox, who, row, t, today, terminated_by=actor, reason=reason)
     return await load(session, enrolment_id, lock=False)
 
 
@@ -651,11 +641,10 @@ async def expiring_holds(session: AsyncSession, before: dt.datetime, limit: int 
     return [r[0] for r in rows]
 
 
-async def expire_hold(session: AsyncSession, outbox: OutboxWriter, enrolment_id: uuid.UUID, today: dt.date,
-                      *, direction_cap: int | None = None) -> None:
+async def expire_hold(session: AsyncSession, outbox: OutboxWriter, enrolment_id: uuid.UUID, today: dt.date) -> None:
     row = await load(session, enrolment_id)
     if row is not None:
-        await _commit(session, outbox, None, row, saga.expire(to_domain(row)), today, direction_cap=direction_cap)
+        await _commit(session, outbox, None, row, saga.expire(to_domain(row)), today)
 
 
 async def finished_contracts(session: AsyncSession, today: dt.date, limit: int = 500) -> list[uuid.UUID]:
@@ -667,27 +656,13 @@ async def finished_contracts(session: AsyncSession, today: dt.date, limit: int =
     return [r[0] for r in rows]
 
 
-async def end_contract(session: AsyncSession, outbox: OutboxWriter, enrolment_id: uuid.UUID, today: dt.date,
-                       *, direction_cap: int | None = None) -> None:
+async def end_contract(session: AsyncSession, outbox: OutboxWriter, enrolment_id: uuid.UUID, today: dt.date) -> None:
     row = await load(session, enrolment_id)
     if row is not None and row.state in ("confirmed", "terminated") and row.ends_on < today:
-        await _commit(session, outbox, None, row, saga.complete(to_domain(row), today), today,
-                      direction_cap=direction_cap)
+        await _commit(session, outbox, None, row, saga.complete(to_domain(row), today), today)
 
 
 # ------------------------------------------------------------------------------- billing's answers
-def _terminal_event(row: Any, e: Enrolment, today: dt.date) -> Event | None:
-    """The event that makes billing release a reservation that arrived too late."""
-    common = {"enrolment_id": row.enrolment_id, "certificate_id": row.certificate_id}
-    if e.state is EnrolmentState.CANCELLED:
-        return n.EnrolmentCancelled(**common, cancelled_by=n.Actor.PARENT, cancelled_on=today)
-    if e.state is EnrolmentState.EXPIRED:
-        return n.EnrolmentExpired(**common, expired_on=today)
-    if e.state is EnrolmentState.REJECTED:
-        return n.EnrolmentDeclined(**common, reason=n.DeclineReason.RESERVATION_REJECTED, declined_on=today)
-    return None
-
-
 async def on_reservation_created(session: AsyncSession, outbox: OutboxWriter, event: b.ReservationCreated, today: dt.date) -> None:
     row = await load(session, event.enrolment_id)
     if row is None:
@@ -741,7 +716,7 @@ async def on_reservation_released(session: AsyncSession, event: b.ReservationRel
 
 # ------------------------------------------------------------------------------- certificates
 async def on_certificate_event(
-    session: AsyncSession, outbox: OutboxWriter, event: Event, envelope: Envelope, *, direction_cap: int | None = None
+    session: AsyncSession, outbox: OutboxWriter, event: Event, envelope: Envelope
 ) -> None:
     c = CERTIFICATES
     if isinstance(event, g.CertificateIssued):
@@ -778,5 +753,5 @@ async def on_certificate_event(
                 from dataclasses import replace
 
                 t = saga.Transition(replace(t.enrolment, reason=reason.value), t.event, t.outcome)
-            await _commit(session, outbox, None, row, t, on, direction_cap=direction_cap, cancelled_by=n.Actor.OPERATOR,
+            await _commit(session, outbox, None, row, t, on, cancelled_by=n.Actor.OPERATOR,
                           terminated_by=n.TerminatedBy.EXPIRY, reason=reason)

@@ -249,16 +249,6 @@ async def all_provider_aggregates(session: AsyncSession, *, lock: bool = False) 
     return {r["provider_id"]: StoredAggregate(_state(r), r["revision"], program_count=r["program_count"]) for r in rows}
 
 
-async def count_rated_programs(session: AsyncSession, provider_id: uuid.UUID) -> int:
-    return int(
-        await session.scalar(
-            select(func.count()).select_from(PROGRAM_AGGREGATE)
-            .where(PROGRAM_AGGREGATE.c.provider_id == provider_id, PROGRAM_AGGREGATE.c.count > 0)
-        )
-        or 0
-    )
-
-
 # ------------------------------------------------------------------ the regional prior
 @dataclass(frozen=True)
 class PriorRow:

@@ -1,6 +1,6 @@
 """Rating aggregates per program and per provider, and the shrunk score used for ranking.
 
-DESIGN §2 "Ratings": aggregates per program and per provider (count, mean per scale, and a
+docs/domain-rules.md, "Ratings": aggregates per program and per provider (count, mean per scale, and a
 shrunk score that does not let 1 review beat 200) feed the navigator's ranking.
 
 **State.** An :class:`AggregateState` holds only integers: the number of ratings and the sum of

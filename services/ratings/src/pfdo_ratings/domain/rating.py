@@ -1,6 +1,6 @@
 """A parent's rating of a program after the enrolment ended.
 
-DESIGN §2 "Ratings": after an enrolment ends (completed or terminated) the parent may rate the
+docs/domain-rules.md, "Ratings": after an enrolment ends (completed or terminated) the parent may rate the
 program **once**, on four scales of 0–100 % in steps of 10 (results achieved; teachers and group
 size; materials and equipment; overall satisfaction). Editable for 30 days.
 

@@ -30,7 +30,6 @@ from pfdo_contracts.events.navigator import EnrolmentEnded
 from pfdo_contracts.events.ratings import ProgramRatingChanged, ProviderRatingChanged, ScaleMeans
 from pfdo_plumbing import audit
 from pfdo_plumbing.auth.principal import Principal
-from pfdo_plumbing.http.problems import ProblemError
 from pfdo_plumbing.logging import get_logger
 from pfdo_plumbing.runtime import ServiceRuntime
 
@@ -56,35 +55,20 @@ EVENT_SCALE_NAMES: dict[Scale, str] = {
     Scale.OVERALL_SATISFACTION: "satisfaction",
 }
 
-# HTTP status of each domain error code
-ERROR_STATUS: dict[str, int] = {
-    "not_eligible": 409,
-    "not_your_enrolment": 403,
-    "already_rated": 409,
-    "rating_final": 409,
-    "scale_invalid": 422,
-    "scale_out_of_range": 422,
-    "scale_not_step_of_10": 422,
-    "scale_missing": 422,
-    "unknown_scale": 422,
-    "comment_too_long": 422,
-}
-
-
-def _in_body(item: dict[str, Any]) -> dict[str, Any]:
-    """A per-field reason with the field's place in the request body (the scales are under ``scores``)."""
+def _in_command(item: dict[str, Any]) -> dict[str, Any]:
+    """A per-field reason naming the command's field (the scales are under ``scores``)."""
     field_name = str(item.get("field", ""))
     if field_name != "comment" and "field" in item:
         return {**item, "field": f"scores.{field_name}"}
     return item
 
 
-def problem(error: DomainError) -> ProblemError:
-    """A domain error as a problem answer (409 for an unexpected code: a state conflict)."""
-    details = {k: v for k, v in error.details.items() if k != "errors"}
+def refused(error: DomainError) -> DomainError:
+    """A rule's refusal as the command's: its per-field reasons name the command's fields."""
     errors = error.details.get("errors")
-    return ProblemError(ERROR_STATUS.get(error.code, 409), error.code, error.message,
-                        errors=[_in_body(e) for e in errors] if isinstance(errors, list) else None, details=details)
+    if not isinstance(errors, list):
+        return DomainError(error.code, error.message, **error.details)
+    return DomainError(error.code, error.message, **{**error.details, "errors": [_in_command(e) for e in errors]})
 
 
 def scale_means(view: AggregateView) -> ScaleMeans:
@@ -177,7 +161,7 @@ class RatingsService:
             parsed = Scores.from_mapping(scores)
             rules.normalise_comment(comment)
         except DomainError as exc:
-            raise problem(exc) from exc
+            raise refused(exc) from exc
         async with self.runtime.db.transaction() as session:
             row = await repo.get_enrolment(session, enrolment_id, lock=True)  # serialises submits of one enrolment
             existing = await repo.get_rating(session, enrolment_id) if row is not None else None
@@ -187,7 +171,7 @@ class RatingsService:
                     scores=parsed, comment=comment, now=now,
                 )
             except DomainError as exc:
-                raise problem(exc) from exc
+                raise refused(exc) from exc
             await repo.insert_rating(session, rating)
             await self._apply_to_aggregates(session, rating, None, rating.scores, now)
             await audit.record(
@@ -203,16 +187,16 @@ class RatingsService:
             parsed = Scores.from_mapping(scores)
             rules.normalise_comment(comment)
         except DomainError as exc:
-            raise problem(exc) from exc
+            raise refused(exc) from exc
         async with self.runtime.db.transaction() as session:
             current = await repo.get_rating(session, enrolment_id, lock=True)
             if current is None or current.rater_id != who.sub:
                 # someone else's rating is answered like a missing one: its existence is not revealed
-                raise ProblemError(404, "rating_not_found", "You have no rating for this enrolment.")
+                raise DomainError("rating_not_found", "You have no rating for this enrolment.")
             try:
                 changed = rules.edit(current, rater_id=who.sub, scores=parsed, comment=comment, now=now)
             except DomainError as exc:
-                raise problem(exc) from exc
+                raise refused(exc) from exc
             if changed is current:
                 return current
             await repo.update_rating(session, changed, expected_version=current.version)

@@ -34,24 +34,22 @@ class LabelsOut(BaseModel):
     labels: dict[str, dict[str, str]] = Field(description="Per group, the label of each machine value.")
 
 
-def labels_router() -> APIRouter:
-    router = APIRouter(tags=["reference"], dependencies=[Depends(public())])
+router = APIRouter(tags=["reference"], dependencies=[Depends(public())])
 
-    @router.get(
-        "/labels", response_model=LabelsOut, operation_id="getLabels", summary="Labels of the platform's codes",
-        description=(
-            "The Russian names (English with `Accept-Language: en`) of the codes a portal shows: the six directions, "
-            "funding kinds, certificate statuses and kinds, application statuses, enrolment states, mark statuses, "
-            "dispute states and decisions, payment modes, payment-order kinds and statuses, period statuses, "
-            "provider types and statuses, program statuses, rating scales. No token needed."
-        ),
-        responses=problems("rate_limited", service="registry"),
-    )
-    async def get_labels(request: Request, response: Response) -> Any:
-        language = request_language(request)
-        response.headers["Content-Language"] = language
-        response.headers["Vary"] = "Accept-Language"
-        response.headers["Cache-Control"] = "public, max-age=3600"
-        return {"language": language, "labels": labels(language)}
 
-    return router
+@router.get(
+    "/labels", response_model=LabelsOut, operation_id="getLabels", summary="Labels of the platform's codes",
+    description=(
+        "The Russian names (English with `Accept-Language: en`) of the codes a portal shows: the six directions, "
+        "funding kinds, certificate statuses and kinds, application statuses, enrolment states, mark statuses, "
+        "dispute states and decisions, payment modes, payment-order kinds and statuses, period statuses, "
+        "provider types and statuses, program statuses, rating scales. No token needed."
+    ),
+    responses=problems("rate_limited", service="registry"),
+)
+async def get_labels(request: Request, response: Response) -> Any:
+    language = request_language(request)
+    response.headers["Content-Language"] = language
+    response.headers["Vary"] = "Accept-Language"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return {"language": language, "labels": labels(language)}

@@ -1,4 +1,4 @@
-"""Ages and the dates that follow from a child's birth date (DESIGN §2, registry).
+"""Ages and the dates that follow from a child's birth date (docs/domain-rules.md, "Age and validity").
 
 * Age at application: ``min_age``..``max_age`` inclusive (region setting, default 5..17).
 * A parent or guardian applies; a child of 14 or older may apply alone.
@@ -12,15 +12,17 @@ valid until 27.02.2026.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from pfdo_contracts.rules.age import age_on, anniversary
+from pfdo_contracts.rules.validity import ADULT_AGE as AGE_OF_MAJORITY
+from pfdo_contracts.rules.validity import certificate_valid_until
+from pfdo_contracts.rules.validity import eighteenth_birthday as expiry_date
 
 from .errors import AgeNotAllowed
 
 MIN_APPLICATION_AGE = 5
 MAX_APPLICATION_AGE = 17
-AGE_OF_MAJORITY = 18
 MIN_AGE_TO_APPLY_ALONE = 14
 
 __all__ = [
@@ -59,16 +61,6 @@ def check_application_age(
 def may_apply_alone(birth_date: date, on_date: date) -> bool:
     """A child may apply without a parent from age 14."""
     return age_on(birth_date, on_date) >= MIN_AGE_TO_APPLY_ALONE
-
-
-def expiry_date(birth_date: date) -> date:
-    """The 18th birthday: the first day the certificate is no longer valid."""
-    return anniversary(birth_date, AGE_OF_MAJORITY)
-
-
-def certificate_valid_until(birth_date: date) -> date:
-    """The last day of validity: the day before the 18th birthday."""
-    return expiry_date(birth_date) - timedelta(days=1)
 
 
 def is_expiry_due(birth_date: date, on_date: date) -> bool:

@@ -1,4 +1,4 @@
-"""The certificate and its state machine (DESIGN §2, "Children and certificates").
+"""The certificate and its state machine (docs/domain-rules.md, "Certificates").
 
 Statuses::
 

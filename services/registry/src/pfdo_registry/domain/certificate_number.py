@@ -1,4 +1,4 @@
-"""Certificate numbers (DESIGN §2, "Children and certificates").
+"""Certificate numbers (docs/domain-rules.md, "Certificates").
 
 A certificate number is 10 digits = 2-digit region code + 2-digit municipality (payer) code +
 6-digit sequence, e.g. ``4801000123``: region 48, municipality 01, sequence 123.

@@ -1,4 +1,4 @@
-"""Programs, their modules, and certification (DESIGN §2, "Providers and programs").
+"""Programs, their modules, and certification (docs/domain-rules.md, "Providers and programs").
 
 A program belongs to a provider and has one of six directions; its modules (groups of study)
 carry the age range, municipality, address, schedule, hours, dates, group capacity, price

@@ -1,4 +1,4 @@
-"""Providers: types, identifier rules per type, moderation (DESIGN §2, "Providers and programs").
+"""Providers: types, identifier rules per type, moderation (docs/domain-rules.md, "Providers and programs").
 
 Identifier rules:
 

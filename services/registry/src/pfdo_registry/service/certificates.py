@@ -15,14 +15,13 @@ from pfdo_contracts.common import UsageKind as ContractUsageKind
 from pfdo_contracts.events import registry as ev
 from pfdo_plumbing import audit
 from pfdo_plumbing.auth.principal import Principal, Role
-from pfdo_plumbing.http.problems import ProblemError
 
 from ..adapters.tables import APPLICATIONS, CERTIFICATES, CHILDREN, MUNICIPALITIES
 from ..domain import certificate as cert_domain
 from ..domain.age import age_on, expiry_date
 from ..domain.certificate import ApplicantRole, Certificate, CertificateStatus, CloseReason, UsageKind
 from ..domain.certificate_number import format_certificate_number, parse_certificate_number
-from ..domain.errors import IllegalTransition
+from ..domain.errors import DomainError, DuplicateCertificate, IllegalTransition
 from ..domain.identifiers import validate_snils
 from .context import Registry, not_found, region_settings, require_municipality
 
@@ -40,7 +39,7 @@ class ChildInput:
 def _clean(text: str | None, field: str, *, required: bool = True) -> str | None:
     value = (text or "").strip()
     if required and not value:
-        raise ProblemError(422, "name_required", f"The child's {field} is required.")
+        raise DomainError("name_required", f"The child's {field} is required.")
     return value or None
 
 
@@ -175,7 +174,7 @@ async def lookup(reg: Registry, who: Principal, number: str, surname: str) -> di
     async with reg.runtime.db.transaction() as session:
         row = (await session.execute(query)).mappings().first()
     if row is None:
-        raise ProblemError(404, "certificate_not_found", "No certificate with this number and surname.")
+        raise DomainError("certificate_not_found", "No certificate with this number and surname.")
     return {
         "certificate_id": row["id"], "number": row["number"], "status": row["status"], "usage_kind": row["usage_kind"],
         "municipality_code": row["municipality_code"], "valid_until": row["valid_until"],
@@ -244,7 +243,7 @@ async def apply(reg: Registry, who: Principal, child: ChildInput, applicant_role
                 await _approve(reg, session, who, application_id, today, auto=True)
     except IntegrityError as exc:  # the applicant's own second application raced the first
         if "applications_one_pending_uq" in str(exc):
-            raise ProblemError(409, "certificate_duplicate", "This child already has a pending application.") from exc
+            raise DuplicateCertificate("certificate_duplicate", "This child already has a pending application.") from exc
         raise
     return await get_application(reg, who, application_id)
 

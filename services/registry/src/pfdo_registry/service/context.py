@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pfdo_plumbing.http.problems import ProblemError
+from pfdo_plumbing.domain_error import NotFound
 from pfdo_plumbing.runtime import ServiceRuntime
 
 from ..adapters.pii import PiiCipher
 from ..adapters.tables import MUNICIPALITIES, REGION_SETTINGS
+from ..domain.errors import DomainError
 from ..settings import RegistrySettings
 
 
@@ -31,8 +32,9 @@ class Registry:
         return clock.today(self.settings.timezone)
 
 
-def not_found(what: str) -> ProblemError:
-    return ProblemError(404, "not_found", f"{what} not found.")
+def not_found(what: str) -> NotFound:
+    """The registry's answers do not name what was not found (the log does)."""
+    return NotFound(message=f"{what} not found.")
 
 
 async def region_settings(session: AsyncSession) -> dict:
@@ -43,6 +45,5 @@ async def region_settings(session: AsyncSession) -> dict:
 async def require_municipality(session: AsyncSession, code: str) -> dict:
     row = (await session.execute(select(MUNICIPALITIES).where(MUNICIPALITIES.c.code == code))).mappings().first()
     if row is None:
-        raise ProblemError(422, "municipality_unknown", f"Municipality {code!r} is not in the region.",
-                           details={"code": code})
+        raise DomainError("municipality_unknown", f"Municipality {code!r} is not in the region.", municipality=code)
     return dict(row)

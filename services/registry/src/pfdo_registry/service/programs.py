@@ -21,10 +21,10 @@ from pfdo_contracts.common import ProgramState, ScheduleSlot as ContractSlot
 from pfdo_contracts.events import registry as ev
 from pfdo_plumbing import audit
 from pfdo_plumbing.auth.principal import Principal, Role
-from pfdo_plumbing.http.problems import ProblemError
 
 from ..adapters.tables import CERTIFICATION_HISTORY, MODULES, PROGRAMS, PROVIDERS
 from ..domain import program as pd
+from ..domain.errors import DomainError
 from ..domain.program import Direction, FundingKind, Module, Program, ProgramStatus, ScheduleSlot, Weekday
 from ..domain.provider import ProviderStatus
 from .context import Registry, not_found, require_municipality
@@ -191,7 +191,7 @@ async def _my_provider(session: AsyncSession, who: Principal) -> dict:
             pass
     row = (await session.execute(select(PROVIDERS).where(or_(*conds)).limit(1))).mappings().first()
     if row is None:
-        raise ProblemError(409, "provider_not_registered", "Register your organisation first.")
+        raise DomainError("provider_not_registered", "Register your organisation first.")
     return dict(row)
 
 

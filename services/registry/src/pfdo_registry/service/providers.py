@@ -16,10 +16,10 @@ from pfdo_contracts.common import ProviderType as ContractProviderType
 from pfdo_contracts.events import registry as ev
 from pfdo_plumbing import audit
 from pfdo_plumbing.auth.principal import Principal, Role
-from pfdo_plumbing.http.problems import ProblemError
 
 from ..adapters.tables import PROVIDERS
 from ..domain import provider as pdomain
+from ..domain.errors import DomainError, InvalidProvider
 from ..domain.provider import Provider, ProviderIdentifiers, ProviderStatus, ProviderType
 from .context import Registry, not_found, require_municipality
 
@@ -45,9 +45,9 @@ def check_bank_details(bik: str, account: str) -> tuple[str, str]:
     """БИК is 9 digits, the settlement account 20 digits (format checks)."""
     bik, account = (bik or "").strip(), (account or "").strip()
     if not _BIK.fullmatch(bik):
-        raise ProblemError(422, "bik_format", "БИК must be 9 digits.")
+        raise InvalidProvider("bik_format", "БИК must be 9 digits.")
     if not _ACCOUNT.fullmatch(account):
-        raise ProblemError(422, "account_format", "The settlement account must be 20 digits.")
+        raise InvalidProvider("account_format", "The settlement account must be 20 digits.")
     return bik, account
 
 
@@ -69,7 +69,7 @@ async def register(reg: Registry, who: Principal, data: ProviderInput) -> dict:
         try:
             provider_id = uuid.UUID(who.provider_id)
         except ValueError as exc:
-            raise ProblemError(422, "provider_id_invalid", "The token's provider id is not a UUID.") from exc
+            raise DomainError("provider_id_invalid", "The token's provider id is not a UUID.") from exc
     else:
         provider_id = uuid.uuid4()
     new = pdomain.register(
@@ -89,7 +89,7 @@ async def register(reg: Registry, who: Principal, data: ProviderInput) -> dict:
                 )
             ).first()
             if clash is not None:
-                raise ProblemError(409, "provider_duplicate", "A provider with these identifiers is already registered.")
+                raise DomainError("provider_duplicate", "A provider with these identifiers is already registered.")
             await session.execute(
                 insert(PROVIDERS).values(
                     id=provider_id, owner_sub=who.sub, provider_type=new.provider_type.value, name=new.name,
@@ -106,7 +106,7 @@ async def register(reg: Registry, who: Principal, data: ProviderInput) -> dict:
             await audit.record(session, who, "provider.registered", "provider", provider_id,
                                municipality=new.municipality_code, details={"status": "new"})
     except IntegrityError as exc:
-        raise ProblemError(409, "provider_duplicate", "A provider with these identifiers is already registered.") from exc
+        raise DomainError("provider_duplicate", "A provider with these identifiers is already registered.") from exc
     return await get(reg, who, provider_id)
 
 

@@ -7,10 +7,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from pfdo_plumbing import audit
 from pfdo_plumbing.auth.principal import Principal
-from pfdo_plumbing.http.problems import ProblemError
 
 from ..adapters.tables import MUNICIPALITIES, REGION_SETTINGS
 from ..domain.certificate_number import is_valid_code
+from ..domain.errors import DomainError
 from .context import Registry, region_settings
 
 
@@ -22,9 +22,9 @@ async def list_municipalities(reg: Registry) -> list[dict]:
 
 async def put_municipality(reg: Registry, who: Principal, code: str, name: str) -> dict:
     if not is_valid_code(code):
-        raise ProblemError(422, "municipality_code_invalid", "A municipality code is two digits 01..99.")
+        raise DomainError("municipality_code_invalid", "A municipality code is two digits 01..99.")
     if not name.strip():
-        raise ProblemError(422, "name_required", "The municipality's name is required.")
+        raise DomainError("name_required", "The municipality's name is required.")
     async with reg.runtime.db.transaction() as session:
         region = (await region_settings(session))["region_code"]
         stmt = pg_insert(MUNICIPALITIES).values(code=code, name=name.strip(), region_code=region, last_certificate_seq=0)
@@ -44,9 +44,9 @@ async def get_settings(reg: Registry) -> dict:
 async def put_settings(reg: Registry, who: Principal, *, region_code: str, auto_approve: bool, min_age: int,
                        max_age: int) -> dict:
     if not is_valid_code(region_code):
-        raise ProblemError(422, "region_code_invalid", "A region code is two digits 01..99.")
+        raise DomainError("region_code_invalid", "A region code is two digits 01..99.")
     if not 0 <= min_age <= max_age <= 17:
-        raise ProblemError(422, "age_window_invalid", "The age window must satisfy 0 <= min <= max <= 17.")
+        raise DomainError("age_window_invalid", "The age window must satisfy 0 <= min <= max <= 17.")
     async with reg.runtime.db.transaction() as session:
         await session.execute(update(REGION_SETTINGS).where(REGION_SETTINGS.c.id == 1).values(
             region_code=region_code, auto_approve=auto_approve, min_age=min_age, max_age=max_age))
