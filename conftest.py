@@ -5,6 +5,11 @@ Real Kafka and PostgreSQL, from the first of:
    ``postgresql+asyncpg://user@host:port`` URL without database name);
 2. testcontainers, when a Docker engine answers;
 3. the local runner (Kafka from Maven Central artifacts, a private PostgreSQL cluster).
+
+Hypothesis profiles, chosen by the ``HYPOTHESIS_PROFILE`` environment variable: ``default``
+(Hypothesis' own settings, 100 examples per property; ``make test``) and ``long`` (twenty times the
+examples; ``make test-long``). A property that fixes its own ``max_examples`` keeps it; a property
+over the database runs a share of the profile's examples (see its module).
 """
 
 from __future__ import annotations
@@ -16,9 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from pfdo_devstack.testing import UrlInfra, infra_from_env, release, start_local_url_infra
-from pfdo_plumbing.testing import DatabaseFactory, TestAuth
+from pfdo_testkit import DatabaseFactory, TestAuth
+
+settings.register_profile("default", max_examples=100)
+settings.register_profile("long", max_examples=2_000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def _docker_answers() -> bool:
@@ -84,7 +94,7 @@ def platform_factory(infra: UrlInfra, auth: TestAuth):  # noqa: ANN201
     import uuid as _uuid
 
     from pfdo_devstack.platform import PlatformUnderTest
-    from pfdo_plumbing.testing import create_database
+    from pfdo_testkit import create_database
 
     started: list[PlatformUnderTest] = []
 
@@ -92,11 +102,12 @@ def platform_factory(infra: UrlInfra, auth: TestAuth):  # noqa: ANN201
         from pfdo_devstack.config import SERVICES
 
         urls = {}
-        for name in kwargs.get("services", SERVICES):
+        for name in (*kwargs.get("services", SERVICES), *(("portal",) if kwargs.get("portal") else ())):
             urls[name] = await create_database(infra, f"{db_prefix}_{name}_{_uuid.uuid4().hex[:8]}")
         platform = PlatformUnderTest(
             kafka_bootstrap=infra.kafka_bootstrap, database_url=urls.__getitem__,
-            jwks_url=str(auth.jwks_path), issuer=auth.issuer, audience=auth.audience, **kwargs,
+            jwks_url=str(auth.jwks_path), issuer=auth.issuer, audience=auth.audience,
+            dev_keys_dir=str(auth.keys.folder), **kwargs,
         )
         started.append(platform)
         try:

@@ -28,7 +28,7 @@ from pfdo_contracts.events import navigator as n  # noqa: E402
 from pfdo_contracts.topics import ATTENDANCE  # noqa: E402
 from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics  # noqa: E402
 from pfdo_plumbing.runtime import ServiceRuntime  # noqa: E402
-from pfdo_plumbing.testing import DatabaseFactory  # noqa: E402
+from pfdo_testkit import DatabaseFactory  # noqa: E402
 
 from pfdo_billing.adapters import handlers  # noqa: E402
 from pfdo_billing.service.context import Billing  # noqa: E402

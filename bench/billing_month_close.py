@@ -20,7 +20,7 @@ from billing_common import infra, rss_mb  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from pfdo_plumbing.runtime import ServiceRuntime  # noqa: E402
-from pfdo_plumbing.testing import DatabaseFactory  # noqa: E402
+from pfdo_testkit import DatabaseFactory  # noqa: E402
 
 from pfdo_billing.service.context import Billing  # noqa: E402
 from pfdo_billing.service.month_close import close_month  # noqa: E402

@@ -61,11 +61,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from pfdo_contracts.topics import ENROLMENTS, RESERVATIONS
-from pfdo_devstack.gateway import HIGH_LIMITS
+from pfdo_devstack.gateway_vars import HIGH_LIMITS
 from pfdo_devstack.platform import PlatformUnderTest
 from pfdo_devstack.testing import UrlInfra, env_or_local_infra, release
 from pfdo_plumbing.settings import ServiceSettings
-from pfdo_plumbing.testing import TestAuth, create_database, plain_dsn
+from pfdo_testkit import TestAuth, create_database, plain_dsn
 from tests.faults.load import LoadConfig, LoadGenerator, today
 
 from .wrk import THREADS as WRK_THREADS

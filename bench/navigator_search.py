@@ -35,7 +35,7 @@ from pfdo_navigator.api.schemas import SearchParams
 from pfdo_navigator.service.search import search_plan
 from pfdo_navigator.settings import NavigatorSettings
 from pfdo_plumbing import clock
-from pfdo_plumbing.testing import DatabaseFactory, TestAuth, plain_dsn
+from pfdo_testkit import DatabaseFactory, TestAuth, plain_dsn
 
 from .billing_common import infra
 from .wrk import THREADS as WRK_THREADS

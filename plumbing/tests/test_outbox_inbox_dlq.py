@@ -18,7 +18,7 @@ from pfdo_contracts.events.registry import CertificateIssued
 from pfdo_contracts.topics import ALL_TOPICS, CERTIFICATES
 from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics
 from pfdo_plumbing.runtime import ServiceRuntime
-from pfdo_plumbing.testing import new_namespace, service_settings
+from pfdo_testkit import new_namespace, service_settings
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pfdo_contracts.events.registry import CertificateIssued
 from pfdo_contracts.topics import CERTIFICATES
 from pfdo_plumbing.kafka.topics import TopicNames
-from pfdo_plumbing.testing import new_namespace
+from pfdo_testkit import new_namespace
 
 from .test_outbox_inbox_dlq import issued, runtime
 

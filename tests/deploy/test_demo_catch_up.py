@@ -18,7 +18,7 @@ from pfdo_contracts.topics import ALL_TOPICS, CERTIFICATES, PROGRAMS, Topic
 from pfdo_devstack.catch_up import events_behind, outbox_pending, wait_caught_up
 from pfdo_devstack.proc import StackError
 from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics
-from pfdo_plumbing.testing import new_namespace
+from pfdo_testkit import new_namespace
 
 pytestmark = pytest.mark.integration
 

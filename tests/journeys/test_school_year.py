@@ -1,6 +1,6 @@
 """One family and one provider through a school year, end to end, through the gateway only, over
 real Kafka and PostgreSQL (issue 9). Every balance, instalment and order is asserted to the
-kopeck; the figures are worked out by hand from DESIGN §2 in the comments next to them.
+kopeck; the figures are worked out by hand from docs/domain-rules.md in the comments next to them.
 
 The calendar. The story runs from 24 August 2026 to 15 January 2027 in about a minute: the four
 service processes' business clock is moved with ``PFDO_CLOCK_OFFSET_FILE`` (see
@@ -12,9 +12,9 @@ The figures (kopecks):
 - module "Робототехника": 2026-09-01..2027-05-31 (273 days), Tuesdays and Thursdays, price
   36 000,00 ₽ = 3 600 000, normative cost 27 000,05 ₽ = 2 700 005 (price above the normative:
   a co-payment), enrolment from the module start, payment by attendance;
-- the child turns 18 on 15.01.2027: the certificate is valid until 14.01.2027 and pays up to the
-  end of that month, 31.01.2027 (DESIGN §2), so the enrolment is paid for 153 of the module's 273
-  days: cost 3 600 000 × 153 / 273 = 2 017 582,4 → 2 017 582, normative 2 700 005 × 153 / 273 =
+- the child turns 18 on 15.01.2027: the certificate is valid until 14.01.2027 and pays up to the end
+  of that month, 31.01.2027 ("Age and validity"), so the enrolment is paid for 153 of the module's
+  273 days: cost 3 600 000 × 153 / 273 = 2 017 582,4 → 2 017 582, normative 2 700 005 × 153 / 273 =
   1 513 189,9 → 1 513 190 (half up);
 - certificate part = min(2 017 582, 1 513 190, available 3 000 000) = 1 513 190, family part
   2 017 582 − 1 513 190 = 504 392; five months Sep..Jan: 1 513 190 = 5 × 302 638, so 302 638 each
@@ -44,11 +44,11 @@ COST, CERT_PART, FAMILY_PART = 2_017_582, 1_513_190, 504_392  # paid to 31.01.20
 BIRTH = D(2009, 1, 15)  # 17 on 2026-08-24; 18 on 2027-01-15, so valid until 2027-01-14
 
 TUE, THU = 2, 4
-LESSONS = {  # the module's Tuesdays and Thursdays
+LESSONS = {  # the module's Tuesdays and Thursdays, less the production calendar's days off
     "2026-09": [1, 3, 8, 10, 15, 17, 22, 24, 29],
     "2026-10": [1, 6, 8, 13, 15, 20, 22, 27, 29],
     "2026-11": [3, 5, 10, 12, 17, 19, 24, 26],
-    "2026-12": [1, 3, 8, 10, 15, 17, 22, 24, 29, 31],
+    "2026-12": [1, 3, 8, 10, 15, 17, 22, 24, 29],  # Thursday 31 December 2026 is a day off
 }
 
 
@@ -182,7 +182,7 @@ async def school_year(s: st.Story, clock: st.StoryClock, infra, namespace: str) 
     assert [(q["month"], q["certificate_kopecks"], q["family_kopecks"], q["planned_lessons"])
             for q in quote["schedule"]] == [
         ("2026-09", 302_638, 100_880, 9), ("2026-10", 302_638, 100_878, 9), ("2026-11", 302_638, 100_878, 8),
-        ("2026-12", 302_638, 100_878, 10), ("2027-01", 302_638, 100_878, 8),
+        ("2026-12", 302_638, 100_878, 9), ("2027-01", 302_638, 100_878, 6),  # 31 Dec, 5 and 7 Jan are days off
     ]
 
     # --- she applies (attendance mode); billing reserves; the provider confirms ----------------
@@ -317,35 +317,35 @@ async def school_year(s: st.Story, clock: st.StoryClock, infra, namespace: str) 
     e = await st.enrolment_when(s, "the contract ended", lambda e: e["state"] == "ended")
     assert e["end_outcome"] == "terminated"
     closed = await close("2026-12")
-    # 9 of 10: 302 638 × 9 / 10 = 272 374.2 → 272 374, 30 264 back; family 100 878 × 9 / 10 = 90 790.2 → 90 790
+    # 8 of 9: 302 638 × 8 / 9 = 269 011.6 → 269 011, 33 627 back; family 100 878 × 8 / 9 = 89 669.3 → 89 669
     assert (closed["posted_kopecks"], closed["released_kopecks"], closed["family_invoiced_kopecks"]) == (
-        272_374, 30_264, 90_790)
+        269_011, 33_627, 89_669)
     fin = await order("2026-12", "final")
-    assert (fin["amount_kopecks"], fin["offset_carried_kopecks"]) == (30_264, 0)  # 272 374 − 242 110
+    assert (fin["amount_kopecks"], fin["offset_carried_kopecks"]) == (26_901, 0)  # 269 011 − 242 110
     assert st.expect(await s.post("region", "/api/billing/months/2027-01/advance"), 200)["orders_issued"] == 0
-    b = await st.balance_when(s, "December posted", lambda b: b["spent"] == 1_041_578)
-    # spent 269 011 + 235 385 + 264 808 + 272 374; nothing reserved; the rest is free
-    assert money(b) == (NOMINAL, 1_958_422, 0, 1_041_578)
+    b = await st.balance_when(s, "December posted", lambda b: b["spent"] == 1_038_215)
+    # spent 269 011 + 235 385 + 264 808 + 269 011; nothing reserved; the rest is free
+    assert money(b) == (NOMINAL, 1_961_785, 0, 1_038_215)
     balances.append(("December closed", b))
 
     # --- 2 Jan 2027: a December lesson disputed after the close; the operator rejects it -------
-    # billing bills the closed month again: not billed while disputed (8 of 10: 30 000 back to the
+    # billing bills the closed month again: not billed while disputed (7 of 9: 33 626 back to the
     # balance), billed once more when the mark stands
     clock.set(D(2027, 1, 2))
     december = {m["lesson_date"]: m for m in await st.marks(s, "2026-12")}
     late = await st.open_dispute(s, str(december["2026-12-29"]["mark_id"]), "absent", "Не был на занятии")
-    # 302 638 × 8 / 10 = 242 110.4 → 242 110: 272 374 − 242 110 = 30 264 back
-    b = await st.balance_when(s, "the disputed December lesson refunded", lambda b: b["spent"] == 1_011_314)
-    assert money(b) == (NOMINAL, 1_988_686, 0, 1_011_314)
+    # 302 638 × 7 / 9 = 235 385.1 → 235 385: 269 011 − 235 385 = 33 626 back
+    b = await st.balance_when(s, "the disputed December lesson refunded", lambda b: b["spent"] == 1_004_589)
+    assert money(b) == (NOMINAL, 1_995_411, 0, 1_004_589)
     balances.append(("Dec lesson disputed (2 Jan)", b))
     await st.resolve_dispute(s, str(late["dispute_id"]), upheld=False, note="Журнал и табель совпадают")
-    b = await st.balance_when(s, "the December lesson charged again", lambda b: b["spent"] == 1_041_578)
-    assert money(b) == (NOMINAL, 1_958_422, 0, 1_041_578)
+    b = await st.balance_when(s, "the December lesson charged again", lambda b: b["spent"] == 1_038_215)
+    assert money(b) == (NOMINAL, 1_961_785, 0, 1_038_215)
     balances.append(("dispute rejected", b))
     late_moves = [(h["kind"], h["amount"]) for h in await st.history(s) if h["kind"].startswith("late_")]
-    # the family's part moves with it: 100 878 × 8 / 10 = 80 702.4 → 80 702 against 90 790 invoiced
-    assert sorted(late_moves) == [("late_charge", 30_264), ("late_credit", 10_088), ("late_invoice", 10_088),
-                                  ("late_refund", 30_264)]
+    # the family's part moves with it: 100 878 × 7 / 9 = 78 460.7 → 78 460 against 89 669 invoiced
+    assert sorted(late_moves) == [("late_charge", 33_626), ("late_credit", 11_209), ("late_invoice", 11_209),
+                                  ("late_refund", 33_626)]
     print("\n" + st.balance_table(balances))
 
     orders = await st.payment_orders(s)
@@ -354,23 +354,23 @@ async def school_year(s: st.Story, clock: st.StoryClock, infra, namespace: str) 
         ("2026-09", "advance", 242_110), ("2026-09", "final", 26_901),
         ("2026-10", "advance", 242_110), ("2026-10", "final", 0),
         ("2026-11", "advance", 242_110), ("2026-11", "final", 15_973),
-        ("2026-12", "advance", 242_110), ("2026-12", "final", 30_264),
+        ("2026-12", "advance", 242_110), ("2026-12", "final", 26_901),
     ]
-    assert sum(o["amount_kopecks"] for o in orders) == 1_041_578  # = everything posted
+    assert sum(o["amount_kopecks"] for o in orders) == 1_038_215  # = everything posted
     recon = await st.reconciliation(s)
     assert recon["ok"], recon
 
     # --- the finance consumer: a plain Kafka client on the billing topics -----------------------
     seen = await finance_view(infra.kafka_bootstrap, namespace, orders=8, charges=4)
     assert len(seen["orders"]) == 8
-    assert seen["orders_total"] == seen["charges_total"] == 1_041_578
-    assert seen["copayments_total"] == 89_671 + 78_460 + 88_268 + 90_790  # 347 189
+    assert seen["orders_total"] == seen["charges_total"] == 1_038_215
+    assert seen["copayments_total"] == 89_671 + 78_460 + 88_268 + 89_669  # 346 068
     assert seen["credited_total"] == NOMINAL
     # the journal and the money agree: every month's billed lessons are the journal's present marks
     billed = {e["data"]["month"]: e["data"]["attended_lessons"] for e in seen["raw"]
               if e["type"] == "pfdo.billing.charge.posted.v1"}
     journal = {month: sum(1 for m in await st.marks(s, month) if m["status"] == "present") for month in billed}
-    assert billed == journal == {"2026-09": 8, "2026-10": 7, "2026-11": 7, "2026-12": 9}
+    assert billed == journal == {"2026-09": 8, "2026-10": 7, "2026-11": 7, "2026-12": 8}
     finance_text = json.dumps(seen["raw"], ensure_ascii=False)
     assert "Соколов" not in finance_text and "2009-01-15" not in finance_text  # no personal data
 
@@ -400,7 +400,7 @@ async def school_year(s: st.Story, clock: st.StoryClock, infra, namespace: str) 
     cert = await st.certificate(s)
     assert cert["status"] == "expired"
     b = await st.balance_when(s, "billing saw the expiry", lambda b: b["status"] == "expired")
-    assert money(b) == (NOMINAL, 1_958_422, 0, 1_041_578)  # unused money waits for the period close
+    assert money(b) == (NOMINAL, 1_961_785, 0, 1_038_215)  # unused money waits for the period close
 
     async def nav_refuses() -> bool | None:
         r = await s.post("parent", "/api/navigator/enrolments", {

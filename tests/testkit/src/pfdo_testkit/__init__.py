@@ -1,7 +1,8 @@
-"""Test helpers shared by every service's tests: databases migrated from the service's own
-Alembic scripts, settings pointing at the test Kafka, in-process services with their lifespan,
-and development tokens. Infrastructure comes from the root conftest (env, testcontainers or
-the local runner)."""
+"""Test helpers shared by every test suite (services, plumbing, the cross-service tests, the
+benchmarks): databases migrated from the service's own Alembic scripts, settings pointing at the
+test Kafka, in-process services with their lifespan, and development tokens. A dev-only workspace
+member: no service image installs it. Infrastructure comes from the root conftest (env,
+testcontainers or the local runner)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,10 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
-from .auth.devkeys import DevKeys
-from .settings import ServiceSettings
+from pfdo_plumbing.auth.devkeys import DevKeys
+from pfdo_plumbing.settings import ServiceSettings
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[4]
 
 
 class Infra(Protocol):
