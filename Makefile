@@ -6,14 +6,15 @@ export UV_PYTHON_DOWNLOADS := never
 UV := uv run --frozen
 BOOTSTRAP := deploy/local/bootstrap.sh
 
-.PHONY: help bootstrap up down status logs demo test test-unit bench chaos fuzz schemas openapi docs errors clean
+.PHONY: help bootstrap up down status logs demo test test-unit test-long bench chaos fuzz schemas openapi docs errors clean
 
 help:
-	@echo "make up      - start Kafka, PostgreSQL, the four services and the gateway on 127.0.0.1:8080, with demo data"
+	@echo "make up      - start Kafka, PostgreSQL, the four services, the portal and the gateway on 127.0.0.1:8080, with demo data"
 	@echo "make down    - stop everything 'make up' started"
 	@echo "make status  - what is running";  echo "make logs    - tail the logs (PART=billing for one)"
 	@echo "make test    - the full test suite against real Kafka and PostgreSQL"
 	@echo "make test-unit - the fast unit and property tests only"
+	@echo "make test-long - every property test with many more examples (Hypothesis profile 'long')"
 	@echo "make demo    - the school-year story against a running 'make up'"
 	@echo "make bench   - benchmarks beside raw Kafka / PostgreSQL baselines"
 	@echo "make chaos   - the full fault-injection suite";  echo "make fuzz    - long API fuzzing run"
@@ -45,6 +46,9 @@ test: bootstrap
 
 test-unit:
 	@$(UV) pytest -q -m "not integration"
+
+test-long: bootstrap
+	@HYPOTHESIS_PROFILE=long $(UV) pytest -p no:cacheprovider -q -m hypothesis
 
 bench: bootstrap
 	@$(UV) python -m bench $(BENCH)

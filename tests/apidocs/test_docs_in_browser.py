@@ -11,22 +11,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from pfdo_devstack.apidocs import openapi_path
-from pfdo_devstack.config import SERVICES, repo_root
-from pfdo_devstack.prereqs import CHROMIUM
+from pfdo_devstack.config import SERVICES
+from pfdo_testkit.browser import Browser, chromium, screenshot
 
 pytestmark = pytest.mark.integration
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
-ARTEFACTS = repo_root() / ".work" / "test-artefacts" / "docs"
 
 
 @pytest.fixture(scope="module")
@@ -34,62 +27,14 @@ async def docs_platform(platform_factory) -> object:  # noqa: ANN001
     return await platform_factory(db_prefix="docs", extra_env={"PFDO_LOG_LEVEL": "WARNING"})
 
 
-@dataclass
-class Browser:
-    gateway: str
-    context: object
-    elsewhere: list[str] = field(default_factory=list)
-    """Requests to any other host (aborted)."""
-    page_errors: list[str] = field(default_factory=list)
-    page: object | None = None
-
-    def _console_error(self, path: str, text: str) -> None:
-        # also a load from another host that the page's Content-Security-Policy stopped
-        self.page_errors.append(f"{path}: {text}")
-
-    async def open(self, path: str) -> object:
-        """A new page at ``path`` (the previous one is closed), with the records of the last page cleared."""
-        if self.page is not None:
-            await self.page.close()  # type: ignore[attr-defined]
-        self.elsewhere.clear()
-        self.page_errors.clear()
-        page = self.page = await self.context.new_page()  # type: ignore[attr-defined]
-        page.on("pageerror", lambda error: self.page_errors.append(f"{path}: {error}"))
-        page.on("console", lambda message: message.type == "error" and self._console_error(path, message.text))
-        answer = await page.goto(self.gateway + path, wait_until="load")
-        assert answer is not None and answer.status == 200, f"{path}: {answer and answer.status}"
-        return page
-
-
 async def _shot(page: object, name: str) -> None:
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTEFACTS / f"{name}.png"))  # type: ignore[attr-defined]
+    await screenshot(page, "docs", name)
 
 
 @pytest.fixture(scope="module")
 async def browser(docs_platform) -> AsyncIterator[Browser]:  # noqa: ANN001
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (make bootstrap does, as root)")
-    from playwright.async_api import async_playwright
-
-    gateway = docs_platform.gateway_url
-    own = urlsplit(gateway).netloc
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = await chromium.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
-        state = Browser(gateway, context)
-
-        async def only_the_gateway(route) -> None:  # noqa: ANN001
-            if urlsplit(route.request.url).netloc == own or route.request.url.startswith(("data:", "blob:")):
-                await route.continue_()
-            else:
-                state.elsewhere.append(route.request.url)
-                await route.abort("internetdisconnected")
-
-        await context.route("**/*", only_the_gateway)
+    async with chromium(docs_platform.gateway_url) as state:
         yield state
-        await context.close()
-        await chromium.close()
 
 
 def _title(service: str) -> str:
@@ -107,7 +52,7 @@ async def test_docs_index_links_every_page_and_the_catalogues(browser: Browser) 
     await page.get_by_role("heading", name="Event catalogue").wait_for()
     assert await page.locator("table").count() > 3
     await _shot(page, "events")
-    await page.goto(browser.gateway + "/docs")
+    await page.goto(browser.base_url + "/docs")
     await page.click("text=Каталог ошибок")
     await page.locator("code", has_text="validation_error").first.wait_for()
     await _shot(page, "errors")
@@ -117,7 +62,7 @@ async def test_docs_index_links_every_page_and_the_catalogues(browser: Browser) 
 @pytest.mark.parametrize("service", SERVICES)
 async def test_swagger_ui_renders_every_operation_offline(browser: Browser, service: str) -> None:
     page = await browser.open(f"/api/{service}/docs")
-    spec = httpx.get(f"{browser.gateway}/api/{service}/openapi.json", timeout=30).json()  # what the page shows
+    spec = httpx.get(f"{browser.base_url}/api/{service}/openapi.json", timeout=30).json()  # what the page shows
     await page.locator(".swagger-ui .info .title", has_text=_title(service)).wait_for(timeout=20_000)
     await page.locator(".opblock").first.wait_for(timeout=20_000)
     shown = set(await page.eval_on_selector_all(".opblock", """blocks => blocks.map(b =>
@@ -173,4 +118,6 @@ def test_gateway_serves_the_docs_pages_as_html_with_its_headers(docs_platform) -
             assert answer.headers["x-content-type-options"] == "nosniff" and answer.headers["x-request-id"]
         missing = client.get("/docs/nothing.html")
         assert missing.status_code == 404 and missing.json()["code"] == "not_found"
-        assert client.get("/docs/../deploy/gateway/nginx.conf.template").status_code == 404
+        # the path leaves /docs/ (a portal page's path, the portal is not started here): never the file
+        leaked = client.get("/docs/../deploy/gateway/nginx.conf.template")
+        assert leaked.status_code in (404, 502) and "proxy_pass" not in leaked.text

@@ -17,7 +17,7 @@ import yaml
 from pfdo_devstack.config import SERVICES, StackConfig, repo_root
 from pfdo_devstack.gateway import DEFAULTS, Gateway, template_path
 from pfdo_devstack.kafka import KAFKA_VERSION
-from pfdo_devstack.services import ALL_PARTS, AUTH, AUTH_APP, JWT_AUDIENCE, JWT_ISSUER, service_env
+from pfdo_devstack.services import ALL_PARTS, AUTH, AUTH_APP, JWT_AUDIENCE, JWT_ISSUER, PORTAL, PORTAL_APP, service_env
 
 ROOT = repo_root()
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -52,10 +52,10 @@ def _strip_default(value: str) -> str:
 
 def test_same_parts_as_the_local_runner(compose: dict) -> None:
     assert set(_long_running(compose)) == LOCAL_PARTS == {
-        "registry", "navigator", "billing", "ratings", "auth", "gateway", "kafka", "postgres",
+        "registry", "navigator", "billing", "ratings", "auth", "portal", "gateway", "kafka", "postgres",
     }
-    # the only other containers are the one-shot migrations, one per service
-    assert set(_one_shot(compose)) == {f"{s}-migrate" for s in SERVICES}
+    # the only other containers are the one-shot migrations, one per service and the portal's
+    assert set(_one_shot(compose)) == {f"{s}-migrate" for s in (*SERVICES, PORTAL)}
 
 
 def test_same_settings_names_per_service(compose: dict) -> None:
@@ -69,6 +69,10 @@ def test_same_settings_names_per_service(compose: dict) -> None:
             f"and lacks {sorted(set(local) - set(env))}"
         )
         assert env["PFDO_SERVICE_NAME"] == name
+        if name == PORTAL:  # the gateway's API is its only way to the platform: no Kafka, no tokens to check
+            assert not {k for k in env if k.startswith("PFDO_") and not k.startswith("PFDO_PORTAL_")} - {
+                "PFDO_SERVICE_NAME"}
+            continue
         assert env["PFDO_JWT_ISSUER"] == JWT_ISSUER and env["PFDO_JWT_AUDIENCE"] == JWT_AUDIENCE
         assert env["PFDO_KAFKA_REPLICATION_FACTOR"] == local["PFDO_KAFKA_REPLICATION_FACTOR"] == "1"
 
@@ -77,6 +81,13 @@ def test_service_addresses_point_at_compose_services(compose: dict) -> None:
     services = compose["services"]
     for name in ALL_PARTS:
         env = _env(services[name])
+        if name == PORTAL:
+            api = urlsplit(env["PFDO_PORTAL_API_URL"])
+            assert (api.hostname, api.port, api.path) == ("gateway", 8080, "/api/")
+            db = urlsplit(_strip_default(env["PFDO_PORTAL_DATABASE_URL"]))
+            assert db.scheme == "postgresql+asyncpg" and db.hostname == "postgres" and db.path == "/portal"
+            assert PORTAL_APP in (ROOT / services[name]["build"]["dockerfile"]).read_text()
+            continue
         host, port = env["PFDO_KAFKA_BOOTSTRAP"].split(":")
         assert host == "kafka" and port == "9092"
         for svc in SERVICES:
@@ -100,7 +111,7 @@ def test_postgres_creates_one_database_per_service(compose: dict) -> None:
     assert len(init) == 1
     sql = (ROOT / init[0].split(":")[0]).read_text()
     created = set(re.findall(r"CREATE DATABASE (\w+)", sql))
-    assert created == set(SERVICES)
+    assert created == {*SERVICES, PORTAL}
     assert pg["environment"]["POSTGRES_USER"] == "pfdo"
 
 
@@ -197,9 +208,30 @@ def test_dockerfile_builds_what_compose_runs(compose: dict, svc: str) -> None:
     users = re.findall(r"^USER (\d+)", text, re.M)
     assert users and int(users[-1]) != 0
     # every workspace member's pyproject is copied, or `uv sync --frozen` cannot read the workspace
-    members = ["contracts", "plumbing", "deploy/local", *(f"services/{s}" for s in SERVICES)]
+    members = ["contracts", "plumbing", "deploy/local", *(f"services/{s}" for s in SERVICES), "portal", "tests/testkit"]
     for member in members:
         assert f"COPY {member}/pyproject.toml {member}/" in text, member
         assert (ROOT / member / "pyproject.toml").exists()
     # the migrations the migrate container runs are in the image
     assert "services/${SERVICE}/alembic.ini" in text and "services/${SERVICE}/migrations" in text
+
+
+def test_portal_image_and_its_migrations(compose: dict) -> None:
+    services = compose["services"]
+    text = (ROOT / "portal" / "Dockerfile").read_text()
+    assert services[PORTAL]["build"] == {"context": ".", "dockerfile": "portal/Dockerfile"}
+    assert "uv sync --frozen --no-dev" in text and "--package pfdo-portal" in text
+    cmd = re.search(r'^CMD \[(.*?)\]\s*$', text, re.S | re.M).group(1)
+    assert f'"{PORTAL_APP}"' in cmd and f'"{CONTAINER_PORT}"' in cmd
+    users = re.findall(r"^USER (\d+)", text, re.M)
+    assert users and int(users[-1]) != 0
+    for member in ("contracts", "plumbing", "deploy/local", *(f"services/{s}" for s in SERVICES), "portal",
+                   "tests/testkit"):
+        assert f"COPY {member}/pyproject.toml {member}/" in text, member
+    # htmx from the lock, served by the portal; its own database migrated once before it starts
+    assert "web/node_modules/htmx.org/dist/htmx.min.js" in text and "PFDO_PORTAL_ASSETS_DIR" in text
+    migrate = services["portal-migrate"]
+    assert migrate["command"] == ["alembic", "-c", "portal/alembic.ini", "upgrade", "head"]
+    assert migrate["image"] == services[PORTAL]["image"] and (ROOT / "portal" / "alembic.ini").exists()
+    assert _env(migrate)["PFDO_PORTAL_DATABASE_URL"] == _env(services[PORTAL])["PFDO_PORTAL_DATABASE_URL"]
+    assert services[PORTAL]["depends_on"]["portal-migrate"]["condition"] == "service_completed_successfully"

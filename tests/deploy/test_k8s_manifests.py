@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 import jsonschema
@@ -31,7 +32,7 @@ from pfdo_devstack.gateway import template_path
 from pfdo_devstack.k8s_crds import ensure_cnpg_crds
 from pfdo_devstack.k8s_topics import KAFKA_CLUSTER, render as render_topics, output_path as topics_path
 from pfdo_devstack.kafka import KAFKA_VERSION
-from pfdo_devstack.services import service_env
+from pfdo_devstack.services import PORTAL, service_env
 from pfdo_plumbing.kafka.topics import TopicNames
 from pfdo_plumbing.settings import ServiceSettings
 
@@ -106,9 +107,9 @@ def test_kustomization_renders_every_part(resources: list[dict]) -> None:
     keys = [(r["kind"], r["metadata"]["name"]) for r in resources]
     assert len(keys) == len(set(keys)), "duplicate resources"
     for kind in ("Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler"):
-        assert set(_by_kind(resources, kind)) == set(SERVICES), kind
-    assert set(_by_kind(resources, "Job")) == {f"{s}-migrate" for s in SERVICES}
-    assert set(_by_kind(resources, "Cluster")) == {f"pfdo-{s}-db" for s in SERVICES}
+        assert set(_by_kind(resources, kind)) == {*SERVICES, PORTAL}, kind
+    assert set(_by_kind(resources, "Job")) == {f"{s}-migrate" for s in (*SERVICES, PORTAL)}
+    assert set(_by_kind(resources, "Cluster")) == {f"pfdo-{s}-db" for s in (*SERVICES, PORTAL)}
     assert set(_by_kind(resources, "Kafka")) == {KAFKA_CLUSTER}
     assert len(_by_kind(resources, "KafkaNodePool")) == 1
     assert len(_by_kind(resources, "KafkaTopic")) == len(ALL_TOPICS) + len(SERVICES)
@@ -457,6 +458,8 @@ def test_shared_settings_point_at_the_kafka_cluster(resources: list[dict]) -> No
 def test_ingress_routes_like_the_gateway(resources: list[dict]) -> None:
     routes, closed = {}, {}
     for ing in _by_kind(resources, "Ingress").values():
+        if ing["metadata"]["name"] == "pfdo-portal":
+            continue  # its own host (test_portal_workload)
         denied = ing["metadata"]["annotations"].get("nginx.ingress.kubernetes.io/denylist-source-range")
         for rule in ing["spec"]["rules"]:
             for p in rule["http"]["paths"]:
@@ -469,7 +472,8 @@ def test_ingress_routes_like_the_gateway(resources: list[dict]) -> None:
     assert set(re.findall(r"location (/api/[a-z]+/) \{", template)) == set(routes)
     limits = {ing["metadata"]["name"]: ing["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
               for ing in _by_kind(resources, "Ingress").values() if ing["metadata"]["name"] != "pfdo-metrics-closed"}
-    assert limits == {"pfdo-api": "1m", "pfdo-navigator": "16m"}  # as BODY_LIMIT / ATTENDANCE_BODY_LIMIT
+    # as BODY_LIMIT / ATTENDANCE_BODY_LIMIT
+    assert limits == {"pfdo-api": "1m", "pfdo-navigator": "16m", "pfdo-portal": "1m"}
     # what Prometheus scrapes from each pod is closed at the edge, as the gateway closes it
     scraped = {}
     for deployment in _by_kind(resources, "Deployment").values():
@@ -478,3 +482,37 @@ def test_ingress_routes_like_the_gateway(resources: list[dict]) -> None:
             scraped[annotations["prometheus.io/path"]] = deployment["metadata"]["name"]
     assert set(scraped) == {f"/api/{s}/metrics" for s in SERVICES}
     assert closed == {path: ("Exact", svc, "http") for path, svc in scraped.items()}
+
+
+def test_portal_workload(resources: list[dict]) -> None:
+    """The portal: its pages at its own host, the public API at the API's public address (the
+    only way it reads the platform), its sessions in its own database, its secrets from a Secret."""
+    deployment = _by_kind(resources, "Deployment")[PORTAL]
+    pod = deployment["spec"]["template"]
+    [c] = pod["spec"]["containers"]
+    assert c["image"] == "pfdo/portal:0.1.0" and {p["name"]: p["containerPort"] for p in c["ports"]}["http"] == 8000
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert c[probe]["httpGet"] == {"path": "/health", "port": "http"}
+    assert c["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                    "capabilities": {"drop": ["ALL"]}}
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] is True and "envFrom" not in c  # no Kafka, no service settings
+    env = {e["name"]: e for e in c["env"]}
+    local = set(service_env(StackConfig.for_tests(), PORTAL, base={}))
+    assert local <= set(env), sorted(local - set(env))
+    assert env["PFDO_PORTAL_API_URL"]["value"] == "https://api.pfdo.example/api/"
+    assert env["PFDO_PORTAL_DATABASE_URL"]["value"] == (
+        "postgresql+asyncpg://$(PFDO_DB_USER):$(PFDO_DB_PASSWORD)@pfdo-portal-db-rw:5432/portal")
+    for secret in ("PFDO_PORTAL_OIDC_CLIENT_SECRET", "PFDO_PORTAL_SESSION_SECRET"):
+        assert env[secret]["valueFrom"]["secretKeyRef"]["name"] == "pfdo-portal-secrets"
+    assert env["PFDO_PORTAL_SESSION_COOKIE_SECURE"]["value"] == "true"
+    assert _by_kind(resources, "Cluster")["pfdo-portal-db"]["spec"]["bootstrap"]["initdb"]["database"] == "portal"
+    [m] = _by_kind(resources, "Job")["portal-migrate"]["spec"]["template"]["spec"]["containers"]
+    assert m["image"] == c["image"] and m["command"] == ["alembic", "-c", "portal/alembic.ini", "upgrade", "head"]
+    assert {e["name"]: e for e in m["env"]}["PFDO_PORTAL_DATABASE_URL"] == env["PFDO_PORTAL_DATABASE_URL"]
+    [rule] = _by_kind(resources, "Ingress")["pfdo-portal"]["spec"]["rules"]
+    assert rule["host"] == "portal.pfdo.example"
+    assert [(p["path"], p["pathType"], p["backend"]["service"]["name"]) for p in rule["http"]["paths"]] == [
+        ("/", "Prefix", PORTAL)]
+    assert urlsplit(env["PFDO_PORTAL_OIDC_REDIRECT_URI"]["value"]).hostname == rule["host"]
+    hpa = _by_kind(resources, "HorizontalPodAutoscaler")[PORTAL]
+    assert 2 <= hpa["spec"]["minReplicas"] == deployment["spec"]["replicas"] < hpa["spec"]["maxReplicas"]

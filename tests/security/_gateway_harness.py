@@ -30,14 +30,14 @@ def free_port() -> int:
 
 
 class StandIns:
-    """One stand-in process per service name, each on a free port."""
+    """One stand-in process per service name (and the token issuer and the portal), each on a free port."""
 
     def __init__(self, work_dir: Path) -> None:
         cfg = StackConfig.for_tests().replace(stack_dir=work_dir)
         self.processes = {
             name: ServiceProcess(name, cfg, app="standin_app:app", app_dir=STANDIN_DIR, run_migrations=False,
                                  port=free_port())
-            for name in (*SERVICES, "auth")
+            for name in (*SERVICES, "auth", "portal")
         }
 
     @property

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from pfdo_plumbing.auth.principal import Role
-from pfdo_plumbing.testing import TestAuth
+from pfdo_testkit import TestAuth
 
 SCOPED = (Role.PARENT, Role.PROVIDER, Role.MUNICIPAL_OPERATOR)
 GLOBAL = (Role.REGIONAL_OPERATOR, Role.FINANCE, Role.SERVICE)

@@ -14,7 +14,7 @@ import pytest
 
 from pfdo_devstack.config import SERVICES
 from pfdo_devstack.story import StoryClock
-from pfdo_plumbing.testing import TestAuth
+from pfdo_testkit import TestAuth
 
 from ._gateway_harness import StandIns
 

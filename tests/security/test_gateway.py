@@ -56,9 +56,14 @@ def test_routes_by_service_prefix(default_gateway: str) -> None:
             assert echoed["service"] == service
             assert echoed["path"] == f"/api/{service}/things/42" and echoed["query"] == "q=a+b"
         assert client.get("/auth/.well-known/jwks.json").json()["service"] == "auth"
-        # no service behind these prefixes: the gateway answers itself, never an upstream
-        for path in ("/api/unknown/x", "/api/registryx/y", "/", "/etc/passwd", "/api/../etc/passwd"):
+        # no service behind these API prefixes: the gateway answers itself, never an upstream
+        for path in ("/api/unknown/x", "/api/registryx/y", "/api/", "/api/portal/x"):
             assert_problem(client.get(path), 404, "not_found")
+        # every other path is a page of the portal (which answers its own 404 pages)
+        for path, seen in (("/", "/"), ("/programs/42", "/programs/42"), ("/etc/passwd", "/etc/passwd"),
+                           ("/api/../etc/passwd", "/etc/passwd")):
+            echoed = client.get(path).json()
+            assert (echoed["service"], echoed["path"]) == ("portal", seen), path
 
 
 def test_service_metrics_are_not_handed_out(default_gateway: str) -> None:
@@ -204,7 +209,7 @@ def test_enrolment_and_attendance_writes_have_a_stricter_limit(work_dir: Path, s
 def test_security_headers_on_every_answer(work_dir: Path, standins: StandIns) -> None:
     with gateway(work_dir, standins.upstreams, RATE_PER_IP="1r/m", BURST_PER_IP="1") as gw, \
             httpx.Client(base_url=gw.url) as client:
-        answers = [client.get("/api/registry/x"), client.get("/nowhere"), client.get("/api/registry/x"),
+        answers = [client.get("/api/registry/x"), client.get("/api/nowhere"), client.get("/api/registry/x"),
                    client.get("/api/registry/x")]
         assert [r.status_code for r in answers] == [200, 404, 200, 429]
         for response in answers:

@@ -144,7 +144,7 @@ def test_nginx_own_errors_are_problem_json(default_gateway) -> None:  # noqa: AN
     # the gateway's other answers are unchanged: a proxied 200, and its own 404 problem
     with httpx.Client(base_url=url) as client:
         assert client.get("/api/registry/x").status_code == 200
-        assert_problem(client.get("/nowhere"), 404, "not_found")
+        assert_problem(client.get("/api/nowhere"), 404, "not_found")
 
 
 # --- 7. the development issuer's administrative endpoints ------------------------------------------
@@ -162,11 +162,30 @@ def test_dev_issuer_rotation_is_not_reachable_through_the_gateway(default_gatewa
         assert client.post("/auth/token", json={}).json()["path"] == "/auth/token"
 
 
+def test_only_the_browser_pages_of_the_dev_issuers_oidc_provider_pass_the_gateway(default_gateway) -> None:  # noqa: ANN001
+    """Sign-in and sign-out pages are visited by the browser; the token, userinfo, JWKS and
+    discovery endpoints are the portal's back channel to the issuer and unknown here."""
+    with httpx.Client(base_url=default_gateway.url) as client:
+        for path in ("/auth/oidc/authorize", "/auth/oidc/end-session"):
+            for method in ("GET", "POST"):
+                answer = client.request(method, path).json()
+                assert (answer["path"], answer["service"]) == (path, "auth")
+        # the portal's own sign-in, callback and sign-out share the /auth/ prefix
+        for path in ("/auth/login", "/auth/callback", "/auth/logout"):
+            assert client.get(path).json()["service"] == "portal"
+        assert client.post("/auth/logout").json()["service"] == "portal"
+        for path in ("/auth/oidc/token", "/auth/oidc/userinfo", "/auth/oidc/jwks", "/auth/oidc/",
+                     "/auth/oidc/.well-known/openid-configuration", "/auth/oidc/authorize/", "/auth/oidc//token",
+                     "/auth/oidc/authorize/../token", "/auth/oidc/%74oken", "/auth/oidc/TOKEN"):
+            for method in ("POST", "GET"):
+                assert_problem(client.request(method, path), 404, "not_found")
+
+
 def test_the_gateways_own_answers_are_russian_unless_english_comes_first(default_gateway) -> None:  # noqa: ANN001
     with httpx.Client(base_url=default_gateway.url) as client:
-        russian = client.get("/nowhere")
-        english = client.get("/nowhere", headers={"Accept-Language": "en-GB,en;q=0.9,ru;q=0.5"})
-        prefers_russian = client.get("/nowhere", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"})
+        russian = client.get("/api/nowhere")
+        english = client.get("/api/nowhere", headers={"Accept-Language": "en-GB,en;q=0.9,ru;q=0.5"})
+        prefers_russian = client.get("/api/nowhere", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"})
     for response in (russian, english, prefers_russian):
         assert_problem(response, 404, "not_found")
     assert (russian.json()["title"], russian.json()["detail"]) == ("Не найдено", "По этому адресу нет API.")

@@ -16,9 +16,9 @@ import pytest
 import uvicorn
 from sqlalchemy import text
 
-from pfdo_devstack.gateway import DEFAULTS, HIGH_LIMITS
+from pfdo_devstack.gateway_vars import DEFAULTS, HIGH_LIMITS
 from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics
-from pfdo_plumbing.testing import new_namespace, service_settings
+from pfdo_testkit import new_namespace, service_settings
 from pfdo_registry.domain.age import anniversary
 from pfdo_registry.domain.identifiers import generate_snils
 from pfdo_registry.main import build_app

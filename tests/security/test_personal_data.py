@@ -19,7 +19,7 @@ from pfdo_contracts.topics import ALL_TOPICS
 from pfdo_plumbing.auth.principal import Role
 from pfdo_plumbing.kafka.topics import TopicNames
 from pfdo_plumbing.logging import PERSONAL_KEYS, SNILS_LIKE
-from pfdo_plumbing.testing import plain_dsn
+from pfdo_testkit import plain_dsn
 
 from ._world import World, build_registry_part, new_world
 

@@ -12,7 +12,7 @@ import jwt
 import pytest
 
 from pfdo_plumbing.auth.devkeys import DevKeys
-from pfdo_plumbing.testing import TestAuth as Auth
+from pfdo_testkit import TestAuth as Auth
 
 from .test_tokens import ROLE, claims, probe_path
 

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from pfdo_plumbing.auth.devkeys import DevKeys
 from pfdo_plumbing.auth.principal import Role
-from pfdo_plumbing.testing import TestAuth as Auth
+from pfdo_testkit import TestAuth as Auth
 
 from ._routes import routes_of
 from .conftest import available_services

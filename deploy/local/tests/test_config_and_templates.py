@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from pfdo_devstack.config import STARTED_BY_HAND, StackConfig, repo_root
-from pfdo_devstack.gateway import DEFAULTS, HIGH_LIMITS, Gateway, render_template, template_path
+from pfdo_devstack.gateway import DEFAULTS, Gateway, render_template, template_path
+from pfdo_devstack.gateway_vars import HIGH_LIMITS
 from pfdo_devstack.kafka import KAFKA_VERSION, KafkaBroker
 from pfdo_devstack.proc import StackError
 from pfdo_devstack.services import ServiceProcess, service_env
@@ -97,6 +98,23 @@ def test_service_environment() -> None:
     svc = ServiceProcess("ratings", cfg)
     assert svc.app == "pfdo_ratings.main:app" and svc.ready_path == "/api/ratings/ready" and svc.run_migrations
     assert ServiceProcess("auth", cfg).ready_path == "/auth/health"
+
+
+def test_the_portal_process_reads_the_platform_through_the_gateway_only() -> None:
+    from pfdo_devstack.stack import Stack
+
+    cfg = StackConfig.for_tests()
+    assert cfg.service_port("portal") == 18105 and StackConfig.from_env({}).service_port("portal") == 8105
+    env = service_env(cfg, "portal", base={"PFDO_KAFKA_BOOTSTRAP": "leaked:9092"})
+    assert env["PFDO_PORTAL_API_URL"] == "http://127.0.0.1:18080/api/"
+    assert env["PFDO_PORTAL_DATABASE_URL"] == "postgresql+asyncpg://pfdo@127.0.0.1:15433/portal"  # its sessions
+    set_here = {k for k in env if k.startswith("PFDO_")} - {"PFDO_KAFKA_BOOTSTRAP"}
+    assert all(k.startswith("PFDO_PORTAL_") for k in set_here - {"PFDO_SERVICE_NAME"}), set_here
+    portal = ServiceProcess("portal", cfg)
+    assert (portal.app, portal.ready_path, portal.port) == ("pfdo_portal.app:app", "/health", 18105)
+    # the gateway sends every path outside /api/, /auth/ and /docs to it; `make up` prints its address first
+    assert Gateway(cfg).template_variables()["PORTAL_UPSTREAM"] == "127.0.0.1:18105"
+    assert Stack(StackConfig.from_env({})).urls()[0] == ("portal", "http://127.0.0.1:8080/")
 
 
 def test_a_test_session_leaves_a_test_stack_started_by_hand_alone(tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from .gateway_vars import HIGH_LIMITS
+
 SERVICES: tuple[str, ...] = ("registry", "navigator", "billing", "ratings")
 """The four domain services; each owns one PostgreSQL database of the same name."""
 
@@ -50,9 +52,11 @@ class StackConfig:
     navigator_port: int = 8102
     billing_port: int = 8103
     ratings_port: int = 8104
+    portal_port: int = 8105
+    """The regional portal's process; people open it through the gateway, at ``/``."""
     host: str = "127.0.0.1"
     gateway_vars: Mapping[str, str] = field(default_factory=dict)
-    """Overrides for the gateway template variables (e.g. rate limits), see gateway.DEFAULTS."""
+    """Overrides for the gateway template variables (e.g. rate limits), see gateway_vars.DEFAULTS."""
     kafka_brokers: int = 1
     """1: one combined KRaft node (default); 3: cluster mode, nodes on kafka_port, +2, +4
     (see kafka_cluster.py). From ``PFDO_KAFKA_BROKERS`` or ``pfdo-stack up --kafka-brokers 3``."""
@@ -94,6 +98,8 @@ class StackConfig:
     def service_port(self, name: str) -> int:
         if name == "auth":
             return self.auth_port
+        if name == "portal":
+            return self.portal_port
         if name not in SERVICES:
             raise KeyError(f"unknown service {name!r}")
         return int(getattr(self, f"{name}_port"))
@@ -116,7 +122,7 @@ class StackConfig:
     @classmethod
     def for_tests(cls, env: Mapping[str, str] | None = None) -> "StackConfig":
         """The test stack: ``<repo>/.work/test-stack``, Kafka 19092, PostgreSQL 15433, gateway 18080,
-        services 18100..18104; high gateway rate limits so load tests are not throttled.
+        services 18100..18104, the portal 18105; high gateway rate limits so load tests are not throttled.
 
         Overridable with the same variables prefixed ``PFDO_TEST_`` (``PFDO_TEST_STACK_DIR``,
         ``PFDO_TEST_KAFKA_PORT``, ...), so a shell set up for the developer stack does not leak
@@ -124,8 +130,6 @@ class StackConfig:
         cfg = cls._build(
             "tests", env, "PFDO_TEST_", stack="test-stack", kafka=19092, pg=15433, gateway=18080, svc=18100
         )
-        from .gateway import HIGH_LIMITS  # local import: gateway imports config
-
         return cfg.replace(gateway_vars={**HIGH_LIMITS, **cfg.gateway_vars})
 
     @classmethod
@@ -174,6 +178,7 @@ class StackConfig:
             navigator_port=port("NAVIGATOR_PORT", svc + 2),
             billing_port=port("BILLING_PORT", svc + 3),
             ratings_port=port("RATINGS_PORT", svc + 4),
+            portal_port=port("PORTAL_PORT", svc + 5),
             gateway_vars=gw_vars,
             kafka_brokers=port("KAFKA_BROKERS", 1),
         )

@@ -199,6 +199,7 @@ async def demo(gateway: str) -> int:  # noqa: PLR0915
     print(f"  tokens     {gateway}/auth/docs")
     print(f"  the family's money  {gateway}/api/billing/certificates/{s.ids['certificate']}/history")
     print(f"\nDone in {time.monotonic() - n.started:.1f} s.")
+    print(f"The regional portal: {gateway}/")
     return 0
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .config import StackConfig
+from .gateway_vars import DEFAULTS
 from .proc import (
     StackError,
     pid_alive,
@@ -33,40 +34,6 @@ from .proc import (
     wait_until,
 )
 
-DEFAULTS: dict[str, str] = {
-    "PORTAL_ORIGIN": "http://localhost:3000",
-    "BODY_LIMIT": "1m",
-    "ATTENDANCE_BODY_LIMIT": "16m",
-    "RATE_PER_IP": "50r/s",
-    "BURST_PER_IP": "100",
-    "RATE_PER_TOKEN": "20r/s",
-    "BURST_PER_TOKEN": "40",
-    "RATE_ENROL": "30r/m",
-    "BURST_ENROL": "5",
-    "RATE_ATTENDANCE": "60r/m",
-    "BURST_ATTENDANCE": "20",
-    "RATE_ANONYMOUS": "10r/s",
-    "BURST_ANONYMOUS": "20",
-    "EVENTS_READ_TIMEOUT": "1h",
-    "EVENTS_PER_TOKEN": "5",
-    "RETRY_AFTER": "1",
-    "PROXY_READ_TIMEOUT": "30s",
-}
-"""Template variables that have a default; upstreams, listen address and log come from the stack."""
-
-HIGH_LIMITS: dict[str, str] = {
-    "RATE_PER_IP": "100000r/s",
-    "BURST_PER_IP": "100000",
-    "RATE_PER_TOKEN": "100000r/s",
-    "BURST_PER_TOKEN": "100000",
-    "RATE_ENROL": "100000r/s",
-    "BURST_ENROL": "100000",
-    "RATE_ATTENDANCE": "100000r/s",
-    "BURST_ATTENDANCE": "100000",
-    "RATE_ANONYMOUS": "100000r/s",
-    "BURST_ANONYMOUS": "100000",
-}
-"""Limits for test stacks: load tests must not be throttled (a test can still set low ones)."""
 
 _VAR = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 
@@ -172,7 +139,8 @@ class Gateway:
 
     def template_variables(self) -> dict[str, str]:
         cfg = self.config
-        ups = {name: f"{cfg.host}:{cfg.service_port(name)}" for name in ("registry", "navigator", "billing", "ratings", "auth")}
+        ups = {name: f"{cfg.host}:{cfg.service_port(name)}"
+               for name in ("registry", "navigator", "billing", "ratings", "auth", "portal")}
         ups.update(self.upstreams or {})
         try:
             njs_module = find_njs_module()

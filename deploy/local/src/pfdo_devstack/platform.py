@@ -1,5 +1,6 @@
 """The whole platform for cross-service tests: the four services as real uvicorn processes on
-free ports, each with a fresh database, all on one Kafka namespace, behind an nginx gateway.
+free ports, each with a fresh database, all on one Kafka namespace, behind an nginx gateway; on
+request also the regional portal, served by the gateway at ``/``.
 
 The infrastructure (Kafka, PostgreSQL) is given; this module only adds the services and the
 gateway, so a test session starts its infrastructure once and platforms as often as it needs.
@@ -20,7 +21,7 @@ from pathlib import Path
 from .config import SERVICES, StackConfig
 from .gateway import Gateway
 from .proc import say
-from .services import ServiceProcess
+from .services import AUTH, PORTAL, ServiceProcess
 
 
 def free_port() -> int:
@@ -47,6 +48,12 @@ class PlatformUnderTest:
     work_dir: Path | None = None
     instances: Mapping[str, int] = field(default_factory=dict)
     """service name -> processes serving it (default 1), each with its own pools and consumer."""
+    portal: bool = False
+    """Start the regional portal too, with a fresh database ``database_url("portal")`` (the gateway
+    answers 502 at ``/`` without it)."""
+    dev_keys_dir: str | None = None
+    """The signing keys behind ``jwks_url``: with the portal, the development issuer runs too, on
+    these keys, as the portal's OpenID Connect provider (people sign in on its page)."""
 
     def __post_init__(self) -> None:
         base = StackConfig.for_tests()
@@ -56,10 +63,19 @@ class PlatformUnderTest:
             kafka_port=int(self.kafka_bootstrap.rsplit(":", 1)[1]),
             registry_port=ports["registry"], navigator_port=ports["navigator"],
             billing_port=ports["billing"], ratings_port=ports["ratings"], auth_port=free_port(),
-            gateway_port=free_port(),
+            gateway_port=free_port(), portal_port=free_port(),
         )
         self.databases = {name: self.database_url(name) for name in self.services}
         self.processes: dict[str, ServiceProcess] = {name: self._process(name) for name in self.services}
+        if self.portal:  # its own database (sessions), and the platform's gateway in front of the API
+            self.databases[PORTAL] = self.database_url(PORTAL)
+            self.processes[PORTAL] = ServiceProcess(PORTAL, self.config, extra_env={
+                "PFDO_PORTAL_DATABASE_URL": self.databases[PORTAL], **self.extra_env,
+                **self.service_env.get(PORTAL, {})})
+            if self.dev_keys_dir:  # the services accept its tokens: the same keys, issuer and audience
+                self.processes[AUTH] = ServiceProcess(AUTH, self.config, extra_env={
+                    "PFDO_DEV_KEYS_DIR": self.dev_keys_dir, "PFDO_JWT_ISSUER": self.issuer,
+                    "PFDO_JWT_AUDIENCE": self.audience, **self.service_env.get(AUTH, {})})
         self.gateway: Gateway | None = None
 
     def _process(self, name: str) -> ServiceProcess:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import SERVICES, StackConfig
+from .sign_in import PORTAL_DATABASE
 from .proc import StackError, pid_alive, port_in_use_error, port_open, say, stop_group, wait_until
 
 PG_SYSTEM_USER = "pfdo-pg"
@@ -70,7 +71,7 @@ def _ensure_system_user(name: str) -> pwd.struct_passwd:
 @dataclass
 class PostgresCluster:
     config: StackConfig
-    databases: tuple[str, ...] = SERVICES
+    databases: tuple[str, ...] = (*SERVICES, PORTAL_DATABASE)
 
     @property
     def home(self) -> Path:

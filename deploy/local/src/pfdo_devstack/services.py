@@ -1,4 +1,4 @@
-"""The four domain services and the development token issuer as uvicorn processes."""
+"""The four domain services, the development token issuer and the regional portal as uvicorn processes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from . import sign_in
 from .config import SERVICES, StackConfig
 from .proc import (
     StackError,
@@ -31,13 +32,20 @@ AUTH = "auth"
 AUTH_APP = "pfdo_plumbing.auth.devissuer:app"
 JWT_ISSUER = "pfdo-dev-issuer"
 JWT_AUDIENCE = "pfdo"
-ALL_PARTS: tuple[str, ...] = (AUTH, "registry", "billing", "ratings", "navigator")
-"""Start order: the token issuer first (services fetch its JWKS), then the services."""
+PORTAL = "portal"
+PORTAL_APP = "pfdo_portal.app:app"
+REGION_NAME = "Демонстрационный регион"
+"""The region's name in the local portal's header (the demo region is invented)."""
+ALL_PARTS: tuple[str, ...] = (AUTH, "registry", "billing", "ratings", "navigator", PORTAL)
+"""Start order: the token issuer first (services fetch its JWKS), then the services, the portal
+last (it reads everything through the gateway, at request time)."""
 
 
 def service_env(config: StackConfig, name: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment a service (or the token issuer) gets in the local stack."""
+    """The environment a service (or the token issuer, or the portal) gets in the local stack."""
     env = dict(os.environ if base is None else base)
+    if name == PORTAL:
+        return portal_process_env(config, env)
     env.update(
         {
             "PFDO_SERVICE_NAME": name,
@@ -58,9 +66,25 @@ def service_env(config: StackConfig, name: str, base: Mapping[str, str] | None =
     )
     if name == AUTH:
         env["PFDO_DEV_ISSUER_ENABLED"] = "1"
+        env.update(sign_in.issuer_env(config))
     else:
         env["PFDO_DATABASE_URL"] = config.pg_dsn(name)
         env.pop("PFDO_DEV_ISSUER_ENABLED", None)
+    return env
+
+
+def portal_process_env(config: StackConfig, env: dict[str, str]) -> dict[str, str]:
+    """The portal's environment: the gateway's API (its only way to the platform's data: no Kafka,
+    no service's database), its own database and sign-in (``sign_in``), the region's name."""
+    env.pop("PFDO_DEV_ISSUER_ENABLED", None)
+    env.update(sign_in.portal_env(config))
+    env.update({
+        "PFDO_SERVICE_NAME": PORTAL,
+        "PFDO_PORTAL_API_URL": f"{config.gateway_url}/api/",
+        "PFDO_PORTAL_REGION_NAME": env.get("PFDO_PORTAL_REGION_NAME", REGION_NAME),
+        "PFDO_PORTAL_LOG_LEVEL": env.get("PFDO_PORTAL_LOG_LEVEL", env.get("PFDO_LOG_LEVEL", "INFO")),
+        "PYTHONUNBUFFERED": "1",
+    })
     return env
 
 
@@ -81,16 +105,16 @@ class ServiceProcess:
     """Processes serving the service on its port (uvicorn --workers), like as many pods."""
 
     def __post_init__(self) -> None:
-        if self.name != AUTH and self.name not in SERVICES and (self.app is None or self.port is None):
+        if self.name not in (AUTH, PORTAL) and self.name not in SERVICES and (self.app is None or self.port is None):
             raise ValueError(f"unknown service {self.name!r}: give app= and port=")
         if self.app is None:
-            self.app = AUTH_APP if self.name == AUTH else f"pfdo_{self.name}.main:app"
+            self.app = {AUTH: AUTH_APP, PORTAL: PORTAL_APP}.get(self.name, f"pfdo_{self.name}.main:app")
         if self.ready_path is None:
-            self.ready_path = "/auth/health" if self.name == AUTH else f"/api/{self.name}/ready"
+            self.ready_path = {AUTH: "/auth/health", PORTAL: "/health"}.get(self.name, f"/api/{self.name}/ready")
         if self.port is None:
             self.port = self.config.service_port(self.name)
         if self.run_migrations is None:
-            self.run_migrations = self.name in SERVICES
+            self.run_migrations = self.name in SERVICES or self.name == PORTAL
 
     # ---- paths -----------------------------------------------------------------------------
     @property
@@ -107,6 +131,8 @@ class ServiceProcess:
 
     @property
     def alembic_ini(self) -> Path:
+        if self.name == PORTAL:
+            return self.config.repo_root / "portal" / "alembic.ini"
         return self.config.repo_root / "services" / self.name / "alembic.ini"
 
     @property

@@ -101,7 +101,7 @@ class Stack:
         registry = self.services["registry"]
         say(f"demo: loading the '{size}' demo region into the registry")
         proc = subprocess.run(
-            [sys.executable, "-m", "pfdo_registry.demo.load", "--size", size, "--stack-dir", str(self.config.stack_dir)],
+            [sys.executable, "-m", "pfdo_devstack.demo_region.load", "--size", size, "--stack-dir", str(self.config.stack_dir)],
             cwd=self.config.repo_root, env=registry.env(), capture_output=True, text=True, timeout=900,
         )
         with open(registry.log_file, "a") as log:
@@ -221,7 +221,7 @@ class Stack:
 
     def urls(self) -> list[tuple[str, str]]:
         gw = self.config.gateway_url
-        out = [("gateway", gw), ("documentation", f"{gw}/docs"), ("dev tokens", f"{gw}/auth/"),
+        out = [("portal", f"{gw}/"), ("gateway", gw), ("documentation", f"{gw}/docs"), ("dev tokens", f"{gw}/auth/"),
                ("JWKS", f"{gw}/auth/.well-known/jwks.json")]
         for svc in SERVICES:
             out.append((f"{svc} OpenAPI", f"{gw}/api/{svc}/docs"))

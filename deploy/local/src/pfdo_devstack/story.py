@@ -36,7 +36,7 @@ class Tokens(Protocol):
 
 
 class TestAuthTokens:
-    """``Tokens`` from a test token minter (``pfdo_plumbing.testing.TestAuth``). Tokens live in
+    """``Tokens`` from a test token minter (``pfdo_testkit.TestAuth``). Tokens live in
     real time: only the business calendar of the services moves (``StoryClock``)."""
 
     __test__ = False  # not a pytest test class

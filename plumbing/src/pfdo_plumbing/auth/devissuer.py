@@ -1,4 +1,6 @@
-"""The development token issuer: serves its JWKS and mints tokens for any role and subject.
+"""The development token issuer: serves its JWKS and mints tokens for any role and subject, and
+is a small OpenID Connect provider for the portal's sign-in (``oidc_provider``: a page to pick a
+demo person, the code flow with PKCE, end-session).
 
 It refuses to start unless PFDO_DEV_ISSUER_ENABLED=1: it must never run in production.
 """
@@ -14,6 +16,8 @@ from pydantic import BaseModel, Field
 from ..http.docs import install_docs
 from ..settings import ServiceSettings
 from .devkeys import DevKeys
+from .oidc_provider import OidcProvider, oidc_router
+from .oidc_settings import DevOidcSettings
 from .principal import Role
 from .tokens import MAX_LIFETIME_S
 
@@ -33,7 +37,7 @@ class TokenResponse(BaseModel):
     expires_in: int
 
 
-def create_issuer_app(settings: ServiceSettings | None = None) -> FastAPI:
+def create_issuer_app(settings: ServiceSettings | None = None, oidc: DevOidcSettings | None = None) -> FastAPI:
     settings = settings or ServiceSettings(service_name="auth")
     if not settings.dev_issuer_enabled:
         raise RuntimeError("The development token issuer is off; set PFDO_DEV_ISSUER_ENABLED=1 to run it locally.")
@@ -65,6 +69,8 @@ def create_issuer_app(settings: ServiceSettings | None = None) -> FastAPI:
             ttl_s=request.ttl_s, municipality=request.municipality, provider_id=request.provider_id,
         )
         return TokenResponse(access_token=minted, expires_in=request.ttl_s)
+
+    app.include_router(oidc_router(OidcProvider(settings, oidc or DevOidcSettings(), keys)))
 
     @app.post("/auth/rotate")
     async def rotate() -> dict[str, str]:

@@ -62,6 +62,18 @@ class DevKeys:
     def write_jwks(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.jwks()))
 
+    def sign(self, claims: dict[str, Any]) -> str:
+        """Sign any claims with the current key (RS256, its ``kid`` in the header)."""
+        kid, key = self.current()
+        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+
+    def public_key(self, kid: str) -> Any | None:
+        """The public key of ``kid``, while it is still published; else None."""
+        path = self.folder / f"{kid}.pem"
+        if not path.is_file() or path.parent != self.folder or not kid.replace("-", "").isalnum():
+            return None
+        return self._private(path).public_key()
+
     def mint(
         self, *, sub: str, role: str, issuer: str, audience: str, ttl_s: int = 3600,
         municipality: str | None = None, provider_id: str | None = None, now: float | None = None,

@@ -1,0 +1,104 @@
+"""The portal's composition root: ``create_app(settings)`` builds the FastAPI application (pages,
+static files, error pages); ``app`` is the one uvicorn runs (settings from the environment).
+
+The portal reads and changes data only through the gateway's public API (:mod:`.gateway`): it
+has no database of the services and no Kafka.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from pfdo_plumbing.http.middleware import RequestContextMiddleware
+from pfdo_plumbing.logging import configure_logging, get_logger
+
+from . import assets
+from .auth import close_auth, install_auth, sign_in_again
+from .gateway import ApiError, GatewayApi
+from .labels import Labels
+from .pages import cabinet, navigator, provider
+from .rendering import render, templates
+from .settings import PortalSettings
+
+log = get_logger(__name__)
+
+SERVICE = "portal"
+
+
+def create_app(settings: PortalSettings | None = None, *, api: GatewayApi | None = None) -> FastAPI:
+    """The portal. ``api`` replaces the gateway client (tests); by default one is made from the settings."""
+    settings = settings or PortalSettings()
+    configure_logging(SERVICE, settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await app.state.api.aclose()
+            await close_auth(app)
+
+    app = FastAPI(title="Портал ПФДО", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.api = api or GatewayApi(settings.api_url, timeout=settings.api_timeout_s)
+    app.state.labels = Labels(app.state.api.labels, ttl_s=settings.labels_ttl_s,
+                              municipality_names=app.state.api.municipality_names)
+    app.state.templates = templates()
+    app.add_middleware(RequestContextMiddleware, service=SERVICE)
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    app.include_router(assets.router(settings.assets_dir))
+    app.include_router(navigator.router)
+    app.include_router(cabinet.router)  # the parent's cabinet (/cabinet...)
+    app.include_router(provider.router)  # the provider's cabinet and attendance journal (/provider...)
+    install_auth(app, settings)  # sessions, sign-in and sign-out (/auth/...)
+
+    @app.exception_handler(ApiError)
+    async def api_error_page(request: Request, exc: ApiError) -> Response:
+        log.info("api_refused", status=exc.status, code=exc.code, api_request_id=exc.request_id)
+        if exc.status == 401:  # the session's token is no longer accepted: sign in again
+            return await sign_in_again(request)
+        status = exc.status if exc.status < 500 else 503
+        return await error_page(request, status, exc.message, exc.field_messages)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error_page(request: Request, exc: StarletteHTTPException) -> Response:
+        message = "Такой страницы нет." if exc.status_code == 404 else str(exc.detail)
+        return await error_page(request, exc.status_code, message, ())
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed_request(request: Request, exc: RequestValidationError) -> Response:
+        if any(tuple(error.get("loc", ()))[:1] == ("path",) for error in exc.errors()):
+            # a page's address with a part that cannot be (a program id that is not a UUID...)
+            return await error_page(request, 404, "Такой страницы нет.", ())
+        return await error_page(request, 422, "Проверьте введённые данные.", ())
+
+    return app
+
+
+ERROR_TITLES = {401: "Нужно войти", 403: "Нет доступа", 404: "Страница не найдена", 503: "Сервис недоступен"}
+
+
+async def error_page(request: Request, status: int, message: str, fields: tuple[str, ...]) -> Response:
+    labels = await request.app.state.labels.book()
+    title = ERROR_TITLES.get(status, "Запрос не выполнен")
+    return render(request, "error.html", {"title": title, "message": message, "fields": fields},
+                  labels=labels, status_code=status)
+
+
+def __getattr__(name: str) -> FastAPI:
+    # ``pfdo_portal.app:app`` for uvicorn, built on first use (importing the module builds nothing)
+    if name == "app":
+        built = globals()["app"] = create_app()
+        return built
+    raise AttributeError(name)

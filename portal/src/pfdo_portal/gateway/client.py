@@ -1,0 +1,82 @@
+"""An HTTP client of the gateway's public API (``.../api/``), shared by every page of a process.
+
+Each call may carry the signed-in person's bearer token (kept on the server, never sent to the
+browser); without one it is an anonymous call, as the public catalogue allows. Every call asks for
+Russian answers and carries the page request's correlation id, so the services' logs of a page
+view share it with the portal's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from pfdo_plumbing import context
+
+from . import problems
+
+Params = dict[str, str | int | list[str] | list[int]]
+
+
+class GatewayApi:
+    def __init__(self, base_url: str, *, timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        if not base_url.endswith("/"):
+            base_url += "/"
+        self._http = httpx.AsyncClient(
+            base_url=base_url, timeout=timeout, transport=transport, follow_redirects=False,
+            headers={"Accept": "application/json", "Accept-Language": "ru"},
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(
+        self, method: str, path: str, *, token: str | None = None, params: Params | None = None,
+        json: Any = None, headers: dict[str, str] | None = None,
+    ) -> Any:
+        """The JSON of a successful answer (None for 204); raises :class:`ApiError` otherwise.
+
+        ``path`` is relative to the API's root, e.g. ``navigator/programs``."""
+        sent = {"X-Correlation-ID": context.correlation_id(), **(headers or {})}
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        try:
+            response = await self._http.request(method, path.lstrip("/"), params=params, json=json, headers=sent)
+        except httpx.HTTPError as exc:
+            raise problems.unreachable(exc) from exc
+        if response.status_code >= 400:
+            raise problems.from_response(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise problems.ApiError(502, "bad_answer", problems.UNREACHABLE) from exc
+
+    async def get(self, path: str, *, token: str | None = None, params: Params | None = None) -> Any:
+        return await self.request("GET", path, token=token, params=params)
+
+    # ---- the calls the pages make ----------------------------------------------------------
+    async def search_programs(self, params: Params, *, token: str | None = None) -> dict[str, Any]:
+        return await self.get("navigator/programs", token=token, params=params)
+
+    async def program_page(self, program_id: str, *, token: str | None = None) -> dict[str, Any]:
+        return await self.get(f"navigator/programs/{quote(program_id, safe='')}", token=token)
+
+    async def labels(self) -> dict[str, dict[str, str]]:
+        return (await self.get("registry/labels"))["labels"]
+
+    async def municipality_names(self, token: str) -> dict[str, str]:
+        """code -> name of the region's municipalities (the API shows them to a signed-in person)."""
+        names: dict[str, str] = {}
+        cursor: str | None = None
+        for _ in range(20):  # 200 a page: far more municipalities than a region has
+            params: Params = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+            page = await self.get("registry/municipalities", token=token, params=params)
+            names.update({item["code"]: item["name"] for item in page["items"]})
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+        return names

@@ -1,0 +1,61 @@
+"""The public API's calls behind a parent's cabinet, all with the parent's own token: the
+children's certificates (registry), their balances and quotes (billing), the enrolments
+(navigator), certificate applications (registry). Changes carry an ``Idempotency-Key``, so a form
+sent twice (a double click, a reload) creates one thing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
+
+from .client import GatewayApi
+
+
+def _id(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+async def certificates(api: GatewayApi, token: str) -> list[dict[str, Any]]:
+    """The parent's children's certificates (the first 100: a family has a few)."""
+    return (await api.get("registry/certificates", token=token, params={"limit": 100}))["items"]
+
+
+async def applications(api: GatewayApi, token: str) -> list[dict[str, Any]]:
+    return (await api.get("registry/applications", token=token, params={"limit": 100}))["items"]
+
+
+async def municipalities(api: GatewayApi, token: str) -> list[dict[str, Any]]:
+    return (await api.get("registry/municipalities", token=token, params={"limit": 200}))["items"]
+
+
+async def apply_for_certificate(api: GatewayApi, token: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+    return await api.request("POST", "registry/applications", token=token, json=body,
+                             headers={"Idempotency-Key": key})
+
+
+async def balance(api: GatewayApi, token: str, certificate_id: str) -> dict[str, Any]:
+    return await api.get(f"billing/certificates/{_id(certificate_id)}/balance", token=token)
+
+
+async def quote_module(api: GatewayApi, token: str, certificate_id: str, module_id: str,
+                       start: dt.date) -> dict[str, Any]:
+    return await api.get("billing/quote", token=token, params={
+        "certificate_id": str(certificate_id), "module_id": str(module_id), "start_date": start.isoformat()})
+
+
+async def enrolments(api: GatewayApi, token: str) -> list[dict[str, Any]]:
+    return (await api.get("navigator/me/enrolments", token=token, params={"limit": 100}))["items"]
+
+
+async def enrolment(api: GatewayApi, token: str, enrolment_id: str) -> dict[str, Any]:
+    return await api.get(f"navigator/enrolments/{_id(enrolment_id)}", token=token)
+
+
+async def enrol(api: GatewayApi, token: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+    return await api.request("POST", "navigator/enrolments", token=token, json=body,
+                             headers={"Idempotency-Key": key})
+
+
+async def program(api: GatewayApi, token: str, program_id: str) -> dict[str, Any]:
+    return await api.program_page(str(program_id), token=token)
