@@ -12,7 +12,8 @@ same way (a child's age on a date). Typical use::
 """
 
 from .envelope import Envelope, Event, wrap
-from .registry import UnknownEventType, all_events, decode, event, latest_versions, model_for
+from .registration import event
+from .registry import UnknownEventType, all_events, decode, latest_versions, model_for
 
 __all__ = [
     "Envelope",

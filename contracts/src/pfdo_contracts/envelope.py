@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 class Event(BaseModel):
     """Base of every event payload.
 
-    Subclasses are registered with :func:`pfdo_contracts.registry.event`, which sets the
+    Subclasses are registered with :func:`pfdo_contracts.registration.event`, which sets the
     class variables below. Readers ignore unknown fields, so a producer on a newer minor
     version never breaks an older consumer.
     """
