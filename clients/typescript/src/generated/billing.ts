@@ -1569,7 +1569,7 @@ export interface components {
             family_kopecks: number;
             /**
              * Planned Lessons
-             * @description Lessons of the month by the module's timetable.
+             * @description Lessons of the month by the module's timetable, less the production calendar's days off.
              */
             planned_lessons: number;
         };

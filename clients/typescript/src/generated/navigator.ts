@@ -2828,7 +2828,6 @@ export interface operations {
              * @description Коды ошибок / error codes:
              *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
              *     - `certificate_not_active`: Сертификат не действует. / The certificate is not active.
-             *     - `direction_cap_reached`: Достигнуто наибольшее число программ одной направленности по сертификату. / The certificate's limit of programs of this direction is reached.
              *     - `age_out_of_range`: Возраст ребёнка не подходит для этой группы. / The child's age is outside the group's age range.
              *     - `not_eligible`: Ребёнка нельзя записать в эту группу: причины перечислены ниже. / The child may not enrol in this group: see the reasons listed.
              *     - `start_in_past`: Дата начала обучения уже прошла. / The start date is in the past.
