@@ -221,7 +221,9 @@ class Stack:
 
     def urls(self) -> list[tuple[str, str]]:
         gw = self.config.gateway_url
-        out = [("portal", f"{gw}/"), ("gateway", gw), ("documentation", f"{gw}/docs"), ("dev tokens", f"{gw}/auth/"),
+        # the issuer's token-minting endpoint is not behind the gateway: it answers on its own port
+        out = [("portal", f"{gw}/"), ("sign in", f"{gw}/auth/login"), ("gateway", gw), ("documentation", f"{gw}/docs"),
+               ("dev tokens", f"POST {self.config.service_url('auth')}/auth/token"),
                ("JWKS", f"{gw}/auth/.well-known/jwks.json")]
         for svc in SERVICES:
             out.append((f"{svc} OpenAPI", f"{gw}/api/{svc}/docs"))
