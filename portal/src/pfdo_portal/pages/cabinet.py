@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -27,6 +26,7 @@ from ..auth import PortalUser, csrf_protect, require_role
 from ..gateway import ApiError, GatewayApi
 from ..gateway import family as api_calls
 from ..labels import LabelBook
+from ..idempotency import new_key, submitted_key
 from ..rendering import access_token, render
 from .balance_chart import PARTS, balance_chart
 from .enrolment_status import status_view
@@ -36,7 +36,6 @@ parent_only = require_role("parent")
 
 REGION_TZ = ZoneInfo("Europe/Moscow")
 PAYMENT_MODES = ("monthly", "attendance")
-KEY = re.compile(r"^[\x21-\x7E]{1,255}$")
 CONSENT_MISSING = "Без согласия на обработку персональных данных заявление не может быть подано."
 
 
@@ -201,7 +200,7 @@ async def _enrol_page(request: Request, module_id: uuid.UUID, program_id: str | 
         "certificates": active, "chosen": chosen, "start": start, "quote": quote, "quote_error": quote_error,
         "totals": quote_totals(quote) if quote else None, "modes": PAYMENT_MODES,
         "mode": mode if mode in PAYMENT_MODES else "monthly", "error": error,
-        "idempotency_key": key or str(uuid.uuid4()),
+        "idempotency_key": key or new_key(),
     }
     return render(request, "cabinet/enrol.html", context, labels=labels,
                   status_code=error.status if error is not None and error.status < 500 else 200)
@@ -218,7 +217,7 @@ async def enrol_form(request: Request, module_id: uuid.UUID, user: PortalUser = 
 async def enrol(request: Request, module_id: uuid.UUID, user: PortalUser = Depends(parent_only)) -> Response:
     form = await request.form()
     program_id, certificate_id = str(form.get("program") or ""), str(form.get("certificate") or "")
-    mode, key = str(form.get("payment_mode") or ""), str(form.get("idempotency_key") or "")
+    mode, key = str(form.get("payment_mode") or ""), submitted_key(form.get("idempotency_key"))
     start_raw = str(form.get("start") or "")
     try:
         body = {"certificate_id": str(uuid.UUID(certificate_id)), "module_id": str(module_id),
@@ -226,8 +225,6 @@ async def enrol(request: Request, module_id: uuid.UUID, user: PortalUser = Depen
                 "payment_mode": mode if mode in PAYMENT_MODES else "monthly"}
     except ValueError as exc:
         raise HTTPException(422, "Проверьте введённые данные.") from exc
-    if not KEY.match(key):
-        key = str(uuid.uuid4())
     try:
         created = await api_calls.enrol(_api(request), _token(request), body, key)
     except ApiError as exc:
@@ -252,7 +249,7 @@ async def _apply_page(request: Request, values: Mapping[str, str], *, error: str
     return render(request, "cabinet/apply.html", {
         "title": "Заявление на сертификат", "nav_current": "cabinet", "values": values,
         "municipalities": municipalities, "error": error, "fields": fields,
-        "idempotency_key": key or str(uuid.uuid4()),
+        "idempotency_key": key or new_key(),
     }, labels=labels, status_code=status_code)
 
 
@@ -273,11 +270,9 @@ def application_body(values: Mapping[str, str]) -> dict[str, Any]:
 async def apply(request: Request, user: PortalUser = Depends(parent_only)) -> Response:
     form = await request.form()
     values = {name: str(form.get(name) or "") for name in APPLICATION_FIELDS}
-    key = str(form.get("idempotency_key") or "")
+    key = submitted_key(form.get("idempotency_key"))
     if form.get("consent") != "yes":
-        return await _apply_page(request, values, error=CONSENT_MISSING, status_code=422, key=key or None)
-    if not KEY.match(key):
-        key = str(uuid.uuid4())
+        return await _apply_page(request, values, error=CONSENT_MISSING, status_code=422, key=key)
     try:
         created = await api_calls.apply_for_certificate(_api(request), _token(request), application_body(values), key)
     except ApiError as exc:

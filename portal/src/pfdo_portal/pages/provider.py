@@ -9,7 +9,6 @@ which decides on every mark (the reason of each refused one is shown in its cell
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from typing import Any
 
@@ -21,6 +20,7 @@ from pfdo_plumbing import clock
 
 from ..auth import PortalUser, csrf_protect, require_role
 from ..gateway import ApiError
+from ..idempotency import new_key, submitted_key
 from ..rendering import access_token, render
 from . import provider_journal as journal
 
@@ -29,7 +29,6 @@ provider_only = require_role("provider")
 
 PENDING = ("requested", "reserved")
 """Applications the provider has to answer (a reserved one may be confirmed)."""
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
 
 async def _all(request: Request, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -106,7 +105,7 @@ def _page(request: Request, data: dict[str, Any], grid: journal.Grid, labels: An
         "previous": journal.shift_month(month, -1) if months and month > months[0] else None,
         "next": journal.shift_month(month, 1) if months and month < months[-1] else None,
         "month_code": journal.month_code(month), "statuses": journal.STATUSES, "short": journal.SHORT,
-        "idempotency_key": uuid.uuid4().hex, "notice": notice, "error": error, "errors": errors,
+        "idempotency_key": new_key(), "notice": notice, "error": error, "errors": errors,
     }
     return render(request, "provider/journal.html", context, labels=labels, status_code=status_code)
 
@@ -148,8 +147,7 @@ async def journal_post(request: Request, module_id: uuid.UUID, user: PortalUser 
     if not posted:
         return _page(request, data, grid, labels, error="Нет отметок для сохранения: выберите отметки в ячейках.",
                      status_code=422)
-    key = form.get("idempotency_key")
-    key = key if isinstance(key, str) and IDEMPOTENCY_KEY.match(key) else uuid.uuid4().hex
+    key = submitted_key(form.get("idempotency_key"))
     try:
         report = await request.app.state.api.request(
             "POST", "navigator/attendance", token=access_token(request), json={"marks": posted},
