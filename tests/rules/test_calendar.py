@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pfdo_contracts.rules.calendar import days_off, days_off_between, is_day_off, official_days_off
+from pfdo_contracts.rules.calendar import days_off, days_off_between, is_day_off, month_end, official_days_off
 
 
 def _d(year: int, *month_days: tuple[int, int]) -> set[date]:
@@ -69,3 +69,10 @@ def test_every_year_has_the_statutory_holidays() -> None:
     statutory = [(1, d) for d in range(1, 9)] + [(2, 23), (3, 8), (5, 1), (5, 9), (6, 12), (11, 4)]
     for year in range(2024, 2031):
         assert _d(year, *statutory) <= official_days_off(year), year
+
+
+def test_month_end() -> None:
+    assert month_end(date(2028, 2, 10)) == date(2028, 2, 29)
+    assert month_end(date(2027, 2, 1)) == date(2027, 2, 28)
+    assert month_end(date(2026, 12, 31)) == date(2026, 12, 31)
+    assert month_end(date(2026, 4, 15)) == date(2026, 4, 30)

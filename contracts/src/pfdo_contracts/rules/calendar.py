@@ -27,12 +27,13 @@ installed version, so it is computed once per year and kept.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from calendar import monthrange
 from datetime import date
 from functools import lru_cache
 
 import holidays
 
-__all__ = ["days_off", "days_off_between", "is_day_off", "official_days_off"]
+__all__ = ["days_off", "days_off_between", "is_day_off", "month_end", "official_days_off"]
 
 
 @lru_cache(maxsize=128)
@@ -61,3 +62,7 @@ def is_day_off(day: date, region_extra: Iterable[date] = ()) -> bool:
     """Whether ``day`` is a day off (official or the region's own)."""
     return day in official_days_off(day.year) or day in frozenset(region_extra)
 
+
+def month_end(day: date) -> date:
+    """The last day of ``day``'s month."""
+    return day.replace(day=monthrange(day.year, day.month)[1])

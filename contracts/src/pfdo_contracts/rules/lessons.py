@@ -26,6 +26,8 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from datetime import date, timedelta
 
+from .calendar import month_end
+
 __all__ = [
     "PRESENT", "is_billable", "is_billable_sql", "planned_lesson_dates", "planned_lessons", "planned_lessons_sql",
 ]
@@ -42,9 +44,7 @@ def _slots(weekdays: Iterable[int]) -> Counter[int]:
 
 def _month_days(month: date, starts_on: date, ends_on: date) -> tuple[date, date]:
     """The contract's days of the month of ``month`` (any day of it)."""
-    first = month.replace(day=1)
-    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return max(first, starts_on), min(last, ends_on)
+    return max(month.replace(day=1), starts_on), min(month_end(month), ends_on)
 
 
 def planned_lesson_dates(

@@ -16,10 +16,10 @@ functions, so they cannot disagree on that day.
 
 from __future__ import annotations
 
-from calendar import monthrange
 from datetime import date, timedelta
 
 from .age import birthday_in_year
+from .calendar import month_end
 
 ADULT_AGE = 18
 
@@ -42,7 +42,7 @@ def certificate_valid_until(birth_date: date) -> date:
 def paid_until(valid_until: date) -> date:
     """The last day a certificate's contracts may run and be paid: the last day of the month in
     which the validity ends."""
-    return valid_until.replace(day=monthrange(valid_until.year, valid_until.month)[1])
+    return month_end(valid_until)
 
 
 def contracts_end_on_expiry(expired_on: date) -> date:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pfdo_contracts.rules.calendar import days_off_between
+from pfdo_contracts.rules.calendar import days_off_between, month_end
 from pfdo_contracts.rules.lessons import planned_lesson_dates
 
 STATUSES = ("present", "absent", "excused")
@@ -55,10 +55,6 @@ def parse_month(text: str | None) -> dt.date | None:
 
 def month_code(month: dt.date) -> str:
     return f"{month.year:04d}-{month.month:02d}"
-
-
-def month_end(month: dt.date) -> dt.date:
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
 def shift_month(month: dt.date, by: int) -> dt.date:
