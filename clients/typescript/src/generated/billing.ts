@@ -255,7 +255,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The nominals set per municipality and age group
+         * @description The period's nominals; a municipal operator reads its own municipality's.
+         */
+        get: operations["getPeriodNominals"];
         /**
          * Set nominals per municipality and age group
          * @description The nominal in kopecks per municipality and age group of a period (replaces the rows given).
@@ -275,7 +279,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The caps set per municipality, with what is used of them
+         * @description The period's funding-certificate cap, free places and per-direction cap with the funding certificates and free places used so far; a municipal operator reads its own municipality's.
+         */
+        get: operations["getPeriodCaps"];
         /**
          * Set the funding-certificate cap, free places and the per-direction cap
          * @description Per municipality: the yearly cap of funding certificates, the free places and the per-direction cap. Raising a cap admits queued requests first come first served.
@@ -355,7 +363,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * How far the month's close is (poll it while the close runs)
+         * @description The close's progress, committed chunk by chunk: contract-months closed of those the close takes, chunks done of the chunks it takes, and the amounts posted, released and invoiced so far; `not_started` before the first close call.
+         */
+        get: operations["getMonthCloseProgress"];
         put?: never;
         /**
          * Close a month: post, release, invoice, final payment orders (idempotent, resumable)
@@ -380,6 +392,26 @@ export interface paths {
          * @description Whether the navigator froze the month's attendance journal and billing applied every attendance event of it, that is whether the month may be closed.
          */
         get: operations["getMonthJournalState"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/statistics/months": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Money reserved and spent per month
+         * @description Per month, summed over the certificates in scope: still reserved, spent (posted to the providers) and released. Municipal operators get their municipality's certificates only.
+         */
+        get: operations["getMoneyPerMonth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -623,6 +655,49 @@ export interface components {
             direction_cap?: number | null;
         };
         /**
+         * CapOut
+         * @example {
+         *       "direction_cap": 1,
+         *       "free_places": 1,
+         *       "free_places_used": 1,
+         *       "funding_cap": 1,
+         *       "funding_used": 1,
+         *       "municipality_code": "01"
+         *     }
+         */
+        CapOut: {
+            /**
+             * Municipality Code
+             * @description Municipality code.
+             */
+            municipality_code: string;
+            /**
+             * Funding Cap
+             * @description Max funding certificates this period (null: no cap).
+             */
+            funding_cap?: number | null;
+            /**
+             * Free Places
+             * @description Free municipal-task places this period (null: no cap).
+             */
+            free_places?: number | null;
+            /**
+             * Direction Cap
+             * @description Max active enrolments per certificate and direction.
+             */
+            direction_cap?: number | null;
+            /**
+             * Funding Used
+             * @description Funding certificates counted against the cap so far.
+             */
+            funding_used: number;
+            /**
+             * Free Places Used
+             * @description Free places taken so far.
+             */
+            free_places_used: number;
+        };
+        /**
          * CapsIn
          * @example {
          *       "caps": [
@@ -638,6 +713,28 @@ export interface components {
         CapsIn: {
             /** Caps */
             caps: components["schemas"]["CapIn"][];
+        };
+        /**
+         * CapsListOut
+         * @example {
+         *       "caps": [
+         *         {
+         *           "direction_cap": 1,
+         *           "free_places": 1,
+         *           "free_places_used": 1,
+         *           "funding_cap": 1,
+         *           "funding_used": 1,
+         *           "municipality_code": "01"
+         *         }
+         *       ]
+         *     }
+         */
+        CapsListOut: {
+            /**
+             * Caps
+             * @description Per municipality (only the ones set).
+             */
+            caps: components["schemas"]["CapOut"][];
         };
         /**
          * CapsOut
@@ -874,6 +971,30 @@ export interface components {
             note?: string | null;
         };
         /**
+         * MoneyPerMonth
+         * @example {
+         *       "months": [
+         *         {
+         *           "contracts": 1,
+         *           "month": "2027-10",
+         *           "released_kopecks": 1200000,
+         *           "reserved_kopecks": 1200000,
+         *           "spent_kopecks": 450000
+         *         }
+         *       ],
+         *       "municipality_code": "01"
+         *     }
+         */
+        MoneyPerMonth: {
+            /**
+             * Municipality Code
+             * @description The municipality counted; null: the whole region.
+             */
+            municipality_code: string | null;
+            /** Months */
+            months: components["schemas"]["MonthMoney"][];
+        };
+        /**
          * MonthCloseOut
          * @example {
          *       "chunks": 1,
@@ -918,6 +1039,104 @@ export interface components {
             final_orders_issued: number;
             /** Seconds */
             seconds: number;
+        };
+        /**
+         * MonthCloseProgressOut
+         * @example {
+         *       "chunks_done": 1,
+         *       "chunks_total": 1,
+         *       "contracts_closed": 1,
+         *       "contracts_total": 1,
+         *       "family_invoiced_kopecks": 150000,
+         *       "month": "2027-10",
+         *       "posted_kopecks": 1200000,
+         *       "released_kopecks": 1200000,
+         *       "status": "not_started"
+         *     }
+         */
+        MonthCloseProgressOut: {
+            /**
+             * Month
+             * @description Month, 'YYYY-MM'.
+             */
+            month: string;
+            /**
+             * Status
+             * @description not_started, running (resumable: close again to go on) or done.
+             */
+            status: string;
+            /**
+             * Contracts Closed
+             * @description Contract-months of the month closed so far.
+             */
+            contracts_closed: number;
+            /**
+             * Contracts Total
+             * @description Contract-months the close takes: closed so far and still to close.
+             */
+            contracts_total: number;
+            /**
+             * Chunks Done
+             * @description Chunks committed so far (each one transaction).
+             */
+            chunks_done: number;
+            /**
+             * Chunks Total
+             * @description Chunks the close takes: done and still to do.
+             */
+            chunks_total: number;
+            /**
+             * Posted Kopecks
+             * @description Posted from reserved to spent so far.
+             */
+            posted_kopecks: number;
+            /**
+             * Released Kopecks
+             * @description Returned to the available balance so far.
+             */
+            released_kopecks: number;
+            /**
+             * Family Invoiced Kopecks
+             * @description Invoiced to the families so far.
+             */
+            family_invoiced_kopecks: number;
+        };
+        /**
+         * MonthMoney
+         * @example {
+         *       "contracts": 1,
+         *       "month": "2027-10",
+         *       "released_kopecks": 1200000,
+         *       "reserved_kopecks": 1200000,
+         *       "spent_kopecks": 450000
+         *     }
+         */
+        MonthMoney: {
+            /**
+             * Month
+             * @description Month, 'YYYY-MM'.
+             */
+            month: string;
+            /**
+             * Reserved Kopecks
+             * @description Still reserved for the month (it is not closed yet).
+             */
+            reserved_kopecks: number;
+            /**
+             * Spent Kopecks
+             * @description Posted to the providers when the month closed.
+             */
+            spent_kopecks: number;
+            /**
+             * Released Kopecks
+             * @description Returned to the certificates' available balances.
+             */
+            released_kopecks: number;
+            /**
+             * Contracts
+             * @description Contracts with a part in the month.
+             */
+            contracts: number;
         };
         /**
          * NominalIn
@@ -965,6 +1184,26 @@ export interface components {
          */
         NominalsIn: {
             /** Nominals */
+            nominals: components["schemas"]["NominalIn"][];
+        };
+        /**
+         * NominalsOut
+         * @example {
+         *       "nominals": [
+         *         {
+         *           "age_max": 12,
+         *           "age_min": 9,
+         *           "amount_kopecks": 1200000,
+         *           "municipality_code": "01"
+         *         }
+         *       ]
+         *     }
+         */
+        NominalsOut: {
+            /**
+             * Nominals
+             * @description Per municipality and age group, oldest group last.
+             */
             nominals: components["schemas"]["NominalIn"][];
         };
         /**
@@ -2947,6 +3186,120 @@ export interface operations {
             };
         };
     };
+    getPeriodNominals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                period_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NominalsOut"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `not_found`: Не найдено. / Not found.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     setPeriodNominals: {
         parameters: {
             query?: never;
@@ -3026,6 +3379,120 @@ export interface operations {
              *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
              *     - `invalid_age_group`: Верхняя граница возраста меньше нижней. / age_max is below age_min.
              *     - `age_groups_overlap`: Возрастные группы пересекаются. / The age groups overlap.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPeriodCaps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                period_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CapsListOut"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `not_found`: Не найдено. / Not found.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
              */
             422: {
                 headers: {
@@ -3649,6 +4116,108 @@ export interface operations {
             };
         };
     };
+    getMonthCloseProgress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Month, 'YYYY-MM' (2000-01..2100-12). */
+                month: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonthCloseProgressOut"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     closeMonth: {
         parameters: {
             query?: never;
@@ -3810,6 +4379,112 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JournalStateOut"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMoneyPerMonth: {
+        parameters: {
+            query?: {
+                /** @description First month, 'YYYY-MM' (by default five months before the current one). */
+                from_month?: string | null;
+                /** @description How many months (1..36). */
+                months?: number;
+                /** @description Only this municipality's certificates (regional operators). */
+                municipality?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MoneyPerMonth"];
                 };
             };
             /**

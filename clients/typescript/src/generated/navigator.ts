@@ -500,6 +500,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/navigator/statistics/enrolments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Enrolments per day
+         * @description Applications for a group made per day over the last `days` days (today included, the region's calendar), and the enrolments in scope by state. Municipal operators get their municipality only.
+         */
+        get: operations["getEnrolmentStatistics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/navigator/audit": {
         parameters: {
             query?: never;
@@ -737,6 +757,25 @@ export interface components {
             billing_history_url: string;
         };
         /**
+         * DayEnrolments
+         * @example {
+         *       "day": "2027-09-01",
+         *       "requested": 1
+         *     }
+         */
+        DayEnrolments: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Requested
+             * @description Applications for a group made that day.
+             */
+            requested: number;
+        };
+        /**
          * Direction
          * @description The six directions of extra-curricular education.
          * @enum {string}
@@ -772,12 +811,16 @@ export interface components {
          * DisputeOut
          * @example {
          *       "claimed_status": "absent",
+         *       "comment": "Ребёнку очень нравится, педагог внимательный.",
          *       "dispute_id": "d9f3b6a2-1e8c-4d75-b4a0-8c2e5f1d9a37",
          *       "enrolment_id": "e4b2d9a1-6c7f-4e3b-9a58-2d1c0f8e7b36",
          *       "lesson_date": "2027-10-12",
          *       "mark_id": "a2c5e8f1-4b7d-4a09-8e3c-5f1b9d2a6c70",
+         *       "mark_status": "пример",
          *       "mark_version": 1,
+         *       "marked_on": "2027-10-12",
          *       "opened_at": "2027-09-01T09:30:00Z",
+         *       "resolution_note": "пример",
          *       "resolved_at": "2027-09-01T09:30:00Z",
          *       "state": "open"
          *     }
@@ -833,6 +876,26 @@ export interface components {
              * @description When resolved (UTC).
              */
             resolved_at: string | null;
+            /**
+             * Comment
+             * @description The parent's comment.
+             */
+            comment?: string | null;
+            /**
+             * Resolution Note
+             * @description The operator's note with the decision.
+             */
+            resolution_note?: string | null;
+            /**
+             * Mark Status
+             * @description The mark's status now (lists and one dispute; null in the answers to opening and deciding): the disputed one while the dispute is open.
+             */
+            mark_status?: string | null;
+            /**
+             * Marked On
+             * @description When the mark was last recorded (as mark_status): the 7-day window to dispute it runs from this date.
+             */
+            marked_on?: string | null;
         };
         /**
          * DisputeState
@@ -1001,6 +1064,47 @@ export interface components {
          * @enum {string}
          */
         EnrolmentState: "requested" | "reserved" | "rejected" | "confirmed" | "declined" | "expired" | "cancelled" | "terminated" | "ended" | "waitlisted" | "withdrawn";
+        /**
+         * EnrolmentStatistics
+         * @example {
+         *       "by_state": {},
+         *       "days": [
+         *         {
+         *           "day": "2027-09-01",
+         *           "requested": 1
+         *         }
+         *       ],
+         *       "from_date": "2027-09-01",
+         *       "municipality_code": "01",
+         *       "to_date": "2027-09-01"
+         *     }
+         */
+        EnrolmentStatistics: {
+            /**
+             * From Date
+             * Format: date
+             */
+            from_date: string;
+            /**
+             * To Date
+             * Format: date
+             */
+            to_date: string;
+            /**
+             * Municipality Code
+             * @description The municipality counted; null: the whole region.
+             */
+            municipality_code: string | null;
+            /** Days */
+            days: components["schemas"]["DayEnrolments"][];
+            /**
+             * By State
+             * @description Enrolments in scope by their state now.
+             */
+            by_state: {
+                [key: string]: number;
+            };
+        };
         /**
          * FundingKind
          * @description How a program is paid for.
@@ -1298,12 +1402,16 @@ export interface components {
          *       "items": [
          *         {
          *           "claimed_status": "absent",
+         *           "comment": "Ребёнку очень нравится, педагог внимательный.",
          *           "dispute_id": "d9f3b6a2-1e8c-4d75-b4a0-8c2e5f1d9a37",
          *           "enrolment_id": "e4b2d9a1-6c7f-4e3b-9a58-2d1c0f8e7b36",
          *           "lesson_date": "2027-10-12",
          *           "mark_id": "a2c5e8f1-4b7d-4a09-8e3c-5f1b9d2a6c70",
+         *           "mark_status": "пример",
          *           "mark_version": 1,
+         *           "marked_on": "2027-10-12",
          *           "opened_at": "2027-09-01T09:30:00Z",
+         *           "resolution_note": "пример",
          *           "resolved_at": "2027-09-01T09:30:00Z",
          *           "state": "open"
          *         }
@@ -5541,6 +5649,110 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `invalid_last_event_id`: Last-Event-ID — целое неотрицательное число (номер последнего события). / Last-Event-ID must be a non-negative integer (the number of the last event).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEnrolmentStatistics: {
+        parameters: {
+            query?: {
+                /** @description How many days back, today included (1..366). */
+                days?: number;
+                /** @description Only this municipality (regional operators). */
+                municipality?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolmentStatistics"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
              */
             422: {
                 headers: {

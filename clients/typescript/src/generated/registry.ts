@@ -114,7 +114,7 @@ export interface paths {
         get?: never;
         /**
          * Add or rename a municipality
-         * @description Creates the municipality with this two-digit code, or renames it.
+         * @description Creates the municipality with this two-digit code, or renames it; `children_count` (optional) is how many children live there.
          */
         put: operations["putMunicipality"];
         post?: never;
@@ -752,6 +752,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/registry/statistics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Applications and certificates in figures
+         * @description Applications and certificates issued per day over the last `days` days (today included), and per municipality the certificates in force beside the children living there (`children_count`, null when not given). Municipal operators get their municipality only.
+         */
+        get: operations["getRegistryStatistics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/registry/labels": {
         parameters: {
             query?: never;
@@ -1137,6 +1157,31 @@ export interface components {
          */
         CloseReason: "left_region" | "duplicate";
         /**
+         * DayFigures
+         * @example {
+         *       "applications": 1,
+         *       "certificates_issued": 1,
+         *       "day": "2027-09-01"
+         *     }
+         */
+        DayFigures: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Applications
+             * @description Applications filed that day.
+             */
+            applications: number;
+            /**
+             * Certificates Issued
+             * @description Certificates issued that day.
+             */
+            certificates_issued: number;
+        };
+        /**
          * Direction
          * @description The six directions (направленности) of extra-curricular programs.
          *
@@ -1447,8 +1492,40 @@ export interface components {
             normative_cost_kopecks?: number | null;
         };
         /**
+         * MunicipalityFigures
+         * @example {
+         *       "certificates_active": 1,
+         *       "certificates_issued": 1,
+         *       "children_count": 1,
+         *       "code": "01",
+         *       "name": "город Липецк"
+         *     }
+         */
+        MunicipalityFigures: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /**
+             * Children Count
+             * @description Children living there; null when not given.
+             */
+            children_count: number | null;
+            /**
+             * Certificates Active
+             * @description Certificates in force (status active).
+             */
+            certificates_active: number;
+            /**
+             * Certificates Issued
+             * @description Certificates ever issued there.
+             */
+            certificates_issued: number;
+        };
+        /**
          * MunicipalityIn
          * @example {
+         *       "children_count": 1,
          *       "name": "город Липецк"
          *     }
          */
@@ -1458,10 +1535,16 @@ export interface components {
              * @description Name of the municipality.
              */
             name: string;
+            /**
+             * Children Count
+             * @description How many children live in the municipality (the share of them holding a certificate is shown to operators); left out: the stored figure stays, null: no figure.
+             */
+            children_count?: number | null;
         };
         /**
          * MunicipalityOut
          * @example {
+         *       "children_count": 1,
          *       "code": "01",
          *       "name": "город Липецк",
          *       "region_code": "48"
@@ -1477,6 +1560,11 @@ export interface components {
             name: string;
             /** Region Code */
             region_code: string;
+            /**
+             * Children Count
+             * @description Children living there; null when not given.
+             */
+            children_count?: number | null;
         };
         /**
          * NormativeCostIn
@@ -1675,6 +1763,7 @@ export interface components {
          * @example {
          *       "items": [
          *         {
+         *           "children_count": 1,
          *           "code": "01",
          *           "name": "город Липецк",
          *           "region_code": "48"
@@ -2104,6 +2193,51 @@ export interface components {
              * @description Why (shown to the applicant or provider).
              */
             reason: string;
+        };
+        /**
+         * RegistryStatistics
+         * @example {
+         *       "days": [
+         *         {
+         *           "applications": 1,
+         *           "certificates_issued": 1,
+         *           "day": "2027-09-01"
+         *         }
+         *       ],
+         *       "from_date": "2027-09-01",
+         *       "municipalities": [
+         *         {
+         *           "certificates_active": 1,
+         *           "certificates_issued": 1,
+         *           "children_count": 1,
+         *           "code": "01",
+         *           "name": "город Липецк"
+         *         }
+         *       ],
+         *       "municipality_code": "01",
+         *       "to_date": "2027-09-01"
+         *     }
+         */
+        RegistryStatistics: {
+            /**
+             * From Date
+             * Format: date
+             */
+            from_date: string;
+            /**
+             * To Date
+             * Format: date
+             */
+            to_date: string;
+            /**
+             * Municipality Code
+             * @description The municipality counted; null: the whole region.
+             */
+            municipality_code: string | null;
+            /** Days */
+            days: components["schemas"]["DayFigures"][];
+            /** Municipalities */
+            municipalities: components["schemas"]["MunicipalityFigures"][];
         };
         /**
          * SettingsIn
@@ -7728,6 +7862,110 @@ export interface operations {
              * @description Коды ошибок / error codes:
              *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
              *     - `invalid_cursor`: Ссылка на следующую страницу устарела или повреждена: начните список заново. / The page cursor is not valid: start the list again.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRegistryStatistics: {
+        parameters: {
+            query?: {
+                /** @description How many days back, today included (1..366). */
+                days?: number;
+                /** @description Only this municipality (regional operators). */
+                municipality?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryStatistics"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
              */
             422: {
                 headers: {

@@ -43,6 +43,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "registry.program.certify": OPERATORS,
     "registry.municipality.read": frozenset({P, PR, MO, RO, F, S}),
     "registry.settings.manage": frozenset({RO}),
+    "registry.statistics.read": OPERATORS,  # the operators' dashboard (own municipality for MO)
     # navigator
     "navigator.catalogue.search": frozenset({P, PR, MO, RO, F, S}),
     "navigator.catalogue.read": frozenset({P, PR, MO, RO, F, S}),
@@ -63,6 +64,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "navigator.waitlist.read": frozenset({PR, MO, RO}),
     "navigator.waitlist.manage": frozenset({PR}),
     "navigator.admin.rebuild": frozenset({RO, S}),
+    "navigator.statistics.read": OPERATORS,
     # billing
     "billing.account.read": frozenset({P, MO, RO, F}),
     # a quote shows the certificate's part, min(cost, normative, available): the balance to the
@@ -76,6 +78,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "billing.order.read": frozenset({PR, MO, RO, F}),
     "billing.reconciliation.read": frozenset({RO, F, MO}),
     "billing.month_close.run": frozenset({RO, S}),
+    "billing.statistics.read": OPERATORS,
     # ratings
     "ratings.rating.submit": frozenset({P}),
     "ratings.rating.read": frozenset({P, PR, MO, RO, F, S}),

@@ -487,6 +487,13 @@ async def test_enrolment_saga_attendance_and_disputes(nav) -> None:  # noqa: ANN
     after = (await client.get("/api/navigator/attendance", params={"enrolment_id": eid, "month": "2026-09"},
                               headers=parent)).json()["items"]
     assert next(m for m in after if m["lesson_date"] == "2026-09-15")["status"] == "absent"
+    # the operator's list shows the mark as it stands now, when it was recorded (the 7-day window) and the comment
+    listed = (await client.get("/api/navigator/disputes", headers=auth.headers("municipal_operator", "op",
+                                                                                municipality="01"))).json()["items"]
+    decided = next(d for d in listed if d["dispute_id"] == dispute_id)
+    assert (decided["mark_status"], decided["marked_on"], decided["comment"]) == ("absent", "2026-09-20", None)
+    one = (await client.get(f"/api/navigator/disputes/{dispute_id}", headers=parent)).json()
+    assert (one["mark_status"], one["marked_on"], one["state"]) == ("absent", "2026-09-20", "upheld")
 
     # the operator freezes September's journal before billing closes it: not before the month is
     # over, not by a provider; the freeze publishes the count of September's attendance events

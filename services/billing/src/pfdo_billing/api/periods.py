@@ -66,6 +66,28 @@ async def put_nominals(b: BillingContext, period_id: uuid.UUID, body: s.Nominals
     await periods.set_nominals(b, period_id, [periods.NominalRow(**n.model_dump()) for n in body.nominals], who)
 
 
+@router.get("/periods/{period_id}/nominals", response_model=s.NominalsOut,
+            summary="The nominals set per municipality and age group",
+            operation_id="getPeriodNominals",
+            description="The period's nominals; a municipal operator reads its own municipality's.",
+            responses=_problems(*SIGNED_IN, "not_found"))
+async def get_nominals(b: BillingContext, period_id: uuid.UUID,
+                       who: Principal = Depends(require("billing.period.read"))) -> dict:
+    return {"nominals": await periods.nominals(b, period_id, who)}
+
+
+@router.get("/periods/{period_id}/caps", response_model=s.CapsListOut,
+            summary="The caps set per municipality, with what is used of them",
+            operation_id="getPeriodCaps",
+            description=("The period's funding-certificate cap, free places and per-direction cap with the funding "
+                         "certificates and free places used so far; a municipal operator reads its own "
+                         "municipality's."),
+            responses=_problems(*SIGNED_IN, "not_found"))
+async def get_caps(b: BillingContext, period_id: uuid.UUID,
+                   who: Principal = Depends(require("billing.period.read"))) -> dict:
+    return {"caps": await periods.caps(b, period_id, who)}
+
+
 @router.put("/periods/{period_id}/caps", response_model=s.CapsOut,
             summary="Set the funding-certificate cap, free places and the per-direction cap",
             operation_id="setPeriodCaps",
@@ -137,6 +159,18 @@ async def close(
         raise ProblemError(409, exc.code, exc.message, headers={"Retry-After": "5"}) from exc
     except JournalCountMismatch as exc:
         raise ProblemError(409, exc.code, exc.message) from exc
+
+
+@router.get("/months/{month}/close", response_model=s.MonthCloseProgressOut,
+            summary="How far the month's close is (poll it while the close runs)",
+            operation_id="getMonthCloseProgress",
+            description=("The close's progress, committed chunk by chunk: contract-months closed of those the close "
+                         "takes, chunks done of the chunks it takes, and the amounts posted, released and invoiced "
+                         "so far; `not_started` before the first close call."),
+            responses=_problems(*SIGNED_IN))
+async def close_progress(b: BillingContext, month: MonthPath,
+                         who: Principal = Depends(require("billing.period.read"))) -> dict:
+    return (await month_close.progress(b, first_day(month))).as_dict()
 
 
 @router.get("/months/{month}/journal", response_model=s.JournalStateOut,

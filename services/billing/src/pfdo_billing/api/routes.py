@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import certificates, payment_orders, periods
+from . import certificates, payment_orders, periods, statistics
 
-ROUTERS: tuple[APIRouter, ...] = (certificates.router, payment_orders.router, periods.router)
+ROUTERS: tuple[APIRouter, ...] = (certificates.router, payment_orders.router, periods.router, statistics.router)
 
 __all__ = ["ROUTERS"]

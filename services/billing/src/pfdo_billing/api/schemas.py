@@ -215,6 +215,31 @@ class MonthCloseOut(BaseModel):
     seconds: float
 
 
+class NominalsOut(BaseModel):
+    nominals: list[NominalIn] = Field(description="Per municipality and age group, oldest group last.")
+
+
+class CapOut(CapIn):
+    funding_used: int = Field(description="Funding certificates counted against the cap so far.")
+    free_places_used: int = Field(description="Free places taken so far.")
+
+
+class CapsListOut(BaseModel):
+    caps: list[CapOut] = Field(description="Per municipality (only the ones set).")
+
+
+class MonthCloseProgressOut(BaseModel):
+    month: str = Field(description="Month, 'YYYY-MM'.")
+    status: str = Field(description="not_started, running (resumable: close again to go on) or done.")
+    contracts_closed: int = Field(description="Contract-months of the month closed so far.")
+    contracts_total: int = Field(description="Contract-months the close takes: closed so far and still to close.")
+    chunks_done: int = Field(description="Chunks committed so far (each one transaction).")
+    chunks_total: int = Field(description="Chunks the close takes: done and still to do.")
+    posted_kopecks: int = Field(description="Posted from reserved to spent so far.")
+    released_kopecks: int = Field(description="Returned to the available balance so far.")
+    family_invoiced_kopecks: int = Field(description="Invoiced to the families so far.")
+
+
 class JournalStateOut(BaseModel):
     month: str = Field(description="Month, 'YYYY-MM'.")
     frozen: bool = Field(description="The navigator froze the month's journal (AttendanceMonthFrozen received).")

@@ -1,4 +1,5 @@
-"""Month close (docs/domain-rules.md, "Month close"): set-based, idempotent, resumable, with progress.
+"""Month close (docs/domain-rules.md, "Month close"): set-based, idempotent, resumable, with progress
+(:func:`progress` reads it while it runs).
 
 Each chunk of contract-months is one transaction of a few statements over all its rows:
 count planned lessons (from the weekly timetable within the contract's days of the month, less
@@ -21,12 +22,13 @@ froze it and billing applied every attendance event of it; otherwise the close i
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pfdo_contracts.common import month_of
@@ -37,6 +39,7 @@ from pfdo_contracts.rules.lessons import is_billable_sql, planned_lessons_sql
 from pfdo_plumbing import audit, clock, context
 from pfdo_plumbing.auth.principal import Principal
 from pfdo_plumbing.logging import get_logger
+from pfdo_plumbing.tables import AUDIT
 
 from pfdo_billing.adapters.sql_events import outbox_insert
 from pfdo_billing.adapters.sql_lists import sql_list
@@ -262,6 +265,55 @@ async def _totals(b: Billing, month: date):  # noqa: ANN202
             "COALESCE(sum(cm.released_kopecks), 0) AS released, COALESCE(sum(cm.family_invoiced_kopecks), 0) AS invoiced "
             "FROM month_closes m LEFT JOIN contract_months cm ON cm.month = m.month AND cm.state = 'closed' "
             "WHERE m.month = :m GROUP BY m.status, m.contracts_closed"), {"m": month})).one()
+
+
+@dataclass
+class MonthCloseProgress:
+    """How far a month's close is: what the operator's page shows while it runs."""
+
+    month: str
+    status: str
+    contracts_closed: int
+    contracts_total: int
+    chunks_done: int
+    chunks_total: int
+    posted_kopecks: int
+    released_kopecks: int
+    family_invoiced_kopecks: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+_LEFT = f"""
+SELECT count(*) FROM contract_months cm JOIN contracts c ON c.enrolment_id = cm.enrolment_id
+WHERE cm.month = :month AND cm.state = 'reserved' AND c.status IN ({sql_list(IN_FORCE)})
+"""
+
+
+async def progress(b: Billing, month: date) -> MonthCloseProgress:
+    """The close's progress, read while it runs (each chunk commits on its own): the contract-months
+    closed of those the close picks, the chunks done (one audit entry each) of the chunks it takes,
+    and the totals so far. ``not_started`` before the first call."""
+    month = month_start(month)
+    mk, chunk = month_of(month), b.settings.month_close_chunk
+    async with b.runtime.db.transaction() as session:
+        row = (await session.execute(text("SELECT status, contracts_closed FROM month_closes WHERE month = :m"),
+                                     {"m": month})).first()
+        left = int((await session.execute(text(_LEFT), {"month": month})).scalar() or 0)
+        chunks_done = int((await session.execute(select(func.count()).select_from(AUDIT).where(
+            AUDIT.c.subject_type == "month", AUDIT.c.subject_id == mk,
+            AUDIT.c.action == "billing.month_close.chunk"))).scalar() or 0)
+        sums = (await session.execute(text(
+            "SELECT COALESCE(sum(posted_kopecks), 0) AS posted, COALESCE(sum(released_kopecks), 0) AS released, "
+            "COALESCE(sum(family_invoiced_kopecks), 0) AS invoiced FROM contract_months "
+            "WHERE month = :m AND state = 'closed'"), {"m": month})).one()
+    closed = row.contracts_closed if row else 0
+    return MonthCloseProgress(
+        month=mk, status=row.status if row else "not_started", contracts_closed=closed,
+        contracts_total=closed + left, chunks_done=chunks_done, chunks_total=chunks_done + math.ceil(left / chunk),
+        posted_kopecks=int(sums.posted), released_kopecks=int(sums.released),
+        family_invoiced_kopecks=int(sums.invoiced))
 
 
 async def close_month(b: Billing, month: date, actor: Principal | None = None) -> MonthCloseResult:

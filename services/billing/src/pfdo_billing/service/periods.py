@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pfdo_contracts.events import billing as bev
 from pfdo_contracts.rules.age import anniversary_sql
 from pfdo_plumbing import audit, clock, context
-from pfdo_plumbing.auth.principal import Principal
+from pfdo_plumbing.auth.principal import Principal, Role
 from pfdo_plumbing.domain_error import DomainError, NotFound
 
 from pfdo_billing.adapters import ledger
@@ -93,6 +93,33 @@ async def set_nominals(b: Billing, period_id: uuid.UUID, rows: list[NominalRow],
                 [{"p": period_id, "m": muni, "a": g.age_min, "z": g.age_max, "k": g.amount_kopecks} for g in group])
             await audit.record(session, actor, "billing.period.nominals", "period", period_id, municipality=muni,
                                details={"age_groups": len(group)})
+
+
+def _scope(actor: Principal) -> str | None:
+    """The one municipality a municipal operator reads; None: all (the region, finance)."""
+    return (actor.municipality or "--") if actor.role == Role.MUNICIPAL_OPERATOR else None
+
+
+async def nominals(b: Billing, period_id: uuid.UUID, actor: Principal) -> list[dict]:
+    """The period's nominals per municipality and age group (a municipal operator: its own)."""
+    async with b.runtime.db.transaction() as session:
+        await get_period(session, period_id)
+        rows = (await session.execute(text(
+            "SELECT municipality_code, age_min, age_max, amount_kopecks FROM nominals WHERE period_id = :p "
+            "AND (CAST(:m AS text) IS NULL OR municipality_code = :m) ORDER BY municipality_code, age_min"),
+            {"p": period_id, "m": _scope(actor)})).mappings().all()
+    return [dict(r) for r in rows]
+
+
+async def caps(b: Billing, period_id: uuid.UUID, actor: Principal) -> list[dict]:
+    """The period's caps per municipality with what is used of them (a municipal operator: its own)."""
+    async with b.runtime.db.transaction() as session:
+        await get_period(session, period_id)
+        rows = (await session.execute(text(
+            "SELECT municipality_code, funding_cap, funding_used, free_places, free_places_used, direction_cap "
+            "FROM caps WHERE period_id = :p AND (CAST(:m AS text) IS NULL OR municipality_code = :m) "
+            "ORDER BY municipality_code"), {"p": period_id, "m": _scope(actor)})).mappings().all()
+    return [dict(r) for r in rows]
 
 
 async def set_caps(b: Billing, period_id: uuid.UUID, rows: list[CapRow], actor: Principal) -> int:

@@ -92,5 +92,5 @@ async def get_dispute(
 ) -> s.DisputeOut:
     async with nav.runtime.db.transaction() as session:
         row, _ = await att.read_dispute(session, who, dispute_id)
-        return _dispute_out(row)
+        return s.DisputeOut.model_validate(await att.with_mark(session, row))
 

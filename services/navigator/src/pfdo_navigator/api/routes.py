@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import admin, attendance, cabinet, catalogue, disputes, enrolments, events, program_page
+from . import admin, attendance, cabinet, catalogue, disputes, enrolments, events, program_page, statistics
 
 ROUTERS: tuple[APIRouter, ...] = (
     catalogue.router, enrolments.router, attendance.router, disputes.router, cabinet.router, admin.router,
-    program_page.router, events.router,
+    program_page.router, events.router, statistics.router,
 )
 
 __all__ = ["ROUTERS"]

@@ -280,6 +280,13 @@ class DisputeOut(BaseModel):
     claimed_status: str = Field(description="Status claimed by the parent.")
     opened_at: dt.datetime = Field(description="When opened (UTC).")
     resolved_at: dt.datetime | None = Field(description="When resolved (UTC).")
+    comment: str | None = Field(default=None, description="The parent's comment.")
+    resolution_note: str | None = Field(default=None, description="The operator's note with the decision.")
+    mark_status: str | None = Field(default=None, description=(
+        "The mark's status now (lists and one dispute; null in the answers to opening and deciding): the "
+        "disputed one while the dispute is open."))
+    marked_on: dt.date | None = Field(default=None, description=(
+        "When the mark was last recorded (as mark_status): the 7-day window to dispute it runs from this date."))
 
 
 class ChildOut(BaseModel):

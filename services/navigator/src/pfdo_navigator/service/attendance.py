@@ -246,6 +246,14 @@ async def read_dispute(session: AsyncSession, who: Principal, dispute_id: uuid.U
     return row, enrolment
 
 
+async def with_mark(session: AsyncSession, row: Any) -> dict[str, Any]:
+    """A dispute's row with its mark as it stands now (``mark_status``, ``marked_on``)."""
+    mark = (await session.execute(select(MARKS.c.status, MARKS.c.marked_on)
+                                  .where(MARKS.c.mark_id == row.mark_id))).first()
+    return {**dict(row._mapping), "mark_status": mark.status if mark else None,
+            "marked_on": mark.marked_on if mark else None}
+
+
 async def resolve_dispute(
     session: AsyncSession, outbox: OutboxWriter, who: Principal, dispute_id: uuid.UUID, upheld: bool,
     note: str | None, *, today: dt.date, now: dt.datetime,
@@ -277,9 +285,10 @@ async def resolve_dispute(
 async def list_disputes(session: AsyncSession, who: Principal, state: str | None, limit: int,
                         after: tuple[dt.datetime, uuid.UUID] | None = None) -> list[Any]:
     """Disputes in the caller's scope, oldest first (opened_at, then id), after the keyset ``after``."""
-    query = select(DISPUTES, ENROLMENTS.c.municipality_code, ENROLMENTS.c.provider_id, ENROLMENTS.c.parent_id).join(
+    query = select(DISPUTES, ENROLMENTS.c.municipality_code, ENROLMENTS.c.provider_id, ENROLMENTS.c.parent_id,
+                   MARKS.c.status.label("mark_status"), MARKS.c.marked_on).join(
         ENROLMENTS, ENROLMENTS.c.enrolment_id == DISPUTES.c.enrolment_id
-    )
+    ).outerjoin(MARKS, MARKS.c.mark_id == DISPUTES.c.mark_id)
     if who.role == Role.PARENT:
         query = query.where(ENROLMENTS.c.parent_id == who.sub)
     elif who.role == Role.PROVIDER:

@@ -25,6 +25,7 @@ MUNICIPALITIES = Table(
     Column("name", Text, nullable=False),
     Column("region_code", String(2), nullable=False),
     Column("last_certificate_seq", Integer, nullable=False, default=0),
+    Column("children_count", Integer),
 )
 
 CHILDREN = Table(

@@ -34,11 +34,13 @@ async def list_municipalities(
 
 @router.put("/municipalities/{code}", response_model=s.MunicipalityOut, summary="Add or rename a municipality",
             operation_id="putMunicipality",
-            description="Creates the municipality with this two-digit code, or renames it.",
+            description=("Creates the municipality with this two-digit code, or renames it; `children_count` "
+                         "(optional) is how many children live there."),
             responses=_problems(*SIGNED_IN, "municipality_code_invalid", "name_required"))
 async def put_municipality(reg: RegistryContext, body: s.MunicipalityIn, code: str = CODE,
                            who: Principal = Depends(require("registry.settings.manage"))) -> dict:
-    return await reference.put_municipality(reg, who, code, body.name)
+    children = body.children_count if "children_count" in body.model_fields_set else reference.UNCHANGED
+    return await reference.put_municipality(reg, who, code, body.name, children_count=children)
 
 
 @router.get("/settings", response_model=s.SettingsOut, summary="Region settings (age window, auto-approval)",

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import certificates, programs, providers, reference
+from . import certificates, programs, providers, reference, statistics
 
-ROUTERS: tuple[APIRouter, ...] = (reference.router, certificates.router, providers.router, programs.router)
+ROUTERS: tuple[APIRouter, ...] = (reference.router, certificates.router, providers.router, programs.router,
+                                   statistics.router)
 
 __all__ = ["ROUTERS"]

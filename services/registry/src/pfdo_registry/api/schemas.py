@@ -25,12 +25,17 @@ class _Out(BaseModel):
 
 class MunicipalityIn(BaseModel):
     name: str = Field(min_length=1, max_length=300, description="Name of the municipality.")
+    children_count: int | None = Field(
+        default=None, ge=0, le=10_000_000,
+        description=("How many children live in the municipality (the share of them holding a certificate is "
+                     "shown to operators); left out: the stored figure stays, null: no figure."))
 
 
 class MunicipalityOut(_Out):
     code: str = Field(description="Two-digit municipality (payer) code.")
     name: str
     region_code: str
+    children_count: int | None = Field(default=None, description="Children living there; null when not given.")
 
 
 class SettingsIn(BaseModel):
@@ -259,6 +264,28 @@ class HistoryOut(_Out):
     actor_role: str
     reason: str | None
     at: dt.datetime
+
+
+class DayFigures(BaseModel):
+    day: dt.date
+    applications: int = Field(description="Applications filed that day.")
+    certificates_issued: int = Field(description="Certificates issued that day.")
+
+
+class MunicipalityFigures(BaseModel):
+    code: str
+    name: str
+    children_count: int | None = Field(description="Children living there; null when not given.")
+    certificates_active: int = Field(description="Certificates in force (status active).")
+    certificates_issued: int = Field(description="Certificates ever issued there.")
+
+
+class RegistryStatistics(BaseModel):
+    from_date: dt.date
+    to_date: dt.date
+    municipality_code: str | None = Field(description="The municipality counted; null: the whole region.")
+    days: list[DayFigures]
+    municipalities: list[MunicipalityFigures]
 
 
 document_examples(globals())

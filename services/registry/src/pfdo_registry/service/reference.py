@@ -20,18 +20,29 @@ async def list_municipalities(reg: Registry) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-async def put_municipality(reg: Registry, who: Principal, code: str, name: str) -> dict:
+UNCHANGED = object()
+"""``children_count`` left out of the request: the stored figure stays."""
+
+
+async def put_municipality(reg: Registry, who: Principal, code: str, name: str, *,
+                           children_count: int | None | object = UNCHANGED) -> dict:
     if not is_valid_code(code):
         raise DomainError("municipality_code_invalid", "A municipality code is two digits 01..99.")
     if not name.strip():
         raise DomainError("name_required", "The municipality's name is required.")
     async with reg.runtime.db.transaction() as session:
         region = (await region_settings(session))["region_code"]
-        stmt = pg_insert(MUNICIPALITIES).values(code=code, name=name.strip(), region_code=region, last_certificate_seq=0)
-        stmt = stmt.on_conflict_do_update(index_elements=[MUNICIPALITIES.c.code], set_={"name": stmt.excluded.name})
+        values = {"code": code, "name": name.strip(), "region_code": region, "last_certificate_seq": 0}
+        changed = {"name": MUNICIPALITIES.c.name}
+        if children_count is not UNCHANGED:
+            values["children_count"] = children_count
+            changed["children_count"] = MUNICIPALITIES.c.children_count
+        stmt = pg_insert(MUNICIPALITIES).values(**values)
+        stmt = stmt.on_conflict_do_update(index_elements=[MUNICIPALITIES.c.code],
+                                          set_={name_: stmt.excluded[column.key] for name_, column in changed.items()})
         await session.execute(stmt)
         await audit.record(session, who, "municipality.saved", "municipality", code, municipality=code,
-                           details={"fields": ["name"]})
+                           details={"fields": sorted(changed)})
         row = (await session.execute(select(MUNICIPALITIES).where(MUNICIPALITIES.c.code == code))).mappings().one()
     return dict(row)
 
