@@ -16,7 +16,7 @@ help:
 	@echo "make test-unit - the fast unit and property tests only"
 	@echo "make test-long - every property test with many more examples (Hypothesis profile 'long')"
 	@echo "make demo    - the school-year story against a running 'make up'"
-	@echo "make bench   - benchmarks beside raw Kafka / PostgreSQL baselines"
+	@echo "make bench   - benchmarks beside raw Kafka / PostgreSQL baselines (the portal: beside its API calls; Lighthouse)"
 	@echo "make chaos   - the full fault-injection suite";  echo "make fuzz    - long API fuzzing run"
 	@echo "make schemas - regenerate event JSON Schemas, AsyncAPI documents and the event catalogue"
 	@echo "make openapi - regenerate the committed OpenAPI documents and the TypeScript client's types"
