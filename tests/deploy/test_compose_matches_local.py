@@ -175,6 +175,10 @@ def test_gateway_uses_the_same_template_with_every_variable_set(compose: dict) -
     assert set(Gateway(StackConfig.from_env({})).template_variables()) == wanted
     for key, value in DEFAULTS.items():
         assert _strip_default(env[key]) == value, key
+    # the portal calls the API from its fixed address, the only one whose X-Forwarded-For is believed
+    portal = compose["services"]["portal"]
+    address = portal["networks"]["default"]["ipv4_address"]
+    assert env["PORTAL_CLIENT_ADDRESS"] == address == _env(portal)["PFDO_PORTAL_API_SOURCE_ADDRESS"]
     # every upstream is a compose service on its container port
     for part in ALL_PARTS:
         host, port = env[f"{part.upper()}_UPSTREAM"].split(":")

@@ -22,8 +22,13 @@ from pfdo_plumbing.logging import configure_logging, get_logger
 from . import assets
 from .auth import close_auth, install_auth, sign_in_again
 from .gateway import ApiError, GatewayApi
+from .gateway.visitor import VisitorMiddleware
 from .labels import Labels
 from .pages import cabinet, navigator, provider
+from .pages import operator_registry
+from .pages import operator_money
+from .pages import finance, operator_dashboard, operator_disputes
+from .pages import provider_disputes, provider_orders, provider_profile, provider_programs
 from .rendering import render, templates
 from .settings import PortalSettings
 
@@ -47,11 +52,13 @@ def create_app(settings: PortalSettings | None = None, *, api: GatewayApi | None
 
     app = FastAPI(title="Портал ПФДО", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
-    app.state.api = api or GatewayApi(settings.api_url, timeout=settings.api_timeout_s)
+    app.state.api = api or GatewayApi(settings.api_url, timeout=settings.api_timeout_s,
+                                      source_address=settings.api_source_address)
     app.state.labels = Labels(app.state.api.labels, ttl_s=settings.labels_ttl_s,
                               municipality_names=app.state.api.municipality_names)
     app.state.templates = templates()
     app.add_middleware(RequestContextMiddleware, service=SERVICE)
+    app.add_middleware(VisitorMiddleware)  # the visitor's address goes with the page's API calls
 
     @app.get("/health", include_in_schema=False)
     async def health() -> JSONResponse:
@@ -61,6 +68,15 @@ def create_app(settings: PortalSettings | None = None, *, api: GatewayApi | None
     app.include_router(navigator.router)
     app.include_router(cabinet.router)  # the parent's cabinet (/cabinet...)
     app.include_router(provider.router)  # the provider's cabinet and attendance journal (/provider...)
+    app.include_router(provider_profile.router)  # the provider's organisation (/provider/profile)
+    app.include_router(provider_programs.router)  # the provider's programs and modules (/provider/programs...)
+    app.include_router(provider_orders.router)  # the provider's payment orders (/provider/orders...)
+    app.include_router(provider_disputes.router)  # disputes on the provider's marks (/provider/disputes)
+    app.include_router(operator_registry.router)  # the operator's applications, providers, programs
+    app.include_router(operator_money.router)  # the operator's periods, month close, reconciliation
+    app.include_router(operator_dashboard.router)  # the operator's dashboard (/operator)
+    app.include_router(operator_disputes.router)  # disputes for the operator to decide (/operator/disputes)
+    app.include_router(finance.router)  # the finance register of payment orders and its export (/finance...)
     install_auth(app, settings)  # sessions, sign-in and sign-out (/auth/...)
 
     @app.exception_handler(ApiError)

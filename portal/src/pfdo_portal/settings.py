@@ -15,6 +15,11 @@ class PortalSettings(AuthSettings):
         default="http://127.0.0.1:8080/api/",
         description="The gateway's public API (its /api/ prefix): the only place the portal reads data from.",
     )
+    api_source_address: str = Field(
+        default="",
+        description="The local address API calls leave from: the gateway believes the visitor's X-Forwarded-For "
+        "from this address only (its PORTAL_CLIENT_ADDRESS). Empty: the system's choice.",
+    )
     api_timeout_s: float = Field(default=10.0, gt=0, description="Longest wait for one API answer, seconds.")
     region_name: str = Field(default="Регион", description="The region's name in the header of every page.")
     assets_dir: str = Field(

@@ -116,3 +116,26 @@ async def test_municipality_names_are_read_page_after_page_with_the_token() -> N
     await client.aclose()
     assert [r.url.path for r in seen] == ["/api/registry/municipalities"] * 2
     assert all(r.headers["authorization"] == "Bearer tok-2" for r in seen)
+
+
+async def test_the_visitors_forwarded_address_goes_with_the_calls_of_their_page_only() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from pfdo_portal.gateway.visitor import VisitorMiddleware
+
+    seen: list[httpx.Request] = []
+    client = api(lambda request: seen.append(request) or httpx.Response(200, json={"labels": {}}))
+
+    async def page(request):  # noqa: ANN001, ANN202
+        await client.labels()
+        return PlainTextResponse("ok")
+
+    portal = VisitorMiddleware(Starlette(routes=[Route("/", page)]))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=portal), base_url="http://portal") as browser:
+        await browser.get("/", headers={"X-Forwarded-For": "198.51.100.7"})
+        await browser.get("/")
+    await client.labels()  # outside any page request
+    await client.aclose()
+    assert [r.headers.get("x-forwarded-for") for r in seen] == ["198.51.100.7", None, None]

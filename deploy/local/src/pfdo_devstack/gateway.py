@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .config import StackConfig
-from .gateway_vars import DEFAULTS
+from .gateway_vars import DEFAULTS, LOCAL_PORTAL_CLIENT_ADDRESS
 from .proc import (
     StackError,
     pid_alive,
@@ -158,6 +158,7 @@ class Gateway:
             "GATEWAY_LISTEN": f"{cfg.host}:{self.listen_port}",
             "ACCESS_LOG": str(self.access_log),
             "DOCS_ROOT": str(cfg.repo_root / "docs" / "site"),
+            "PORTAL_CLIENT_ADDRESS": LOCAL_PORTAL_CLIENT_ADDRESS,
             **{f"{name.upper()}_UPSTREAM": addr for name, addr in ups.items()},
             **dict(cfg.gateway_vars),
             **dict(self.variables),

@@ -25,6 +25,10 @@ DEFAULTS: dict[str, str] = {
 }
 """Template variables that have a default; upstreams, listen address and log come from the stack."""
 
+LOCAL_PORTAL_CLIENT_ADDRESS = "127.0.0.2"
+"""The loopback address the local portal calls the gateway from (PORTAL_CLIENT_ADDRESS): not
+127.0.0.1, where every local client comes from, so only the portal's X-Forwarded-For is believed."""
+
 HIGH_LIMITS: dict[str, str] = {
     "RATE_PER_IP": "100000r/s",
     "BURST_PER_IP": "100000",

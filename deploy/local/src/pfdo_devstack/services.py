@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Mapping
 
 from . import sign_in
+from .gateway_vars import LOCAL_PORTAL_CLIENT_ADDRESS
 from .config import SERVICES, StackConfig
 from .proc import (
     StackError,
@@ -73,6 +74,11 @@ def service_env(config: StackConfig, name: str, base: Mapping[str, str] | None =
     return env
 
 
+def portal_client_address(config: StackConfig) -> str:
+    """The address the local portal calls the gateway from: the gateway's PORTAL_CLIENT_ADDRESS."""
+    return dict(config.gateway_vars).get("PORTAL_CLIENT_ADDRESS", LOCAL_PORTAL_CLIENT_ADDRESS)
+
+
 def portal_process_env(config: StackConfig, env: dict[str, str]) -> dict[str, str]:
     """The portal's environment: the gateway's API (its only way to the platform's data: no Kafka,
     no service's database), its own database and sign-in (``sign_in``), the region's name."""
@@ -81,6 +87,8 @@ def portal_process_env(config: StackConfig, env: dict[str, str]) -> dict[str, st
     env.update({
         "PFDO_SERVICE_NAME": PORTAL,
         "PFDO_PORTAL_API_URL": f"{config.gateway_url}/api/",
+        # the address the gateway believes visitors' X-Forwarded-For from (its PORTAL_CLIENT_ADDRESS)
+        "PFDO_PORTAL_API_SOURCE_ADDRESS": env.get("PFDO_PORTAL_API_SOURCE_ADDRESS", portal_client_address(config)),
         "PFDO_PORTAL_REGION_NAME": env.get("PFDO_PORTAL_REGION_NAME", REGION_NAME),
         "PFDO_PORTAL_LOG_LEVEL": env.get("PFDO_PORTAL_LOG_LEVEL", env.get("PFDO_LOG_LEVEL", "INFO")),
         "PYTHONUNBUFFERED": "1",

@@ -1,10 +1,14 @@
 """Who may open a page: ``current_user`` (None for a visitor), ``require_user`` and
 ``require_role(...)``: a visitor is sent to sign in (and back), a person of another role gets
-403 with a page in Russian."""
+403 with a page in Russian.
+
+A role guard carries the roles it admits (``guard.roles``) and ``admitted_roles(route.dependant)``
+reads them back from a route's dependencies, so the portal's routes can be checked page by page:
+every page of a cabinet refused to every other role by the server, not only hidden from its menu."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 from fastapi import HTTPException, Request
@@ -32,8 +36,17 @@ def require_user(request: Request) -> PortalUser:
     return user
 
 
-def require_role(*roles: Role | str) -> Callable[[Request], Awaitable[PortalUser]]:
+class RoleGuard(Protocol):
+    roles: frozenset[Role]
+
+    async def __call__(self, request: Request) -> PortalUser: ...
+
+
+def require_role(*roles: Role | str) -> RoleGuard:
+    """A dependency admitting the people of ``roles`` only; the set is kept as ``guard.roles``."""
     wanted = frozenset(Role(r) for r in roles)
+    if not wanted:
+        raise ValueError("a role guard admits at least one role")
 
     async def guard(request: Request) -> PortalUser:
         user = require_user(request)
@@ -41,7 +54,22 @@ def require_role(*roles: Role | str) -> Callable[[Request], Awaitable[PortalUser
             raise HTTPException(403, WRONG_ROLE)
         return user
 
-    return guard
+    guard.roles = wanted  # type: ignore[attr-defined]
+    return guard  # type: ignore[return-value]
+
+
+def admitted_roles(dependant: Any) -> frozenset[Role] | None:
+    """The roles a route admits (``route.dependant``, its dependencies searched to any depth):
+    those every role guard on the way admits; None when no role guard stands in front of it."""
+    admitted: frozenset[Role] | None = None
+    pending: list[Any] = [dependant]
+    while pending:
+        node = pending.pop()
+        roles = getattr(node.call, "roles", None)
+        if isinstance(roles, frozenset):
+            admitted = roles if admitted is None else admitted & roles
+        pending.extend(node.dependencies)
+    return admitted
 
 
 def safe_next(raw: str | None) -> str:

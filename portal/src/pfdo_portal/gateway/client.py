@@ -15,15 +15,20 @@ import httpx
 
 from pfdo_plumbing import context
 
-from . import problems
+from . import problems, visitor
 
 Params = dict[str, str | int | list[str] | list[int]]
 
 
 class GatewayApi:
-    def __init__(self, base_url: str, *, timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, base_url: str, *, timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None,
+                 source_address: str = "") -> None:
+        """``source_address``: the local address the calls leave from (the one the gateway believes
+        a visitor's X-Forwarded-For from, see :mod:`.visitor`); empty: the system's choice."""
         if not base_url.endswith("/"):
             base_url += "/"
+        if transport is None and source_address:
+            transport = httpx.AsyncHTTPTransport(local_address=source_address)
         self._http = httpx.AsyncClient(
             base_url=base_url, timeout=timeout, transport=transport, follow_redirects=False,
             headers={"Accept": "application/json", "Accept-Language": "ru"},
@@ -34,16 +39,21 @@ class GatewayApi:
 
     async def request(
         self, method: str, path: str, *, token: str | None = None, params: Params | None = None,
-        json: Any = None, headers: dict[str, str] | None = None,
+        json: Any = None, headers: dict[str, str] | None = None, timeout: float | None = None,
     ) -> Any:
         """The JSON of a successful answer (None for 204); raises :class:`ApiError` otherwise.
 
-        ``path`` is relative to the API's root, e.g. ``navigator/programs``."""
+        ``path`` is relative to the API's root, e.g. ``navigator/programs``; ``timeout`` replaces
+        the client's for a call known to take long (a month's close)."""
         sent = {"X-Correlation-ID": context.correlation_id(), **(headers or {})}
+        if visitor_address := visitor.forwarded_for():
+            sent["X-Forwarded-For"] = visitor_address
         if token:
             sent["Authorization"] = f"Bearer {token}"
         try:
-            response = await self._http.request(method, path.lstrip("/"), params=params, json=json, headers=sent)
+            response = await self._http.request(
+                method, path.lstrip("/"), params=params, json=json, headers=sent,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout)
         except httpx.HTTPError as exc:
             raise problems.unreachable(exc) from exc
         if response.status_code >= 400:

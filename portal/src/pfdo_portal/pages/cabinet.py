@@ -22,6 +22,8 @@ from fastapi import APIRouter, Depends, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from pfdo_plumbing import clock
+
 from ..auth import PortalUser, csrf_protect, require_role
 from ..gateway import ApiError, GatewayApi
 from ..gateway import family as api_calls
@@ -29,6 +31,10 @@ from ..labels import LabelBook
 from ..idempotency import new_key, submitted_key
 from ..rendering import access_token, render
 from .balance_chart import PARTS, balance_chart
+from .enrolment_record import (
+    COMMENT_LIMIT, MARK_STATUSES, RATING_SCALES, RATING_STEPS, end_action, month_records, rating_body, rating_view,
+    record_totals,
+)
 from .enrolment_status import status_view
 
 router = APIRouter(include_in_schema=False, prefix="/cabinet")
@@ -40,7 +46,8 @@ CONSENT_MISSING = "Без согласия на обработку персон�
 
 
 def today() -> dt.date:
-    return dt.datetime.now(REGION_TZ).date()
+    """The region's business date (the platform's clock: the services' dates and the portal's agree)."""
+    return clock.today(REGION_TZ)
 
 
 def _token(request: Request) -> str:
@@ -119,6 +126,9 @@ async def cabinet(request: Request, user: PortalUser = Depends(parent_only)) -> 
     certificates, applications = await asyncio.gather(api_calls.certificates(api, token),
                                                       api_calls.applications(api, token))
     enrolments = await _enrolment_rows(api, token, certificates)
+    if any(e["state"] == "ended" for e in enrolments):  # a finished program: its rating, or a call to give one
+        ratings, now = await _my_ratings(api, token), clock.now()
+        enrolments = [{**e, "rating": rating_view(ratings.get(str(e["enrolment_id"])), now)} for e in enrolments]
     if _is_htmx(request):  # the enrolments' states, refreshed in place
         return render(request, "cabinet/_enrolments.html", {"enrolments": enrolments}, labels=labels)
     children = await asyncio.gather(*(_certificate_with_balance(api, token, c) for c in certificates))
@@ -129,20 +139,160 @@ async def cabinet(request: Request, user: PortalUser = Depends(parent_only)) -> 
     }, labels=labels)
 
 
-# ---- an enrolment's state --------------------------------------------------------------------
+# ---- an enrolment: its state, marks and debits, disputes, ending it, rating it ----------------
+
+DONE_NOTICES = {
+    "disputed": "Оспаривание отправлено. Пока муниципалитет не примет решение, занятие не оплачивается.",
+    "cancelled": "Запись отменена. Зарезервированные средства вернулись на баланс сертификата.",
+    "terminated": "Договор расторгнут. Обучение закончится в последний день этого месяца.",
+    "rated": "Спасибо! Оценка сохранена.",
+    "rating_edited": "Оценка изменена.",
+}
+"""What the page says after a form's post (``?done=``)."""
+
+SCALE_HINTS = {
+    "results": "Чему ребёнок научился, чего достиг",
+    "teachers_and_group": "Педагоги, их внимание к ребёнку, число детей в группе",
+    "materials_and_equipment": "Помещение, оборудование, материалы",
+    "overall_satisfaction": "Насколько вы довольны программой в целом",
+}
+
+
+async def _optional(call: Any, *, empty: Any, none_yet: Any = None) -> Any:
+    """The answer of a call the page can do without (``empty`` when the service says no or is
+    down; ``none_yet``, if given, when it does not know the thing yet: 404); a sign-in that ran
+    out still fails the page."""
+    try:
+        return await call
+    except ApiError as exc:
+        if exc.status == 401:
+            raise
+        return none_yet if exc.status == 404 and none_yet is not None else empty
+
+
+async def _my_ratings(api: GatewayApi, token: str) -> dict[str, dict[str, Any]]:
+    items = await _optional(api_calls.my_ratings(api, token), empty=[])
+    return {str(i["enrolment_id"]): i for i in items}
+
+
+async def _enrolment_page(request: Request, enrolment_id: uuid.UUID, *, error: ApiError | None = None,
+                          error_at: str | None = None, values: Mapping[str, Any] | None = None,
+                          status_code: int = 200) -> HTMLResponse:
+    api, token = _api(request), _token(request)
+    labels = await _labels(request)
+    found = await api_calls.enrolment(api, token, str(enrolment_id))
+    if _is_htmx(request) and error is None:  # the state only, refreshed in place while it may change
+        row = enrolment_rows([found], {}, [])[0]
+        return render(request, "cabinet/_status.html", {"e": row, "view": row["view"]}, labels=labels)
+    programs, certificates, marks, history, disputes, ratings = await asyncio.gather(
+        _program_titles(api, token, [str(found["program_id"])]), api_calls.certificates(api, token),
+        _optional(api_calls.marks(api, token, str(enrolment_id)), empty=None),
+        _optional(api_calls.certificate_history(api, token, str(found["certificate_id"])), empty=None, none_yet=[]),
+        _optional(api_calls.disputes(api, token), empty=[]),
+        _my_ratings(api, token) if found["state"] == "ended" else asyncio.sleep(0, {}))
+    row = enrolment_rows([found], programs, certificates)[0]
+    now = today()
+    records = month_records(found, marks or [], history or [], disputes, now)
+    unavailable = [what for what, answer in (("отметки о занятиях", marks), ("списания", history)) if answer is None]
+    return render(request, "cabinet/enrolment.html", {
+        "title": f"Запись: {row['program_title']}", "nav_current": "cabinet", "e": row, "view": row["view"],
+        "records": records, "totals": record_totals(records), "today": now, "unavailable": unavailable,
+        "end": end_action(found, now), "rating": rating_view(ratings.get(str(enrolment_id)), clock.now()),
+        "scales": RATING_SCALES, "steps": RATING_STEPS, "hints": SCALE_HINTS, "comment_limit": COMMENT_LIMIT,
+        "mark_statuses": MARK_STATUSES, "notice": DONE_NOTICES.get(request.query_params.get("done", "")),
+        "disputing": (error_at or "")[5:] if (error_at or "").startswith("mark-") else request.query_params.get("dispute"),
+        "error": error, "error_at": error_at, "values": values or {}, "idempotency_key": new_key(),
+    }, labels=labels, status_code=status_code)
+
+
+def _refusal(exc: ApiError) -> ApiError:
+    """An answer the page shows next to its form; a sign-in that ran out or a service down fails
+    the page as any other."""
+    if exc.status == 401 or exc.status >= 500:
+        raise exc
+    return exc
+
 
 @router.get("/enrolments/{enrolment_id}", response_class=HTMLResponse)
 async def enrolment_page(request: Request, enrolment_id: uuid.UUID,
                          user: PortalUser = Depends(parent_only)) -> HTMLResponse:
+    return await _enrolment_page(request, enrolment_id)
+
+
+@router.post("/enrolments/{enrolment_id}/disputes", dependencies=[Depends(csrf_protect)])
+async def dispute(request: Request, enrolment_id: uuid.UUID, user: PortalUser = Depends(parent_only)) -> Response:
+    form = await request.form()
+    mark_id, claimed = str(form.get("mark_id") or ""), str(form.get("claimed_status") or "")
+    comment = str(form.get("comment") or "").strip()
+    try:
+        body = {"mark_id": str(uuid.UUID(mark_id)), "claimed_status": claimed, "comment": comment or None}
+    except ValueError as exc:
+        raise HTTPException(422, "Проверьте введённые данные.") from exc
+    try:
+        await api_calls.open_dispute(_api(request), _token(request), body, submitted_key(form.get("idempotency_key")))
+    except ApiError as exc:
+        return await _enrolment_page(request, enrolment_id, error=_refusal(exc), error_at=f"mark-{mark_id}",
+                                     values={"comment": comment, "claimed_status": claimed},
+                                     status_code=exc.status)
+    return RedirectResponse(f"/cabinet/enrolments/{enrolment_id}?done=disputed#mark-{mark_id}", status_code=303)
+
+
+@router.get("/enrolments/{enrolment_id}/end", response_class=HTMLResponse)
+async def end_confirm(request: Request, enrolment_id: uuid.UUID,
+                      user: PortalUser = Depends(parent_only)) -> HTMLResponse:
+    """The confirmation step before cancelling or terminating (a page of its own: no script needed)."""
     api, token = _api(request), _token(request)
     labels = await _labels(request)
     found = await api_calls.enrolment(api, token, str(enrolment_id))
     programs = await _program_titles(api, token, [str(found["program_id"])])
-    certificates = await api_calls.certificates(api, token)
-    row = enrolment_rows([found], programs, certificates)[0]
-    name = "cabinet/_status.html" if _is_htmx(request) else "cabinet/enrolment.html"
-    return render(request, name, {"title": f"Заявка: {row['program_title']}", "nav_current": "cabinet",
-                                  "e": row, "view": row["view"]}, labels=labels)
+    row = enrolment_rows([found], programs, [])[0]
+    action = end_action(found, today())
+    if action is None:  # nothing to end any more: back to the enrolment's page
+        return RedirectResponse(f"/cabinet/enrolments/{enrolment_id}", status_code=303)
+    return render(request, "cabinet/end.html", {
+        "title": f"{action.title}: {row['program_title']}", "nav_current": "cabinet", "e": row, "end": action,
+        "idempotency_key": new_key()}, labels=labels)
+
+
+@router.post("/enrolments/{enrolment_id}/end", dependencies=[Depends(csrf_protect)])
+async def end(request: Request, enrolment_id: uuid.UUID, user: PortalUser = Depends(parent_only)) -> Response:
+    form = await request.form()
+    action = str(form.get("action") or "")
+    if action not in ("cancel", "terminate"):
+        raise HTTPException(422, "Проверьте введённые данные.")
+    try:
+        ended = await api_calls.end_enrolment(_api(request), _token(request), str(enrolment_id), action,
+                                              submitted_key(form.get("idempotency_key")))
+    except ApiError as exc:
+        return await _enrolment_page(request, enrolment_id, error=_refusal(exc), error_at="end",
+                                     status_code=exc.status)
+    done = "terminated" if ended.get("state") == "terminated" else "cancelled"
+    return RedirectResponse(f"/cabinet/enrolments/{enrolment_id}?done={done}#status", status_code=303)
+
+
+@router.post("/enrolments/{enrolment_id}/rating", dependencies=[Depends(csrf_protect)])
+async def rate(request: Request, enrolment_id: uuid.UUID, user: PortalUser = Depends(parent_only)) -> Response:
+    form = await request.form()
+    body, missing = rating_body(form)
+    values = {**body["scores"], "comment": body["comment"] or ""}
+    if missing:
+        labels = await _labels(request)
+        names = ", ".join(f"«{labels('rating_scales', scale)}»" for scale in missing)
+        refusal = ApiError(422, "scale_missing", f"Поставьте оценку по каждой шкале: не выбрано {names}.")
+        return await _enrolment_page(request, enrolment_id, error=refusal, error_at="rating", values=values,
+                                     status_code=422)
+    api, token = _api(request), _token(request)
+    try:
+        if form.get("edit") == "1":
+            await api_calls.edit_rating(api, token, str(enrolment_id), body)
+        else:
+            await api_calls.rate(api, token, {"enrolment_id": str(enrolment_id), **body},
+                                 submitted_key(form.get("idempotency_key")))
+    except ApiError as exc:
+        return await _enrolment_page(request, enrolment_id, error=_refusal(exc), error_at="rating", values=values,
+                                     status_code=exc.status)
+    done = "rating_edited" if form.get("edit") == "1" else "rated"
+    return RedirectResponse(f"/cabinet/enrolments/{enrolment_id}?done={done}#rating", status_code=303)
 
 
 # ---- enrolling in a module ------------------------------------------------------------------

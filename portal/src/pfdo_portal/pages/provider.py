@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from pfdo_plumbing import clock
 
 from ..auth import PortalUser, csrf_protect, require_role
-from ..gateway import ApiError
+from ..gateway import ApiError, organisation
 from ..idempotency import new_key, submitted_key
 from ..rendering import access_token, render
 from . import provider_journal as journal
@@ -33,20 +33,13 @@ PENDING = ("requested", "reserved")
 
 async def _all(request: Request, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     """Every item of a paged list of the API."""
-    api, token = request.app.state.api, access_token(request)
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        page = await api.get(path, token=token, params={**params, **({"cursor": cursor} if cursor else {})})
-        items.extend(page["items"])
-        cursor = page.get("next_cursor")
-        if not cursor:
-            return items
+    return await organisation.all_items(request.app.state.api, access_token(request), path, params)
 
 
-async def _groups(request: Request) -> list[dict[str, Any]]:
+async def _groups(request: Request, user: PortalUser) -> list[dict[str, Any]]:
     """The provider's groups: each module of its programs, with the program's name and status."""
-    programs = await _all(request, "registry/programs", {"limit": 500})
+    programs = await organisation.programs(request.app.state.api, access_token(request),
+                                           str(user.provider_id))
     return [{**module, "program_name": program["name"], "program_status": program["status"]}
             for program in programs for module in program.get("modules") or ()]
 
@@ -59,11 +52,12 @@ def _today() -> Any:
 async def cabinet(request: Request, user: PortalUser = Depends(provider_only)) -> HTMLResponse:
     labels = await request.app.state.labels.book()
     groups, enrolments = await asyncio.gather(
-        _groups(request), _all(request, "navigator/enrolments", {"limit": 1000}))
+        _groups(request, user), _all(request, "navigator/enrolments", {"limit": 1000}))
     names = {str(g["id"]): g for g in groups}
     pending = [e for e in enrolments if e["state"] in PENDING]
     context = {"title": "Кабинет организации", "groups": groups, "applications": pending, "group_of": names,
-               "today": _today(), "nav_current": "provider", "done": request.query_params.get("done")}
+               "today": _today(), "nav_current": "provider", "section": "groups",
+               "done": request.query_params.get("done")}
     return render(request, "provider/index.html", context, labels=labels)
 
 
@@ -77,10 +71,10 @@ async def decide(request: Request, enrolment_id: uuid.UUID, decision: str,
     return RedirectResponse(f"/provider?done={decision}", status_code=303)
 
 
-async def _journal_data(request: Request, module_id: str, asked: str | None) -> dict[str, Any]:
+async def _journal_data(request: Request, user: PortalUser, module_id: str, asked: str | None) -> dict[str, Any]:
     """The group, the month to show, its contracts, their marks of the month, the month's state."""
     api, token = request.app.state.api, access_token(request)
-    group = next((g for g in await _groups(request) if str(g["id"]) == module_id), None)
+    group = next((g for g in await _groups(request, user) if str(g["id"]) == module_id), None)
     if group is None:
         raise HTTPException(404, "Такой группы нет среди групп вашей организации.")
     month = journal.journal_month(group, journal.parse_month(asked), _today())
@@ -102,6 +96,7 @@ def _page(request: Request, data: dict[str, Any], grid: journal.Grid, labels: An
     month = grid.month
     context = {
         "title": f"Журнал: {data['group']['name']}", "group": data["group"], "grid": grid, "nav_current": "provider",
+        "section": "groups",
         "previous": journal.shift_month(month, -1) if months and month > months[0] else None,
         "next": journal.shift_month(month, 1) if months and month < months[-1] else None,
         "month_code": journal.month_code(month), "statuses": journal.STATUSES, "short": journal.SHORT,
@@ -121,7 +116,7 @@ SAVED = {"1": "Отметки месяца сохранены."}
 @router.get("/provider/groups/{module_id}", response_class=HTMLResponse)
 async def journal_page(request: Request, module_id: uuid.UUID, user: PortalUser = Depends(provider_only)) -> HTMLResponse:
     labels = await request.app.state.labels.book()
-    data = await _journal_data(request, str(module_id), request.query_params.get("month"))
+    data = await _journal_data(request, user, str(module_id), request.query_params.get("month"))
     return _page(request, data, _grid(data), labels, notice=SAVED.get(request.query_params.get("saved", "")))
 
 
@@ -131,7 +126,7 @@ async def journal_post(request: Request, module_id: uuid.UUID, user: PortalUser 
     saved) or the month saved in one request (``action=save``)."""
     labels = await request.app.state.labels.book()
     form = await request.form()
-    data = await _journal_data(request, str(module_id), request.query_params.get("month"))
+    data = await _journal_data(request, user, str(module_id), request.query_params.get("month"))
     grid = _grid(data)
     values = journal.form_values(form.multi_items())
     target = form.get("fill")
@@ -156,14 +151,14 @@ async def journal_post(request: Request, module_id: uuid.UUID, user: PortalUser 
         if exc.status >= 500 or exc.status in (401, 403):
             raise
         refusals, general = journal.refusals_of_problem(posted, exc.field_pointers)
-        data = await _journal_data(request, str(module_id), journal.month_code(grid.month))
+        data = await _journal_data(request, user, str(module_id), journal.month_code(grid.month))
         return _page(request, data, _grid(data, values=values, refusals=refusals), labels, error=exc.message,
                      errors=general, status_code=exc.status)
     refusals = journal.refusals_of_report(posted, report.get("rejected") or ())
     if not refusals:
         return RedirectResponse(
             f"/provider/groups/{module_id}?month={journal.month_code(grid.month)}&saved=1", status_code=303)
-    data = await _journal_data(request, str(module_id), journal.month_code(grid.month))
+    data = await _journal_data(request, user, str(module_id), journal.month_code(grid.month))
     accepted = report.get("accepted", 0)
     error = (f"Сохранено отметок: {accepted}. Не принято: {len(refusals)} — причина указана в ячейке. "
              "Исправьте эти отметки или оставьте их пустыми.")

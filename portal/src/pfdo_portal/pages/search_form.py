@@ -37,6 +37,8 @@ class SearchForm:
     free_only: bool = False
     sort: str = ""
     cursor: str = ""
+    child: str = ""
+    """A signed-in parent's child (certificate id) the results show the family's cost for."""
 
     @classmethod
     def from_query(cls, query: QueryParams) -> SearchForm:
@@ -47,6 +49,7 @@ class SearchForm:
             text=one("q")[:200], direction=one("direction"), age=one("age"), municipality=one("municipality"),
             funding=one("funding"), weekdays=tuple(w for w in query.getlist("weekday") if w.strip())[:7],
             free_only=query.get("free") in ("1", "on", "true"), sort=one("sort"), cursor=one("cursor"),
+            child=one("child")[:64],
         )
 
     def api_params(self, page_size: int) -> Params:
@@ -75,6 +78,8 @@ class SearchForm:
             pairs.append(("free", "1"))
         if self.sort:
             pairs.append(("sort", self.sort))
+        if self.child:
+            pairs.append(("child", self.child))
         if cursor:
             pairs.append(("cursor", cursor))
         return urlencode(pairs)

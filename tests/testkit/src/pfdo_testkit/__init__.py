@@ -59,6 +59,17 @@ def migrate(service: str, url: str) -> None:
         raise RuntimeError(f"migrations of {service} failed:\n{result.stdout}\n{result.stderr}")
 
 
+def migrate_portal(url: str) -> None:
+    """Run the portal's Alembic migrations (its sessions table) against a database."""
+    env = {**os.environ, "PFDO_PORTAL_DATABASE_URL": url}
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(REPO_ROOT / "portal" / "alembic.ini"), "upgrade", "head"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"migrations of the portal failed:\n{result.stdout}\n{result.stderr}")
+
+
 @dataclass
 class DatabaseFactory:
     """Fresh migrated databases per test, cloned from one migrated template per service."""

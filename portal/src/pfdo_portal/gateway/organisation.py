@@ -1,0 +1,102 @@
+"""The public API's calls behind a provider's cabinet, all with the provider's own token: the
+organisation and its programs (registry), its payment orders (billing), the disputes on its marks
+(navigator). Creations carry an ``Idempotency-Key``, so a form sent twice creates one thing."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from .client import GatewayApi, Params
+
+
+def _id(value: object) -> str:
+    return quote(str(value), safe="")
+
+
+async def all_items(api: GatewayApi, token: str | None, path: str, params: Params) -> list[dict[str, Any]]:
+    """Every item of a paged list of the API (``limit`` + ``cursor``)."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        page = await api.get(path, token=token, params={**params, **({"cursor": cursor} if cursor else {})})
+        items.extend(page["items"])
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return items
+
+
+# ---- the organisation ------------------------------------------------------------------------
+
+async def provider(api: GatewayApi, token: str | None, provider_id: str) -> dict[str, Any]:
+    return await api.get(f"registry/providers/{_id(provider_id)}", token=token)
+
+
+async def register(api: GatewayApi, token: str | None, body: dict[str, Any], key: str) -> dict[str, Any]:
+    return await api.request("POST", "registry/providers", token=token, json=body, headers={"Idempotency-Key": key})
+
+
+async def municipalities(api: GatewayApi, token: str | None) -> list[dict[str, Any]]:
+    return await all_items(api, token, "registry/municipalities", {"limit": 200})
+
+
+# ---- programs and modules --------------------------------------------------------------------
+
+async def programs(api: GatewayApi, token: str | None, provider_id: str) -> list[dict[str, Any]]:
+    """The organisation's own programs (a provider is shown every certified program otherwise)."""
+    return await all_items(api, token, "registry/programs", {"provider_id": provider_id, "limit": 500})
+
+
+async def program(api: GatewayApi, token: str | None, program_id: str) -> dict[str, Any]:
+    return await api.get(f"registry/programs/{_id(program_id)}", token=token)
+
+
+async def history(api: GatewayApi, token: str | None, program_id: str) -> list[dict[str, Any]]:
+    return await all_items(api, token, f"registry/programs/{_id(program_id)}/history", {"limit": 500})
+
+
+async def create_program(api: GatewayApi, token: str | None, body: dict[str, Any], key: str) -> dict[str, Any]:
+    return await api.request("POST", "registry/programs", token=token, json=body, headers={"Idempotency-Key": key})
+
+
+async def edit_program(api: GatewayApi, token: str | None, program_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    return await api.request("PATCH", f"registry/programs/{_id(program_id)}", token=token, json=body)
+
+
+async def add_module(api: GatewayApi, token: str | None, program_id: str, body: dict[str, Any],
+                     key: str) -> dict[str, Any]:
+    return await api.request("POST", f"registry/programs/{_id(program_id)}/modules", token=token, json=body,
+                             headers={"Idempotency-Key": key})
+
+
+async def replace_module(api: GatewayApi, token: str | None, program_id: str, module_id: str,
+                         body: dict[str, Any]) -> dict[str, Any]:
+    return await api.request("PUT", f"registry/programs/{_id(program_id)}/modules/{_id(module_id)}", token=token,
+                             json=body)
+
+
+async def remove_module(api: GatewayApi, token: str | None, program_id: str, module_id: str) -> dict[str, Any]:
+    return await api.request("DELETE", f"registry/programs/{_id(program_id)}/modules/{_id(module_id)}", token=token)
+
+
+async def submit(api: GatewayApi, token: str | None, program_id: str, key: str) -> dict[str, Any]:
+    return await api.request("POST", f"registry/programs/{_id(program_id)}/submit", token=token,
+                             headers={"Idempotency-Key": key})
+
+
+# ---- money and disputes ----------------------------------------------------------------------
+
+async def payment_orders(api: GatewayApi, token: str | None, provider_id: str) -> list[dict[str, Any]]:
+    return await all_items(api, token, "billing/payment-orders", {"provider_id": provider_id, "limit": 1000})
+
+
+async def payment_order(api: GatewayApi, token: str | None, order_id: str) -> dict[str, Any]:
+    return await api.get(f"billing/payment-orders/{_id(order_id)}", token=token)
+
+
+async def enrolments(api: GatewayApi, token: str | None) -> list[dict[str, Any]]:
+    return await all_items(api, token, "navigator/enrolments", {"limit": 1000})
+
+
+async def disputes(api: GatewayApi, token: str | None) -> list[dict[str, Any]]:
+    return await all_items(api, token, "navigator/disputes", {"limit": 1000})
