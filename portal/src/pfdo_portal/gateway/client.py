@@ -16,6 +16,7 @@ import httpx
 from pfdo_plumbing import context
 
 from . import problems, visitor
+from .pooled_transport import PooledTransport
 
 Params = dict[str, str | int | list[str] | list[int]]
 
@@ -27,8 +28,8 @@ class GatewayApi:
         a visitor's X-Forwarded-For from, see :mod:`.visitor`); empty: the system's choice."""
         if not base_url.endswith("/"):
             base_url += "/"
-        if transport is None and source_address:
-            transport = httpx.AsyncHTTPTransport(local_address=source_address)
+        if transport is None:
+            transport = PooledTransport(source_address=source_address)
         self._http = httpx.AsyncClient(
             base_url=base_url, timeout=timeout, transport=transport, follow_redirects=False,
             headers={"Accept": "application/json", "Accept-Language": "ru"},
