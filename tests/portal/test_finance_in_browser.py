@@ -29,7 +29,8 @@ from openpyxl import load_workbook
 
 from pfdo_devstack import story as st
 from pfdo_portal.formatting import money
-from pfdo_testkit.browser import PHONE, Browser, axe_violations, chromium, horizontal_overflow, screenshot
+from pfdo_testkit import browser as browser_checks
+from pfdo_testkit.browser import PHONE, Browser, chromium, horizontal_overflow
 from pfdo_testkit.enrolled_region import EnrolledRegion, enrolled_region
 from pfdo_testkit.sign_in import sign_in_as
 
@@ -61,10 +62,7 @@ async def region(platform_factory, auth, tmp_path_factory) -> AsyncIterator[Enro
 
 
 async def assert_sound(browser: Browser, page, name: str) -> None:  # noqa: ANN001
-    await screenshot(page, SUITE, name, full_page=True)
-    assert browser.elsewhere == [], browser.elsewhere
-    assert browser.page_errors == [], browser.page_errors
-    assert await axe_violations(page) == []
+    await browser_checks.assert_sound(browser, page, SUITE, name)
 
 
 async def sign_in_finance(page, region: EnrolledRegion, next_page: str = "/finance") -> None:  # noqa: ANN001

@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from pfdo_devstack import story as st
-from pfdo_testkit.browser import PHONE, Browser, axe_violations, chromium, horizontal_overflow, screenshot
+from pfdo_testkit import browser as browser_checks
+from pfdo_testkit.browser import PHONE, Browser, chromium, horizontal_overflow, screenshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -77,13 +78,7 @@ async def desktop(catalogue: Catalogue) -> AsyncIterator[Browser]:
 
 
 async def assert_sound(browser: Browser, page, name: str) -> None:  # noqa: ANN001
-    """The page loaded from its own host only, without script errors, and has no serious or
-    critical accessibility violation; its screenshot is kept."""
-    await screenshot(page, SUITE, name, full_page=True)
-    assert browser.elsewhere == [], browser.elsewhere
-    assert browser.page_errors == [], browser.page_errors
-    violations = await axe_violations(page)
-    assert violations == [], violations
+    await browser_checks.assert_sound(browser, page, SUITE, name)
 
 
 def prices(texts: list[str]) -> list[int]:

@@ -21,13 +21,13 @@ import pytest
 from pfdo_devstack import story as st
 from pfdo_devstack.demo import TODAY, module_end, school_year
 from pfdo_registry.domain.identifiers import generate_snils
-from pfdo_testkit.browser import PHONE, Browser, axe_violations, chromium, horizontal_overflow, screenshot
+from pfdo_testkit import browser as browser_checks
+from pfdo_testkit.browser import PHONE, Browser, chromium, horizontal_overflow, rub
 from pfdo_testkit.sign_in import sign_in_as
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(400)]
 
 SUITE = "portal"
-NNBSP, NBSP = "\u202f", "\u00a0"
 NOMINAL = 3_000_000
 PRICE, NORMATIVE = 1_800_000, 1_350_000
 
@@ -66,16 +66,7 @@ async def family(platform_factory, auth) -> AsyncIterator[Family]:  # noqa: ANN0
 
 
 async def assert_sound(browser: Browser, page, name: str) -> None:  # noqa: ANN001
-    await screenshot(page, SUITE, name, full_page=True)
-    assert browser.elsewhere == [], browser.elsewhere
-    assert browser.page_errors == [], browser.page_errors
-    violations = await axe_violations(page)
-    assert violations == [], violations
-
-
-def rub(kopecks: int) -> str:
-    roubles, rest = divmod(kopecks, 100)
-    return f"{roubles:,}".replace(",", NNBSP) + f",{rest:02d}{NBSP}₽"
+    await browser_checks.assert_sound(browser, page, SUITE, name)
 
 
 async def test_a_parent_applies_sees_the_balance_chart_reads_the_quote_and_enrols(family: Family) -> None:

@@ -22,7 +22,8 @@ import httpx
 import pytest
 
 from pfdo_devstack import story as st
-from pfdo_testkit.browser import PHONE, Browser, axe_violations, chromium, horizontal_overflow, screenshot
+from pfdo_testkit import browser as browser_checks
+from pfdo_testkit.browser import PHONE, Browser, chromium, horizontal_overflow, rub
 from pfdo_testkit.sign_in import sign_in_as
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(480)]
@@ -88,16 +89,7 @@ async def contract(platform_factory, auth, tmp_path_factory) -> AsyncIterator[Co
 
 
 async def assert_sound(browser: Browser, page, name: str) -> None:  # noqa: ANN001
-    await screenshot(page, SUITE, name, full_page=True)
-    assert browser.elsewhere == [], browser.elsewhere
-    assert browser.page_errors == [], browser.page_errors
-    violations = await axe_violations(page)
-    assert violations == [], violations
-
-
-def rub(kopecks: int) -> str:
-    roubles, rest = divmod(abs(kopecks), 100)
-    return ("-" if kopecks < 0 else "") + f"{roubles:,}".replace(",", NNBSP) + f",{rest:02d}{NBSP}₽"
+    await browser_checks.assert_sound(browser, page, SUITE, name)
 
 
 def monthly(quote: dict) -> str:

@@ -20,7 +20,8 @@ import httpx
 import pytest
 
 from pfdo_devstack import story as st
-from pfdo_testkit.browser import PHONE, Browser, axe_violations, chromium, horizontal_overflow, screenshot
+from pfdo_testkit import browser as browser_checks
+from pfdo_testkit.browser import PHONE, Browser, chromium, horizontal_overflow
 from pfdo_testkit.sign_in import sign_in_as
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
@@ -92,10 +93,7 @@ async def group(platform_factory, auth, tmp_path_factory) -> AsyncIterator[Group
 
 
 async def assert_sound(browser: Browser, page, name: str) -> None:  # noqa: ANN001
-    await screenshot(page, SUITE, name, full_page=True)
-    assert browser.elsewhere == [], browser.elsewhere
-    assert browser.page_errors == [], browser.page_errors
-    assert await axe_violations(page) == []
+    await browser_checks.assert_sound(browser, page, SUITE, name)
 
 
 def cell(page, enrolment: str, day: str):  # noqa: ANN001, ANN201

@@ -26,20 +26,14 @@ import pytest
 
 from pfdo_devstack import story as st
 from pfdo_registry.domain.identifiers import generate_kpp, generate_ogrn, generate_org_inn
-from pfdo_testkit.browser import PHONE, Browser, axe_violations, chromium, horizontal_overflow, screenshot
+from pfdo_testkit.browser import PHONE, Browser, axe_violations, chromium, horizontal_overflow, rub, screenshot
 from pfdo_testkit.sign_in import sign_in_as
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(480)]
 
 SUITE = "portal"
 D = dt.date
-NNBSP, NBSP = "\u202f", "\u00a0"
 PRICE, NORMATIVE = 1_800_000, 1_500_000
-
-
-def rub(kopecks: int) -> str:
-    roubles, rest = divmod(kopecks, 100)
-    return f"{roubles:,}".replace(",", NNBSP) + f",{rest:02d}{NBSP}₽"
 
 
 @dataclass

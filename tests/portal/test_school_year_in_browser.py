@@ -28,14 +28,14 @@ import pytest
 
 from pfdo_devstack import story as st
 from pfdo_registry.domain.identifiers import generate_snils
-from pfdo_testkit.browser import Browser, axe_violations, chromium, screenshot
+from pfdo_testkit import browser as browser_checks
+from pfdo_testkit.browser import Browser, chromium, rub
 from pfdo_testkit.sign_in import sign_in_as, sign_out
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 SUITE = "portal"
 D = dt.date
-NNBSP, NBSP = "\u202f", "\u00a0"
 NOMINAL = 3_000_000
 PRICE, NORMATIVE = 1_200_000, 900_000
 """The September group's price and normative cost: the family pays the difference."""
@@ -85,16 +85,7 @@ async def year(platform_factory, auth, tmp_path_factory) -> AsyncIterator[Year]:
 
 
 async def assert_sound(browser: Browser, page, name: str) -> None:  # noqa: ANN001
-    await screenshot(page, SUITE, f"story-{name}", full_page=True)
-    assert browser.elsewhere == [], browser.elsewhere
-    assert browser.page_errors == [], browser.page_errors
-    violations = await axe_violations(page)
-    assert violations == [], violations
-
-
-def rub(kopecks: int) -> str:
-    roubles, rest = divmod(kopecks, 100)
-    return f"{roubles:,}".replace(",", NNBSP) + f",{rest:02d}{NBSP}₽"
+    await browser_checks.assert_sound(browser, page, SUITE, f"story-{name}")
 
 
 async def sign_in(browser: Browser, year: Year, key: str, next_page: str):  # noqa: ANN201

@@ -123,3 +123,20 @@ async def horizontal_overflow(page: Any) -> int:
     """How many CSS pixels the page is wider than its window (0: no sideways scrolling)."""
     return int(await page.evaluate(
         "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - document.documentElement.clientWidth"))
+
+
+async def assert_sound(browser: Browser, page: Any, suite: str, name: str) -> None:
+    """The page as a person would want it: its screenshot kept (``suite``/``name``.png), nothing
+    loaded from another host, no script error, no serious or critical accessibility violation."""
+    await screenshot(page, suite, name, full_page=True)
+    assert browser.elsewhere == [], browser.elsewhere
+    assert browser.page_errors == [], browser.page_errors
+    violations = await axe_violations(page)
+    assert violations == [], violations
+
+
+def rub(kopecks: int) -> str:
+    """An amount as the portal writes it: ``1 234,56 ₽`` (narrow no-break space between thousands,
+    no-break space before the sign), a minus in front of a negative one."""
+    roubles, rest = divmod(abs(kopecks), 100)
+    return ("-" if kopecks < 0 else "") + f"{roubles:,}".replace(",", "\u202f") + f",{rest:02d}\u00a0₽"
