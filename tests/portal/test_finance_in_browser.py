@@ -52,13 +52,23 @@ async def region(platform_factory, auth, tmp_path_factory) -> AsyncIterator[Enro
             s = found.story
             clock.set(dt.date(2026, 10, 2))  # September is over
             st.expect(await st.freeze_month(s, "2026-09"), 200)
-            await st.issue_advance(s, "2026-09")
-            await st.issue_advance(s, "2026-10")
+            for month in ("2026-09", "2026-10"):
+                await advance(s, month)
             await st.close_month_when_ready(s, "2026-09", timeout=60)
         except BaseException:
             print(platform.logs(40))
             raise
         yield found
+
+
+async def advance(s: st.Story, month: str) -> None:
+    """The month's advance order, issued again (idempotent) until billing, which hears of the
+    confirmed contract from the bus, has one."""
+    async def probe() -> list[dict] | None:
+        await st.issue_advance(s, month)
+        return [o for o in await st.payment_orders(s) if o["month"] == month and o["kind"] == "advance"] or None
+
+    await st.eventually(probe, f"the advance order of {month}")
 
 
 async def assert_sound(browser: Browser, page, name: str) -> None:  # noqa: ANN001

@@ -42,8 +42,13 @@ class Registry:
 
 
 @pytest.fixture(scope="module")
-async def registry(platform_factory, auth) -> AsyncIterator[Registry]:  # noqa: ANN001
-    platform = await platform_factory(db_prefix="opregistry", portal=True, extra_env={"PFDO_LOG_LEVEL": "WARNING"},
+async def registry(platform_factory, auth, tmp_path_factory) -> AsyncIterator[Registry]:  # noqa: ANN001
+    # the services' business day is the one this module computed its dates from (TODAY), also when
+    # the run crosses midnight in the region
+    clock = st.StoryClock(tmp_path_factory.mktemp("opregistry-clock"))
+    clock.set(TODAY)
+    platform = await platform_factory(db_prefix="opregistry", portal=True,
+                                      extra_env={"PFDO_LOG_LEVEL": "WARNING", "PFDO_CLOCK_OFFSET_FILE": str(clock.file)},
                                       service_env={"portal": {"PFDO_PORTAL_REGION_NAME": "Липецкая область"}})
     async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=30) as gw:
         s = st.Story(gw, st.TestAuthTokens(auth), st.cast("opregistry"))

@@ -43,8 +43,13 @@ class Family:
 
 
 @pytest.fixture(scope="module")
-async def family(platform_factory, auth) -> AsyncIterator[Family]:  # noqa: ANN001
-    platform = await platform_factory(db_prefix="cabinet", portal=True, extra_env={"PFDO_LOG_LEVEL": "WARNING"},
+async def family(platform_factory, auth, tmp_path_factory) -> AsyncIterator[Family]:  # noqa: ANN001
+    # the services' business day is the one this module computed its dates from (TODAY), also when
+    # the run crosses midnight in the region
+    clock = st.StoryClock(tmp_path_factory.mktemp("cabinet-clock"))
+    clock.set(TODAY)
+    platform = await platform_factory(db_prefix="cabinet", portal=True,
+                                      extra_env={"PFDO_LOG_LEVEL": "WARNING", "PFDO_CLOCK_OFFSET_FILE": str(clock.file)},
                                       service_env={"portal": {"PFDO_PORTAL_REGION_NAME": "Липецкая область"}})
     async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=30) as gw:
         s = st.Story(gw, st.TestAuthTokens(auth), st.cast("cabinet"))
