@@ -8,6 +8,8 @@ view share it with the portal's.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
@@ -79,15 +81,26 @@ class GatewayApi:
     async def labels(self) -> dict[str, dict[str, str]]:
         return (await self.get("registry/labels"))["labels"]
 
-    async def municipality_names(self, token: str) -> dict[str, str]:
-        """code -> name of the region's municipalities (the API shows them to a signed-in person)."""
-        names: dict[str, str] = {}
+    async def pages(self, path: str, *, token: str | None = None, params: Params | None = None,
+                    most_pages: int | None = None) -> AsyncIterator[dict[str, Any]]:
+        """The pages of a paged list of the API (``limit`` + ``cursor``; each with its ``items`` and
+        ``next_cursor``), one after another, at most ``most_pages`` of them."""
         cursor: str | None = None
-        for _ in range(20):  # 200 a page: far more municipalities than a region has
-            params: Params = {"limit": 200, **({"cursor": cursor} if cursor else {})}
-            page = await self.get("registry/municipalities", token=token, params=params)
-            names.update({item["code"]: item["name"] for item in page["items"]})
+        for _ in itertools.count() if most_pages is None else range(most_pages):
+            page = await self.get(path, token=token, params={**(params or {}), **({"cursor": cursor} if cursor else {})})
+            yield page
             cursor = page.get("next_cursor")
             if not cursor:
-                break
-        return names
+                return
+
+    async def all_items(self, path: str, *, token: str | None = None, params: Params | None = None,
+                        most_pages: int | None = None) -> list[dict[str, Any]]:
+        """Every item of a paged list of the API, at most ``most_pages`` pages of them."""
+        return [item async for page in self.pages(path, token=token, params=params, most_pages=most_pages)
+                for item in page["items"]]
+
+    async def municipality_names(self, token: str) -> dict[str, str]:
+        """code -> name of the region's municipalities (the API shows them to a signed-in person)."""
+        # 200 a page, 20 pages: far more municipalities than a region has
+        found = await self.all_items("registry/municipalities", token=token, params={"limit": 200}, most_pages=20)
+        return {item["code"]: item["name"] for item in found}

@@ -61,33 +61,24 @@ async def program(api: GatewayApi, token: str, program_id: str) -> dict[str, Any
     return await api.program_page(str(program_id), token=token)
 
 
-async def _every(api: GatewayApi, token: str, path: str, params: dict[str, Any], *, pages: int = 20) -> list[dict[str, Any]]:
-    """Every item of a paged list (``limit`` + ``cursor``), at most ``pages`` pages."""
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    for _ in range(pages):
-        page = await api.get(path, token=token, params={**params, **({"cursor": cursor} if cursor else {})})
-        items.extend(page["items"])
-        cursor = page.get("next_cursor")
-        if not cursor:
-            break
-    return items
 
 
 async def marks(api: GatewayApi, token: str, enrolment_id: str) -> list[dict[str, Any]]:
     """Every attendance mark of an enrolment, with the last day each may be disputed."""
-    return await _every(api, token, "navigator/attendance", {"enrolment_id": str(enrolment_id), "limit": 1000})
+    return await api.all_items("navigator/attendance", token=token,
+                               params={"enrolment_id": str(enrolment_id), "limit": 1000}, most_pages=20)
 
 
 async def certificate_history(api: GatewayApi, token: str, certificate_id: str) -> list[dict[str, Any]]:
     """Every transfer of a certificate's ledger, oldest first (credits, reservations, postings,
     releases, the family's invoices)."""
-    return await _every(api, token, f"billing/certificates/{_id(certificate_id)}/history", {"limit": 1000})
+    return await api.all_items(f"billing/certificates/{_id(certificate_id)}/history", token=token,
+                               params={"limit": 1000}, most_pages=20)
 
 
 async def disputes(api: GatewayApi, token: str) -> list[dict[str, Any]]:
     """The parent's disputes, oldest first."""
-    return await _every(api, token, "navigator/disputes", {"limit": 1000})
+    return await api.all_items("navigator/disputes", token=token, params={"limit": 1000}, most_pages=20)
 
 
 async def open_dispute(api: GatewayApi, token: str, body: dict[str, Any], key: str) -> dict[str, Any]:
@@ -102,7 +93,7 @@ async def end_enrolment(api: GatewayApi, token: str, enrolment_id: str, action: 
 
 async def my_ratings(api: GatewayApi, token: str) -> list[dict[str, Any]]:
     """The children's ended enrolments that may be rated, with the rating given, if any."""
-    return await _every(api, token, "ratings/me/ratings", {"limit": 500})
+    return await api.all_items("ratings/me/ratings", token=token, params={"limit": 500}, most_pages=20)
 
 
 async def rate(api: GatewayApi, token: str, body: dict[str, Any], key: str) -> dict[str, Any]:

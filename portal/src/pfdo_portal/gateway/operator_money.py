@@ -27,16 +27,7 @@ def _id(value: str) -> str:
 
 async def periods(api: GatewayApi, token: str) -> list[dict[str, Any]]:
     """Every program period, oldest first (a region has a few: one a school year)."""
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    for _ in range(50):
-        page = await api.get("billing/periods", token=token,
-                             params={"limit": 200, **({"cursor": cursor} if cursor else {})})
-        items.extend(page["items"])
-        cursor = page.get("next_cursor")
-        if not cursor:
-            break
-    return items
+    return await api.all_items("billing/periods", token=token, params={"limit": 200}, most_pages=50)
 
 
 async def create_period(api: GatewayApi, token: str, body: dict[str, str], key: str) -> dict[str, Any]:

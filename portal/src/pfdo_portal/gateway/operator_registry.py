@@ -79,16 +79,9 @@ async def program(api: GatewayApi, token: str, program_id: str) -> dict[str, Any
 
 async def history(api: GatewayApi, token: str, program_id: str) -> list[dict[str, Any]]:
     """Every certification step of the program, oldest first."""
-    steps: list[dict[str, Any]] = []
-    cursor: str | None = None
-    for _ in range(20):  # 500 a page: far more steps than a program goes through
-        page = await api.get(f"registry/programs/{_id(program_id)}/history", token=token,
-                             params={"limit": 500, **_filters(cursor=cursor)})
-        steps.extend(page["items"])
-        cursor = page.get("next_cursor")
-        if not cursor:
-            break
-    return steps
+    # 500 a page, 20 pages: far more steps than a program goes through
+    return await api.all_items(f"registry/programs/{_id(program_id)}/history", token=token, params={"limit": 500},
+                               most_pages=20)
 
 
 async def set_normative_cost(api: GatewayApi, token: str, program_id: str, module_id: str,

@@ -7,23 +7,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from .client import GatewayApi, Params
+from .client import GatewayApi
 
 
 def _id(value: object) -> str:
     return quote(str(value), safe="")
 
 
-async def all_items(api: GatewayApi, token: str | None, path: str, params: Params) -> list[dict[str, Any]]:
-    """Every item of a paged list of the API (``limit`` + ``cursor``)."""
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        page = await api.get(path, token=token, params={**params, **({"cursor": cursor} if cursor else {})})
-        items.extend(page["items"])
-        cursor = page.get("next_cursor")
-        if not cursor:
-            return items
 
 
 # ---- the organisation ------------------------------------------------------------------------
@@ -37,14 +27,14 @@ async def register(api: GatewayApi, token: str | None, body: dict[str, Any], key
 
 
 async def municipalities(api: GatewayApi, token: str | None) -> list[dict[str, Any]]:
-    return await all_items(api, token, "registry/municipalities", {"limit": 200})
+    return await api.all_items("registry/municipalities", token=token, params={"limit": 200})
 
 
 # ---- programs and modules --------------------------------------------------------------------
 
 async def programs(api: GatewayApi, token: str | None, provider_id: str) -> list[dict[str, Any]]:
     """The organisation's own programs (a provider is shown every certified program otherwise)."""
-    return await all_items(api, token, "registry/programs", {"provider_id": provider_id, "limit": 500})
+    return await api.all_items("registry/programs", token=token, params={"provider_id": provider_id, "limit": 500})
 
 
 async def program(api: GatewayApi, token: str | None, program_id: str) -> dict[str, Any]:
@@ -52,7 +42,7 @@ async def program(api: GatewayApi, token: str | None, program_id: str) -> dict[s
 
 
 async def history(api: GatewayApi, token: str | None, program_id: str) -> list[dict[str, Any]]:
-    return await all_items(api, token, f"registry/programs/{_id(program_id)}/history", {"limit": 500})
+    return await api.all_items(f"registry/programs/{_id(program_id)}/history", token=token, params={"limit": 500})
 
 
 async def create_program(api: GatewayApi, token: str | None, body: dict[str, Any], key: str) -> dict[str, Any]:
@@ -87,7 +77,7 @@ async def submit(api: GatewayApi, token: str | None, program_id: str, key: str) 
 # ---- money and disputes ----------------------------------------------------------------------
 
 async def payment_orders(api: GatewayApi, token: str | None, provider_id: str) -> list[dict[str, Any]]:
-    return await all_items(api, token, "billing/payment-orders", {"provider_id": provider_id, "limit": 1000})
+    return await api.all_items("billing/payment-orders", token=token, params={"provider_id": provider_id, "limit": 1000})
 
 
 async def payment_order(api: GatewayApi, token: str | None, order_id: str) -> dict[str, Any]:
@@ -95,8 +85,8 @@ async def payment_order(api: GatewayApi, token: str | None, order_id: str) -> di
 
 
 async def enrolments(api: GatewayApi, token: str | None) -> list[dict[str, Any]]:
-    return await all_items(api, token, "navigator/enrolments", {"limit": 1000})
+    return await api.all_items("navigator/enrolments", token=token, params={"limit": 1000})
 
 
 async def disputes(api: GatewayApi, token: str | None) -> list[dict[str, Any]]:
-    return await all_items(api, token, "navigator/disputes", {"limit": 1000})
+    return await api.all_items("navigator/disputes", token=token, params={"limit": 1000})

@@ -48,15 +48,7 @@ async def municipalities(api: GatewayApi, token: str) -> list[dict[str, Any]]:
 
 async def disputes(api: GatewayApi, token: str, *, state: str | None = None) -> list[dict[str, Any]]:
     """The disputes in scope, oldest first (every page: a municipality's disputes are few)."""
-    found: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        page = await api.get("navigator/disputes", token=token,
-                             params=_filters(state=state, limit=1000, cursor=cursor))
-        found.extend(page["items"])
-        cursor = page.get("next_cursor")
-        if not cursor:
-            return found
+    return await api.all_items("navigator/disputes", token=token, params=_filters(state=state, limit=1000))
 
 
 async def resolve_dispute(api: GatewayApi, token: str, dispute_id: str, *, upheld: bool, note: str | None,
@@ -76,25 +68,15 @@ async def payment_orders(api: GatewayApi, token: str, *, month: str | None, kind
     """The orders matching the filters, page after page, and whether the reading stopped at
     :data:`ORDERS_MOST` before the end."""
     found: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        page = await api.get("billing/payment-orders", token=token, params=_filters(
-            month=month, kind=kind, provider_id=provider_id, limit=ORDERS_PAGE, cursor=cursor))
+    async for page in api.pages("billing/payment-orders", token=token, params=_filters(
+            month=month, kind=kind, provider_id=provider_id, limit=ORDERS_PAGE)):
         found.extend(page["items"])
-        cursor = page.get("next_cursor")
-        if not cursor:
-            return found, False
-        if len(found) >= ORDERS_MOST:
+        if page.get("next_cursor") and len(found) >= ORDERS_MOST:
             return found, True
+    return found, False
 
 
 async def providers(api: GatewayApi, token: str) -> list[dict[str, Any]]:
     """The region's providers (every page), for their names and the provider filter."""
-    found: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        page = await api.get("registry/providers", token=token, params=_filters(limit=200, cursor=cursor))
-        found.extend(page["items"])
-        cursor = page.get("next_cursor")
-        if not cursor or len(found) >= 5000:
-            return found
+    # 200 a page, 25 pages: at most 5 000 providers
+    return await api.all_items("registry/providers", token=token, params=_filters(limit=200), most_pages=25)

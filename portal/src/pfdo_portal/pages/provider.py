@@ -33,7 +33,7 @@ PENDING = ("requested", "reserved")
 
 async def _all(request: Request, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     """Every item of a paged list of the API."""
-    return await organisation.all_items(request.app.state.api, access_token(request), path, params)
+    return await request.app.state.api.all_items(path, token=access_token(request), params=params)
 
 
 async def _groups(request: Request, user: PortalUser) -> list[dict[str, Any]]:
