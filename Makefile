@@ -42,7 +42,7 @@ demo:
 	@$(UV) python -m pfdo_devstack.demo
 
 test: bootstrap
-	@$(UV) pytest -p no:cacheprovider -q
+	@$(UV) pytest -p no:cacheprovider -q --durations=25
 
 test-unit:
 	@$(UV) pytest -q -m "not integration"

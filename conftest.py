@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from hypothesis import settings
 
 from pfdo_devstack.testing import UrlInfra, infra_from_env, release, start_local_url_infra
 from pfdo_testkit import DatabaseFactory, TestAuth
+from pfdo_testkit.platforms import Platforms
 
 settings.register_profile("default", max_examples=100)
 settings.register_profile("long", max_examples=2_000)
@@ -81,42 +81,44 @@ async def anyio_backend() -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def platform_factory(infra: UrlInfra, auth: TestAuth):  # noqa: ANN201
+def platform_factory(databases: DatabaseFactory, infra: UrlInfra, auth: TestAuth) -> Iterator[Platforms]:
     """Start the four services as processes behind an nginx gateway (see PlatformUnderTest).
 
-    Usage: ``platform = await platform_factory(service_env=..., gateway_variables=...)``; every
-    platform started this way is stopped at the end of the session. ``auth`` gives the platform
-    other signing keys than the session's (the security suite rotates its keys); ``db_prefix``
-    names its fresh databases; the other keyword arguments go to PlatformUnderTest. The platform's
-    database URLs are in ``platform.databases``.
+    Usage: ``platform = await platform_factory(service_env=..., gateway_variables=...)``. A
+    platform started while a module's tests run is stopped when they are done, one that a
+    session-scoped fixture starts at the end of the session (``platform_factory.stop(platform)``:
+    earlier). ``auth`` gives the platform other signing keys than the session's (the security
+    suite rotates its keys); ``db_prefix`` names its fresh databases, each cloned from the
+    session's migrated template of the service (so the processes start without running their
+    migrations); the other keyword arguments go to PlatformUnderTest. The platform's database URLs
+    are in ``platform.databases``.
     """
-    import asyncio
-    import uuid as _uuid
+    started = Platforms(databases, infra, auth)
+    SESSION_PLATFORMS.append(started)
+    yield started
+    started.stop_all()
+    SESSION_PLATFORMS.remove(started)
 
-    from pfdo_devstack.platform import PlatformUnderTest
-    from pfdo_testkit import create_database
 
-    started: list[PlatformUnderTest] = []
+SESSION_PLATFORMS: list[Platforms] = []
 
-    async def start(*, auth: TestAuth = auth, db_prefix: str = "p", **kwargs):  # noqa: ANN003, ANN202
-        from pfdo_devstack.config import SERVICES
 
-        urls = {}
-        for name in (*kwargs.get("services", SERVICES), *(("portal",) if kwargs.get("portal") else ())):
-            urls[name] = await create_database(infra, f"{db_prefix}_{name}_{_uuid.uuid4().hex[:8]}")
-        platform = PlatformUnderTest(
-            kafka_bootstrap=infra.kafka_bootstrap, database_url=urls.__getitem__,
-            jwks_url=str(auth.jwks_path), issuer=auth.issuer, audience=auth.audience,
-            dev_keys_dir=str(auth.keys.folder), **kwargs,
-        )
-        started.append(platform)
-        try:
-            await asyncio.to_thread(platform.start)
-        except BaseException:
-            print(platform.logs())
-            raise
-        return platform
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef, request: pytest.FixtureRequest):  # noqa: ANN201
+    """A platform that a session-scoped fixture starts serves the whole session (see ``Platforms``)."""
+    if fixturedef.scope != "session":
+        return (yield)
+    Platforms.for_the_session += 1
+    try:
+        return (yield)
+    finally:
+        Platforms.for_the_session -= 1
 
-    yield start
-    for platform in started:
-        platform.stop()
+
+@pytest.fixture(scope="module", autouse=True)
+def stop_the_modules_platforms() -> Iterator[None]:
+    """The platforms a module started are stopped when its tests are done: an idle one's processes
+    still poll Kafka and PostgreSQL, a few per cent of a core each, till the session ends."""
+    yield
+    for platforms in SESSION_PLATFORMS:
+        platforms.stop_the_modules()

@@ -41,10 +41,8 @@ def one_page_per_cabinet() -> dict[str, frozenset[Role]]:
 
 
 @pytest.fixture(scope="module")
-async def gateway(platform_factory) -> str:  # noqa: ANN001
-    platform = await platform_factory(db_prefix="refusals", portal=True, services=("navigator",),
-                                      extra_env={"PFDO_LOG_LEVEL": "WARNING"})
-    return platform.gateway_url
+def gateway(portal_with_navigator) -> str:  # noqa: ANN001
+    return portal_with_navigator.gateway_url
 
 
 @pytest.mark.parametrize("role", PERSON_ROLES, ids=[r.value for r in PERSON_ROLES])

@@ -22,9 +22,8 @@ PARENT = "parent-signin-1"
 
 
 @pytest.fixture(scope="module")
-async def platform(platform_factory):  # noqa: ANN001, ANN201
-    platform = await platform_factory(db_prefix="signin", portal=True, services=("navigator",),
-                                      extra_env={"PFDO_LOG_LEVEL": "WARNING"})
+def platform(portal_with_navigator):  # noqa: ANN001, ANN201
+    platform = portal_with_navigator
     # the people the issuer's page offers (the demo load writes this file in a local stack)
     (platform.config.stack_dir / "demo-accounts.json").write_text(json.dumps({
         "parents": [{"role": "parent", "sub": PARENT, "certificates": ["48-01-000001", "48-01-000002"]}],

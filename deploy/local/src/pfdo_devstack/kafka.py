@@ -92,7 +92,9 @@ class KafkaBroker:
 
     config: StackConfig
     node_id: int = 1
-    heap: str = field(default_factory=lambda: os.environ.get("PFDO_KAFKA_HEAP", "512m"))
+    # 1 GB: the test suite's platforms create thousands of partitions, and a metadata request for
+    # every topic ran a 512 MB heap out of memory
+    heap: str = field(default_factory=lambda: os.environ.get("PFDO_KAFKA_HEAP", "1g"))
     # ---- set by KafkaCluster for its nodes (a lone broker leaves them unset) ---------------
     home_dir: Path | None = None
     broker_port: int | None = None

@@ -10,6 +10,7 @@ must not scroll sideways), and screenshots under ``.work/test-artefacts/<suite>/
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -61,38 +62,77 @@ class Browser:
         return page
 
 
-@asynccontextmanager
-async def chromium(base_url: str, *, viewport: dict[str, int] | None = None,
-                   javascript: bool = True) -> AsyncIterator[Browser]:
-    """A browser context whose pages may load from ``base_url``'s host only."""
+_shared: tuple[asyncio.AbstractEventLoop, Any] | None = None
+"""The event loop and the browser of ``one_chromium_for_all`` while it runs."""
+
+
+async def _launch(playwright: Any) -> Any:  # noqa: ANN401
     import pytest
 
     from pfdo_devstack.prereqs import CHROMIUM  # what the bootstrap installs (Debian's chromium)
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (make bootstrap does, as root)")
+    return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+@asynccontextmanager
+async def one_chromium_for_all() -> AsyncIterator[None]:
+    """One Chromium process (and one Playwright driver) for every ``chromium()`` inside, each
+    still in a context of its own (no cookie, storage or cache shared): starting the two costs
+    seconds every time."""
+    global _shared  # noqa: PLW0603
     from playwright.async_api import async_playwright
 
-    own = urlsplit(base_url).netloc
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = await launched.new_context(viewport=viewport or DESKTOP, locale="ru-RU",
-                                             java_script_enabled=javascript)
-        state = Browser(base_url, context)
-
-        async def only_the_own_host(route: Any) -> None:
-            if urlsplit(route.request.url).netloc == own or route.request.url.startswith(("data:", "blob:")):
-                await route.continue_()
-            else:
-                state.elsewhere.append(route.request.url)
-                await route.abort("internetdisconnected")
-
-        await context.route("**/*", only_the_own_host)
+        launched = await _launch(playwright)
+        _shared = (asyncio.get_running_loop(), launched)
         try:
-            yield state
+            yield
         finally:
-            await context.close()
+            _shared = None
             await launched.close()
+
+
+@asynccontextmanager
+async def chromium(base_url: str, *, viewport: dict[str, int] | None = None,
+                   javascript: bool = True) -> AsyncIterator[Browser]:
+    """A browser context whose pages may load from ``base_url``'s host only: in the browser of
+    ``one_chromium_for_all`` when one runs on this event loop, otherwise in a Chromium of its own."""
+    if _shared is not None and _shared[0] is asyncio.get_running_loop() and _shared[1].is_connected():
+        async with _isolated(_shared[1], base_url, viewport=viewport, javascript=javascript) as state:
+            yield state
+        return
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await _launch(playwright)
+        try:
+            async with _isolated(launched, base_url, viewport=viewport, javascript=javascript) as state:
+                yield state
+        finally:
+            await launched.close()
+
+
+@asynccontextmanager
+async def _isolated(launched: Any, base_url: str, *, viewport: dict[str, int] | None,
+                    javascript: bool) -> AsyncIterator[Browser]:
+    own = urlsplit(base_url).netloc
+    context = await launched.new_context(viewport=viewport or DESKTOP, locale="ru-RU", java_script_enabled=javascript)
+    state = Browser(base_url, context)
+
+    async def only_the_own_host(route: Any) -> None:  # noqa: ANN401
+        if urlsplit(route.request.url).netloc == own or route.request.url.startswith(("data:", "blob:")):
+            await route.continue_()
+        else:
+            state.elsewhere.append(route.request.url)
+            await route.abort("internetdisconnected")
+
+    await context.route("**/*", only_the_own_host)
+    try:
+        yield state
+    finally:
+        await context.close()
 
 
 async def screenshot(page: Any, suite: str, name: str, *, full_page: bool = False) -> Path:
