@@ -3,39 +3,23 @@
 Money ``1 234,56 ₽``: a narrow no-break space (U+202F) between groups of thousands, a comma
 before the kopecks, a no-break space (U+00A0) before the rouble sign, so an amount never breaks
 across lines. Dates ``15.11.2027``, months ``ноябрь 2027``, times ``16:00``.
+The documents and the exports write them the same way: the shared ``pfdo_plumbing.russian_format``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-THOUSANDS = "\u202f"
-"""Between groups of three digits."""
-BEFORE_SIGN = "\u00a0"
-"""Between the amount and the rouble sign."""
+from pfdo_plumbing import russian_format as ru
+from pfdo_plumbing.russian_format import group_thousands  # noqa: F401  (the pages import it from here)
 
-MONTHS = ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь",
-          "ноябрь", "декабрь")
 WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 WEEKDAYS = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
 
 
-def group_thousands(number: int) -> str:
-    digits = str(abs(number))
-    groups = []
-    while digits:
-        groups.append(digits[-3:])
-        digits = digits[:-3]
-    return ("-" if number < 0 else "") + THOUSANDS.join(reversed(groups))
-
-
 def money(kopecks: int | None) -> str:
     """``123456`` -> ``1 234,56 ₽``; whole roubles keep their kopecks (``,00``); None -> ``—``."""
-    if kopecks is None:
-        return "—"
-    roubles, rest = divmod(abs(int(kopecks)), 100)
-    sign = "-" if kopecks < 0 else ""
-    return f"{sign}{group_thousands(roubles)},{rest:02d}{BEFORE_SIGN}₽"
+    return "—" if kopecks is None else ru.money(int(kopecks))
 
 
 def _as_date(value: dt.date | str) -> dt.date:
@@ -50,14 +34,13 @@ def date(value: dt.date | str | None) -> str:
     """``2027-11-15`` (a date or its ISO text) -> ``15.11.2027``; None -> ``—``."""
     if value is None or value == "":
         return "—"
-    return _as_date(value).strftime("%d.%m.%Y")
+    return ru.date(_as_date(value))
 
 
 def month(value: dt.date | str) -> str:
     """``2027-11`` or a date in it -> ``ноябрь 2027``."""
     text = str(value)
-    day = _as_date(text if len(text) > 7 else f"{text}-01")
-    return f"{MONTHS[day.month - 1]} {day.year}"
+    return ru.month(_as_date(text if len(text) > 7 else f"{text}-01"))
 
 
 def time(value: dt.time | str) -> str:

@@ -1,6 +1,7 @@
 """Checks (and on Debian as root, installs) what the local stack needs: Java 17+, Maven,
 PostgreSQL server binaries, nginx and its njs module; for the tests also Node.js 20+ with npm
-(checked only: the machine brings it) and Debian's Chromium (the documentation pages' browser test)."""
+(checked only: the machine brings it), Debian's Chromium (the documentation pages' browser test),
+poppler-utils and fonts-dejavu-core (the documents' tests)."""
 
 from __future__ import annotations
 
@@ -68,7 +69,24 @@ def check_all(*, need_maven: bool = True, need_test_tools: bool = False) -> list
     if need_test_tools:
         checks.append(Check("chromium", os.access(CHROMIUM, os.X_OK), CHROMIUM if os.access(CHROMIUM, os.X_OK)
                             else "not found", ("chromium",)))
+        # the document tests read the PDFs back (pdftotext) and look at their pages (pdftoppm)
+        tools = [shutil.which(t) for t in ("pdftotext", "pdftoppm")]
+        checks.append(Check("poppler-utils", all(tools), ", ".join(t or "not found" for t in tools),
+                            ("poppler-utils",)))
+        checks.append(Check("fonts-dejavu-core", _dejavu_installed(), "DejaVu Sans fonts", ("fonts-dejavu-core",)))
     return checks
+
+
+def _dejavu_installed() -> bool:
+    """The fonts documents are printed with (the plumbing's document engine finds them the same way)."""
+    from pfdo_plumbing.documents.fonts import FontsMissing, document_fonts
+
+    try:
+        document_fonts.cache_clear()
+        document_fonts()
+    except FontsMissing:
+        return False
+    return True
 
 
 def check_node() -> None:
