@@ -85,6 +85,7 @@ async def build_region(s: st.Story) -> None:
     await st.apply(s, s.ids["robotics_module"], TODAY, "monthly")
     await st.enrolment_when(s, "the enrolment reserved", lambda e: e["state"] == "reserved")
     await st.confirm(s)
+    await st.accept_offer(s)
 
 
 async def open_sessions(database_url: str, auth: TestAuth, people: dict[str, st.Person],

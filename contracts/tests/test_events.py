@@ -13,7 +13,7 @@ from pfdo_contracts.envelope import Envelope, Event, wrap
 from pfdo_contracts.examples import example
 from pfdo_contracts.registry import UnknownEventType, all_events, decode, latest_versions, model_for
 from pfdo_contracts.schema_tools import event_schema
-from pfdo_contracts.topics import ALL_TOPICS, CERTIFICATES, PROGRAMS, by_name
+from pfdo_contracts.topics import ALL_TOPICS, CERTIFICATES, EXTERNAL_PRODUCERS, PROGRAMS, SERVICES, by_name
 
 EVENTS = list(all_events().values())
 IDS = [cls.versioned_type() for cls in EVENTS]
@@ -21,7 +21,7 @@ IDS = [cls.versioned_type() for cls in EVENTS]
 
 def test_every_service_module_registers_events() -> None:
     producers = {cls.event_type.split(".")[1] for cls in EVENTS}
-    assert producers == {"registry", "navigator", "billing", "ratings"}
+    assert producers == {*SERVICES, *EXTERNAL_PRODUCERS}
     versions: dict[str, list[int]] = {}
     for cls in EVENTS:
         versions.setdefault(cls.event_type, []).append(cls.event_version)

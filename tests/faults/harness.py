@@ -542,7 +542,7 @@ class Auditor:
         for r in await self.sql("navigator", """
             SELECT m.module_id, m.held, m.capacity, count(e.enrolment_id) AS holding
             FROM modules m LEFT JOIN enrolments e ON e.module_id = m.module_id
-                 AND e.state IN ('requested', 'reserved', 'confirmed', 'terminated')
+                 AND e.state IN ('requested', 'reserved', 'offered', 'confirmed', 'terminated')
             GROUP BY 1, 2, 3 HAVING m.held <> count(e.enrolment_id) OR m.held > m.capacity"""):
             out.append(f"seats: module {r['module_id']} held {r['held']} but {r['holding']} enrolments hold a seat "
                        f"(capacity {r['capacity']})")
@@ -551,7 +551,7 @@ class Auditor:
         nav = {r["enrolment_id"]: r["state"] for r in await self.sql("navigator", "SELECT enrolment_id, state FROM enrolments")}
         bil = {r["enrolment_id"]: r["status"] for r in await self.sql("billing", "SELECT enrolment_id, status FROM contracts")}
         agree = {
-            "reserved": {"reserved"}, "confirmed": {"active"}, "rejected": {"rejected", None},
+            "reserved": {"reserved"}, "offered": {"reserved"}, "confirmed": {"active"}, "rejected": {"rejected", None},
             "cancelled": {"cancelled", "rejected", None}, "declined": {"declined", "rejected", None},
             "expired": {"expired", "rejected", None}, "terminated": {"terminated", "active"}, "ended": {"ended"},
         }

@@ -24,7 +24,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from pfdo_registry.domain.identifiers import generate_ogrn, generate_org_inn, generate_snils
+from pfdo_registry.domain.identifiers import (
+    correspondent_account_for, generate_ogrn, generate_org_inn, generate_settlement_account, generate_snils,
+)
+
+BIK = "044206604"  # the providers' bank (ПАО Сбербанк, Липецк)
 
 MUNICIPALITY = "01"
 RETRY_STATUSES = frozenset({0, 500, 502, 503, 504})
@@ -140,7 +144,8 @@ class LoadGenerator:
             body = {"provider_type": "private_org", "name": f"ООО «Нагрузка {i}»", "inn": inn,
                     "ogrn": generate_ogrn(self.rng, region="48"), "kpp": f"{inn[:4]}01001",
                     "municipality_code": MUNICIPALITY, "address": "г. Липецк, ул. Ленина, 1", "bank_name": "Банк",
-                    "bik": "044206000", "settlement_account": f"407028100000000{i:05d}"}
+                    "bik": BIK, "settlement_account": generate_settlement_account(self.rng, bik=BIK, serial=i),
+                    "correspondent_account": correspondent_account_for(BIK)}
             await self.must("provider.register", "POST", "/api/registry/providers", self.provider(pid, sub), body)
             await self.must("provider.approve", "POST", f"/api/registry/providers/{pid}/approve", self.mo())
             w.providers.append((pid, sub))
@@ -172,6 +177,11 @@ class LoadGenerator:
                         {"nominals": [{"municipality_code": MUNICIPALITY, "age_min": 5, "age_max": 17,
                                        "amount_kopecks": cfg.nominal_kopecks}]})
         await self.must("period.open", "POST", f"/api/billing/periods/{w.period_id}/open", self.ro())
+        for pid, _ in w.providers:  # each provider's agreement with the municipality (409: an earlier attempt made it)
+            await self.must("agreement.conclude", "POST", "/api/billing/agreements", self.mo(),
+                            {"number": f"С-{pid[:8]}", "provider_id": pid, "payer_code": MUNICIPALITY,
+                             "period_id": w.period_id, "limit_kopecks": 10**13,
+                             "concluded_on": (start - dt.timedelta(days=62)).isoformat()}, ok=(201, 409))
         for i in range(cfg.certificates):
             await self.add_certificate(f"load-parent-{i}")
         await self.wait_catalogue()
@@ -226,8 +236,10 @@ class LoadGenerator:
                 if roll < 0.45 and budget["applications"] > 0:
                     budget["applications"] -= 1
                     await self.apply()
-                elif roll < 0.70:
+                elif roll < 0.60:
                     await self.confirm_some()
+                elif roll < 0.70:
+                    await self.accept_offers()
                 elif roll < 0.75:
                     await self.cancel_one()
                 else:
@@ -257,12 +269,22 @@ class LoadGenerator:
             await self.call("enrolment.confirm", "POST", f"/api/navigator/enrolments/{e['enrolment_id']}/confirm",
                             self.provider(pid, sub))
 
+    async def accept_offers(self) -> None:
+        """A parent accepts the offers (договор-оферта) the providers' confirmations issued."""
+        cert, parent = self.rng.choice(self.world.certificates)
+        r = await self.call("cabinet.enrolments", "GET", "/api/navigator/me/enrolments", self.parent(parent))
+        if r is None or r.status_code != 200:
+            return
+        for e in [e for e in r.json()["items"] if e["state"] == "offered"][:5]:
+            await self.call("enrolment.accept", "POST", f"/api/navigator/enrolments/{e['enrolment_id']}/accept",
+                            self.parent(parent))
+
     async def cancel_one(self) -> None:
         cert, parent = self.rng.choice(self.world.certificates)
         r = await self.call("cabinet.enrolments", "GET", "/api/navigator/me/enrolments", self.parent(parent))
         if r is None or r.status_code != 200:
             return
-        live = [e for e in r.json()["items"] if e["state"] in ("requested", "reserved")]
+        live = [e for e in r.json()["items"] if e["state"] in ("requested", "reserved", "offered")]
         if live:
             e = self.rng.choice(live)
             await self.call("enrolment.cancel", "POST", f"/api/navigator/enrolments/{e['enrolment_id']}/cancel",

@@ -194,7 +194,10 @@ async def school_year(s: st.Story, clock: st.StoryClock, infra, namespace: str) 
     b = await st.balance_when(s, "the certificate became funding", lambda b: b["usage_kind"] == "funding")
     # credited on 24 Aug, before the period start: the whole nominal; available 3 000 000 − 1 513 190
     assert money(b) == (NOMINAL, 1_486_810, CERT_PART, 0)
-    assert (await st.confirm(s))["state"] == "confirmed"
+    offer = await st.confirm(s)  # the provider confirms: the platform issues the offer
+    assert offer["state"] == "offered" and offer["offer_expires_on"] == "2026-09-03"
+    accepted = await st.accept_offer(s)  # the parent accepts it: the contract is made
+    assert accepted["state"] == "confirmed" and accepted["accepted_by"] == s.people["parent"].sub
     balances = [("enrolled (24 Aug)", b)]
 
     async def close(month: str) -> dict:

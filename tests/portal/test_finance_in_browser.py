@@ -107,15 +107,18 @@ async def test_the_register_lists_filters_and_sums_the_orders(region: EnrolledRe
         await sign_in_finance(page, region)
         await page.get_by_role("heading", level=1, name="Платёжные поручения").wait_for()
         rows = cells(await page.locator("#orders tbody tr").all_inner_texts())
-        assert [(r[0], r[1], r[2]) for r in rows] == [
+        # month, number, provider, payer, kind, issued on, contracts, five sums, status (with its form)
+        assert [(r[0], r[2], r[4]) for r in rows] == [
             ("октябрь 2026", PROVIDER, "Аванс"), ("сентябрь 2026", PROVIDER, "Аванс"),
             ("сентябрь 2026", PROVIDER, "Окончательный расчёт")]
         for row, key in zip(rows, [("2026-10", "advance"), ("2026-09", "advance"), ("2026-09", "final")], strict=True):
             o = by_key[key]
-            assert row[3] == dt.date.fromisoformat(o["issued_on"]).strftime("%d.%m.%Y")
-            assert row[4:] == [str(o["contract_count"]), money(o["base_kopecks"]), money(o["advance_paid_kopecks"]),
-                               money(o["offset_applied_kopecks"]), money(o["amount_kopecks"]),
-                               money(o["offset_carried_kopecks"])]
+            assert (row[1], row[3]) == (o["number"], f"муниципалитет {o['payer_code']}")
+            assert row[5] == dt.date.fromisoformat(o["issued_on"]).strftime("%d.%m.%Y")
+            assert row[6:12] == [str(o["contract_count"]), money(o["base_kopecks"]), money(o["advance_paid_kopecks"]),
+                                 money(o["offset_applied_kopecks"]), money(o["amount_kopecks"]),
+                                 money(o["offset_carried_kopecks"])]
+            assert row[12].startswith("Сформировано")
         totals = re.sub(r"[ \t\r\n]+", " ", await page.locator("#totals").inner_text())  # money keeps its spaces
         assert f"Поручений 3 К оплате, всего {money(sum(o['amount_kopecks'] for o in orders))}" in totals
         assert f"Окончательные расчёты (1) {money(by_key[('2026-09', 'final')]['amount_kopecks'])}" in totals
@@ -125,14 +128,14 @@ async def test_the_register_lists_filters_and_sums_the_orders(region: EnrolledRe
         await page.get_by_label("Месяц").fill("2026-09")
         await page.get_by_role("button", name="Показать").click()
         await page.wait_for_url(re.compile(r"/finance\?month=2026-09&kind=&provider="))
-        assert [r[2] for r in cells(await page.locator("#orders tbody tr").all_inner_texts())] == [
+        assert [r[4] for r in cells(await page.locator("#orders tbody tr").all_inner_texts())] == [
             "Аванс", "Окончательный расчёт"]
         await page.get_by_label("Вид поручения").select_option(label="Окончательный расчёт")
         await page.get_by_label("Организация").select_option(label=PROVIDER)
         await page.get_by_role("button", name="Показать").click()
         await page.wait_for_url(re.compile(r"kind=final"))
         [row] = cells(await page.locator("#orders tbody tr").all_inner_texts())
-        assert row[:3] == ["сентябрь 2026", PROVIDER, "Окончательный расчёт"]
+        assert [row[0], row[2], row[4]] == ["сентябрь 2026", PROVIDER, "Окончательный расчёт"]
         assert await page.get_by_label("Вид поручения").input_value() == "final"
         await assert_sound(browser, page, "finance-register-filtered")
 

@@ -106,6 +106,7 @@ async def test_the_region_creates_and_opens_a_period_with_nominals(region: Regio
         [period] = await s.all_items("region", "/api/billing/periods")
         assert (period["starts_on"], period["status"]) == ("2026-09-01", "draft")
         s.ids["period"] = str(period["period_id"])
+        await st.ensure_agreement(s)  # the provider's agreement with the municipality, for the enrolment below
 
         # a wrong amount: told next to its field, the typed text kept, nothing saved
         await page.get_by_label("Муниципалитет, строка 1").select_option(label="Липецк")
@@ -150,6 +151,7 @@ async def test_the_region_freezes_and_closes_a_month_and_sees_its_totals(region:
     credited = await st.balance_when(s, "the nominal typed on the page", lambda b: b.get("nominal") == NOMINAL)
     assert credited["reserved"] > 0
     await st.confirm(s)
+    await st.accept_offer(s)
     region.clock.set(D(2026, 9, 16))
     await st.post_attendance(s, region.module_id, [(D(2026, 9, 1), "present"), (D(2026, 9, 3), "present"),
                                                    (D(2026, 9, 8), "absent")])

@@ -97,10 +97,13 @@ def monthly(quote: dict) -> str:
     return rub(min(parts)) if min(parts) == max(parts) else f"{rub(min(parts))} – {rub(max(parts))}"
 
 
-async def enrol(s: st.Story, module_id: str, starts: D, mode: str) -> str:
+async def enrol(s: st.Story, module_id: str, starts: D, mode: str, *, accept: bool = True) -> str:
+    """Apply; billing reserves; the provider confirms (the offer); the parent accepts it unless told not to."""
     await st.apply(s, module_id, starts, mode)
     await st.enrolment_when(s, "billing reserved", lambda e: e["state"] == "reserved")
-    assert (await st.confirm(s))["state"] == "confirmed"
+    assert (await st.confirm(s))["state"] == "offered"
+    if accept:
+        assert (await st.accept_offer(s))["state"] == "confirmed"
     return s.ids["enrolment"]
 
 
@@ -159,8 +162,49 @@ async def test_the_search_and_the_program_show_what_the_family_pays_for_the_chos
         await assert_sound(phone, page, "contract-search-family-cost-phone")
 
     # the contracts: robotics from 1 September by attendance; chess from 3 November
-    contract.robotics = await enrol(s, s.ids["robotics_module"], D(2026, 9, 1), "attendance")
+    contract.robotics = await enrol(s, s.ids["robotics_module"], D(2026, 9, 1), "attendance", accept=False)
     contract.chess = await enrol(s, s.ids["chess_module"], D(2026, 11, 3), "monthly")
+
+
+async def test_the_parent_reads_the_offer_and_accepts_it_in_the_cabinet(contract: Contract) -> None:
+    """The provider confirmed the robotics application on 24 August: the offer (договор-оферта) waits
+    in the cabinet until 3 September; the parent reads it (on a phone too) and accepts it."""
+    s, gateway = contract.s, contract.gateway
+    assert contract.robotics, "the first test enrols"
+    offered = await enrolment(s, contract.robotics)
+    assert (offered["state"], offered["offered_on"], offered["offer_expires_on"]) == ("offered", "2026-08-24",
+                                                                                     "2026-09-03")
+    number = (await st.certificate(s))["number"]
+    path = f"/cabinet/enrolments/{contract.robotics}"
+    expected = ("ООО «Кванториум»", "Артём Соколов", f"№ {number}", "Робототехника", "Группа 1",
+                "вторник, 16:00–17:30", "четверг, 16:00–17:30", "с 01.09.2026 по 31.12.2026",
+                rub(offered["total_cost_kopecks"]), rub(offered["reserved_kopecks"]), rub(offered["family_kopecks"]),
+                "По факту посещения", "до 03.09.2026 включительно")
+    async with chromium(gateway, viewport=PHONE) as phone:
+        page = await phone.open("/")
+        await sign_in_as(page, gateway, "parent", contract.parent.sub, next_page=path)
+        await page.locator("#offer").wait_for()
+        assert await horizontal_overflow(page) == 0
+        await assert_sound(phone, page, "contract-offer-phone")
+    async with chromium(gateway) as browser:
+        page = await browser.open("/")
+        await sign_in_as(page, gateway, "parent", contract.parent.sub, next_page="/cabinet")
+        await page.get_by_role("link", name=re.compile("Рассмотреть оферту")).click()
+        offer = page.locator("#offer")
+        await offer.get_by_role("heading", name=re.compile(r"Договор-оферта № \S+ от 24\.08\.2026")).wait_for()
+        text = await offer.inner_text()
+        for words in expected:
+            assert words in text, (words, text)
+        assert "Ожидает акцепта оферты" in await page.locator("#status").inner_text()
+        await assert_sound(browser, page, "contract-offer")
+        await offer.get_by_role("button", name="Принять оферту").click()
+        await page.wait_for_url(re.compile(r"done=accepted"))
+        await page.get_by_role("status").filter(has_text="Оферта принята").wait_for()
+        assert "Договор заключён" in await page.locator("#status").inner_text()
+        assert await page.locator("#offer").count() == 0
+        await assert_sound(browser, page, "contract-offer-accepted")
+    accepted = await enrolment(s, contract.robotics)
+    assert accepted["state"] == "confirmed" and accepted["accepted_by"] == contract.parent.sub
 
 
 async def test_marks_and_debits_a_dispute_cancel_terminate_and_the_rating(contract: Contract) -> None:  # noqa: PLR0915

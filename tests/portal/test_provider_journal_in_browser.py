@@ -82,6 +82,7 @@ async def group(platform_factory, auth, tmp_path_factory) -> AsyncIterator[Group
             await st.apply(s, module_id, starts, "monthly")
             await st.enrolment_when(s, "billing reserved", lambda e: e["state"] == "reserved")
             await st.confirm(s)
+            await st.accept_offer(s)
             enrolments.append(s.ids["enrolment"])
     except BaseException:
         print(platform.logs(40))
@@ -245,8 +246,14 @@ async def test_the_provider_confirms_one_application_and_declines_another(group:
         await page.locator("table.applications tbody tr").filter(has_text="Группа 2").get_by_role(
             "button", name="Отклонить").click()
         await page.get_by_role("status").filter(has_text="Заявка отклонена").wait_for()
-        assert await page.get_by_text("Новых заявок нет.").count() == 1
+        # the confirmed application stays on the list until the parent accepts the offer it issued
+        waiting = page.locator("table.applications tbody tr")
+        assert await waiting.count() == 1
+        assert "ожидает акцепта до 26.09.2026" in await waiting.inner_text()  # confirmed on 16 September
+        await assert_sound(desktop, page, "journal-application-offered")
         assert desktop.elsewhere == [] and desktop.page_errors == []
+    s.ids["enrolment"] = applied[group.module_id]
+    assert (await st.accept_offer(s))["state"] == "confirmed"
     states = {}
     for module_id, enrolment_id in applied.items():
         states[module_id] = st.expect(await s.get("provider", f"/api/navigator/enrolments/{enrolment_id}"), 200)["state"]

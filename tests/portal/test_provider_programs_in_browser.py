@@ -73,6 +73,7 @@ async def region(platform_factory, auth, tmp_path_factory) -> AsyncIterator[Regi
         await st.apply(s, module_id, D(2026, 9, 1), "monthly")
         await st.enrolment_when(s, "billing reserved", lambda e: e["state"] == "reserved")
         await st.confirm(s)
+        await st.accept_offer(s)
         clock.set(D(2026, 9, 1))
 
         async def advance() -> dict | None:  # idempotent; billing may not have heard of the confirmation yet
@@ -164,9 +165,11 @@ async def test_a_provider_registers_creates_submits_and_reads_the_certifiers_dec
         await page.get_by_label("КПП", exact=True).fill(generate_kpp(s.rng, inn=inn))
         await page.get_by_label("ОГРН или ОГРНИП").fill(generate_ogrn(s.rng))
         await page.get_by_label("Адрес", exact=True).fill("Липецк, ул. Ленина, 1")
-        await page.get_by_label("Банк", exact=True).fill("Отделение Липецк")
-        await page.get_by_label("БИК", exact=True).fill("044206001")
-        await page.get_by_label("Расчётный счёт", exact=True).fill("40702810" + "123456789012")
+        bank = st.bank_details(s.rng)  # the accounts' control keys match the БИК
+        await page.get_by_label("Банк", exact=True).fill(bank["bank_name"])
+        await page.get_by_label("БИК", exact=True).fill(bank["bik"])
+        await page.get_by_label("Расчётный счёт", exact=True).fill(bank["settlement_account"])
+        await page.get_by_label("Корреспондентский счёт банка", exact=True).fill(bank["correspondent_account"])
         await page.get_by_role("button", name="Зарегистрировать организацию").click()
         inn_field = page.get_by_label("ИНН", exact=True)
         await page.locator("#inn-error").wait_for()
@@ -306,10 +309,12 @@ async def test_a_provider_reads_its_payment_order_and_the_disputes_on_its_marks(
         assert kinds == ["Аванс за сентябрь 2026", "Окончательный расчёт за сентябрь 2026"], kinds
         row = month.get_by_role("row", name="Аванс за сентябрь 2026")
         cells = await row.locator("td").all_inner_texts()
-        assert cells[0] == "01.09.2026" and cells[-1] == rub(advance["amount_kopecks"])
+        # number, payer, status, issued on, contracts, posted, advance, offset, to pay
+        assert cells[:4] == [advance["number"], "муниципалитет 01", "Сформировано", "01.09.2026"], cells
+        assert cells[-1] == rub(advance["amount_kopecks"])
         final_row = month.get_by_role("row", name="Окончательный расчёт за сентябрь 2026")
         settled = await final_row.locator("td").all_inner_texts()
-        assert settled[0] == "01.10.2026" and settled[3] == rub(advance["amount_kopecks"])
+        assert settled[3] == "01.10.2026" and settled[6] == rub(advance["amount_kopecks"])
         assert settled[-1] == rub(final["amount_kopecks"])
         total = await month.locator("tfoot td").inner_text()
         assert total == rub(advance["amount_kopecks"] + final["amount_kopecks"])

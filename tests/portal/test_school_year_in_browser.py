@@ -4,8 +4,8 @@ behind the real gateway.
 The region, the provider and its certified program are set up through the API (another portal's
 business); from there on every step is a person on a page: the parent applies for a certificate,
 the municipal operator approves it, the parent finds the module in the navigator with the cost to
-the family for her child, enrols and watches the status turn confirmed while the provider confirms
-on its page; the provider fills September in the journal grid; the parent sees the marks, disputes
+the family for her child, enrols and watches the provider's confirmation arrive as an offer
+(договор-оферта), which she accepts on her page; the provider fills September in the journal grid; the parent sees the marks, disputes
 one; the operator upholds the dispute and closes the month; the parent sees the debits; the finance
 user exports the orders; the parent rates the finished program on the four scales.
 
@@ -134,7 +134,7 @@ async def test_a_school_year_through_the_pages(year: Year) -> None:  # noqa: PLR
         await cost.locator(".family-cost__total", has_text=rub(quote["family_kopecks"])).wait_for()
         await assert_sound(family, page, "search-family-cost")
 
-        # --- she enrols; the provider confirms; her page turns "Договор заключён" by itself -------
+        # --- she enrols; the provider confirms; she accepts the offer: "Договор заключён" ---------
         await page.get_by_role("link", name=re.compile("Робототехника")).first.click()
         await page.get_by_role("link", name=re.compile("Стоимость для семьи и запись")).click()
         await page.wait_for_url(re.compile(r"/cabinet/enrol/"))
@@ -150,6 +150,11 @@ async def test_a_school_year_through_the_pages(year: Year) -> None:  # noqa: PLR
         await provider.locator("table.applications tbody tr").filter(has_text="Сентябрьская группа").get_by_role(
             "button", name="Подтвердить").click()
         await provider.get_by_role("status").filter(has_text="Заявка подтверждена").wait_for()
+        await page.locator(".status__now", has_text="Ожидает акцепта оферты").wait_for(timeout=30_000)
+        # the provider's confirmation issued the offer: she opens it and accepts it
+        await page.get_by_role("link", name="Перейти к оферте").click()
+        await page.locator("#offer").get_by_role("button", name="Принять оферту").click()
+        await page.wait_for_url(re.compile(r"done=accepted"))
         await page.locator(".status__now", has_text="Договор заключён").wait_for(timeout=30_000)
         await assert_sound(family, page, "enrolment-confirmed")
 

@@ -56,7 +56,10 @@ def _navigator_end(starts_on: date, module_end: date, birthday: date) -> date:
     requested = saga.request(enrolment_id="e1", certificate_id="c1", module_id="m1", starts_on=starts_on,
                              module_ends_on=module_end,
                              requested_at=datetime(starts_on.year, 8, 20, 9, tzinfo=timezone.utc)).enrolment
-    confirmed = saga.confirm(saga.on_reservation_created(requested, "r1").enrolment).enrolment
+    offer_day = date(starts_on.year, 8, 21)
+    offered = saga.confirm(saga.on_reservation_created(requested, "r1").enrolment, offer_day, 10).enrolment
+    confirmed = saga.accept(offered, "parent-1", datetime(starts_on.year, 8, 22, 9, tzinfo=timezone.utc),
+                            offer_day).enrolment
     expired = saga.on_certificate_expired(confirmed, birthday)
     assert expired.enrolment.state is saga.EnrolmentState.TERMINATED
     assert expired.enrolment.ends_on is not None

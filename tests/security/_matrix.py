@@ -35,6 +35,7 @@ PRIVACY: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
     "account_id": (ALL_SCOPED, ALL_SCOPED),
     "order_id": (ALL_SCOPED, ALL_SCOPED),
     "payment_order_id": (ALL_SCOPED, ALL_SCOPED),
+    "agreement_id": (ALL_SCOPED, ALL_SCOPED),  # a provider's own, an operator's municipality's
     "rating_id": (NONE, ALL_SCOPED),
     "provider_id": (NONE, ALL_SCOPED),  # the providers' registry is public; changes are scoped
     "program_id": (NONE, ALL_SCOPED),  # certified programs are public; changes are scoped

@@ -154,7 +154,8 @@ def build_registry_part(world: World, *, module_dates: tuple[dt.date, dt.date] |
                 "provider_type": ProviderType.PRIVATE_ORG.value, "name": f"Школа {side.name}", "inn": inn,
                 "ogrn": ids.generate_ogrn(rng), "kpp": ids.generate_kpp(rng, inn=inn),
                 "municipality_code": side.municipality, "address": "ул. Мира, 2", "bank_name": "Банк",
-                "bik": "044525225", "settlement_account": "40702810" + "".join(rng.choice("0123456789") for _ in range(12)),
+                "bik": "044525225", "settlement_account": ids.generate_settlement_account(rng, bik="044525225"),
+                "correspondent_account": ids.correspondent_account_for("044525225"),
             })
             if world.record(f"registry: provider {side.name}", r):
                 provider_id = r.json()["id"]
@@ -292,6 +293,12 @@ async def build_money_part(world: World, clock: Any, year: int) -> None:
         if period is not None:
             for side in world.sides:
                 world.put("period_id", side, period["period_id"])
+            for side, s in stories.items():  # each side's provider works with its municipality under an agreement
+                s.ids.update(period=str(period["period_id"]), period_starts_on=start.isoformat())
+                await step(f"billing: agreement {side}", st.ensure_agreement(s))
+                made = [v for k, v in s.ids.items() if k.startswith("agreement_")]
+                if made:
+                    world.put("agreement_id", side, made[0])
         for side, s in stories.items():
             module_id = world.params.get("module_id", {}).get(side)
             if "certificate" not in s.ids or module_id is None:
@@ -303,7 +310,8 @@ async def build_money_part(world: World, clock: Any, year: int) -> None:
             world.put("enrolment_id", side, s.ids["enrolment"])
             if await step(f"navigator: reserved {side}", st.enrolment_when(
                     s, "billing reserved", lambda e: e["state"] == "reserved")) is not None:
-                await step(f"navigator: confirmed {side}", st.confirm(s))
+                if await step(f"navigator: offered {side}", st.confirm(s)) is not None:
+                    await step(f"navigator: confirmed {side}", st.accept_offer(s))
         clock.set(start)
         await step("billing: September advance", st.issue_advance(region, september))
         clock.set(dt.date(year, 9, 30))

@@ -246,17 +246,21 @@ async def test_anonymous_catalogue_and_status_events_through_the_gateway(platfor
 
         confirmed = await gw.post(f"/api/navigator/enrolments/{enrolment_id}/confirm",
                                   headers=auth.headers("provider", "pub-staff", provider_id=str(provider_id)))
-        assert confirmed.status_code == 200, confirmed.text
-        provider_seen = [await stream_p.next() for _ in range(3)]
-        assert [e["data"]["state"] for e in provider_seen] == ["requested", "reserved", "confirmed"]
+        assert confirmed.status_code == 200, confirmed.text  # the offer is issued
+        accepted = await gw.post(f"/api/navigator/enrolments/{enrolment_id}/accept",
+                                 headers=auth.headers("parent", parent_a))
+        assert accepted.status_code == 200, accepted.text  # the parent accepts it: the contract
+        provider_seen = [await stream_p.next() for _ in range(4)]
+        assert [e["data"]["state"] for e in provider_seen] == ["requested", "reserved", "offered", "confirmed"]
         assert [e["id"] for e in provider_seen[:2]] == [requested["id"], reserved["id"]]
 
         # reconnecting with the last id received gives exactly what was missed, nothing again
         resumed = await EventStream(gw, auth.headers("parent", parent_a)).open(last_event_id=int(reserved["id"]))
-        missed = await resumed.next()
-        assert (missed["id"], missed["data"]["state"]) == (provider_seen[2]["id"], "confirmed")
+        missed = [await resumed.next() for _ in range(2)]
+        assert [(m["id"], m["data"]["state"]) for m in missed] == [
+            (provider_seen[2]["id"], "offered"), (provider_seen[3]["id"], "confirmed")]
         older = await EventStream(gw, auth.headers("parent", parent_a)).open(last_event_id=int(requested["id"]))
-        assert [(await older.next())["data"]["state"] for _ in range(2)] == ["reserved", "confirmed"]
+        assert [(await older.next())["data"]["state"] for _ in range(3)] == ["reserved", "offered", "confirmed"]
         await asyncio.sleep(2.5)  # heartbeats go by, no event repeats
         assert resumed.events.empty() and older.events.empty()
         assert resumed.comments >= 1

@@ -27,6 +27,7 @@ from .events import billing as b
 from .events import navigator as n
 from .events import ratings as r
 from .events import registry as g
+from .events import treasury as t
 
 
 def _id(name: str) -> uuid.UUID:
@@ -53,6 +54,14 @@ def _module(normative: int | None = 1_800_000) -> g.ModuleSnapshot:
         module_id=MODULE_ID, title="Robotics, year 1", start_date=D(2025, 9, 1), end_date=D(2026, 5, 31),
         schedule=_SCHEDULE, hours=72, capacity=12, price_kopecks=2_000_000,
         normative_cost_kopecks=normative, lessons_per_week=2,
+    )
+
+
+def _payee(revision: int) -> g.PartyDetails:
+    return g.PartyDetails(
+        title="ООО «Робототехника»", inn="7707083893", kpp="773601001", bank_title="ПАО Сбербанк",
+        bik="044525225", account="40702810938000000001", correspondent_account="30101810400000000225",
+        revision=revision,
     )
 
 
@@ -88,7 +97,18 @@ _EXAMPLES: dict[type[Event], Callable[[], Event]] = {
     ),
     g.ProviderRegistered: lambda: g.ProviderRegistered(
         provider_id=PROVIDER_ID, provider_type=ProviderType.PRIVATE_ORG, municipality_code="01",
-        status=ProviderStatus.NEW, registered_on=D(2025, 5, 12),
+        status=ProviderStatus.NEW, registered_on=D(2025, 5, 12), details=_payee(1),
+    ),
+    g.ProviderDetailsChanged: lambda: g.ProviderDetailsChanged(
+        provider_id=PROVIDER_ID, details=_payee(2), changed_on=D(2025, 6, 2),
+    ),
+    g.PayerDetailsChanged: lambda: g.PayerDetailsChanged(
+        municipality_code="01", changed_on=D(2025, 5, 1),
+        details=g.PartyDetails(
+            title="Управление образования администрации города", inn="4831776784", kpp="483101001",
+            bank_title="Отделение Липецк", bik="044206601", account="40204810500000000001",
+            correspondent_account="30101810900000000601", revision=1,
+        ),
     ),
     g.ProviderStatusChanged: lambda: g.ProviderStatusChanged(
         provider_id=PROVIDER_ID, old_status=ProviderStatus.NEW, new_status=ProviderStatus.ACTIVE,
@@ -107,10 +127,18 @@ _EXAMPLES: dict[type[Event], Callable[[], Event]] = {
         module_end_date=D(2026, 5, 31), price_kopecks=2_000_000, normative_cost_kopecks=1_800_000,
         payment_mode=PaymentMode.MONTHLY, schedule=_SCHEDULE, lessons_per_week=2,
     ),
+    n.EnrolmentOffered: lambda: n.EnrolmentOffered(
+        enrolment_id=ENROLMENT_ID, certificate_id=CERTIFICATE_ID, certificate_number="4801000123",
+        module_id=MODULE_ID, program_id=PROGRAM_ID, provider_id=PROVIDER_ID, municipality_code="01",
+        start_date=D(2025, 10, 1), end_date=D(2026, 5, 31), schedule=_SCHEDULE,
+        total_cost_kopecks=1_600_000, certificate_kopecks=1_440_000, family_kopecks=160_000,
+        payment_mode=PaymentMode.MONTHLY, offered_on=D(2025, 9, 23), offer_expires_on=D(2025, 10, 3),
+    ),
     n.EnrolmentConfirmed: lambda: n.EnrolmentConfirmed(
         enrolment_id=ENROLMENT_ID, certificate_id=CERTIFICATE_ID, module_id=MODULE_ID,
         provider_id=PROVIDER_ID, start_date=D(2025, 10, 1), end_date=D(2026, 5, 31),
-        confirmed_on=D(2025, 9, 25),
+        confirmed_on=D(2025, 9, 25), accepted_by=PARENT_ID,
+        accepted_at=dt.datetime(2025, 9, 25, 7, 30, tzinfo=dt.UTC),
     ),
     n.EnrolmentDeclined: lambda: n.EnrolmentDeclined(
         enrolment_id=ENROLMENT_ID, certificate_id=CERTIFICATE_ID,
@@ -122,6 +150,7 @@ _EXAMPLES: dict[type[Event], Callable[[], Event]] = {
     ),
     n.EnrolmentExpired: lambda: n.EnrolmentExpired(
         enrolment_id=ENROLMENT_ID, certificate_id=CERTIFICATE_ID, expired_on=D(2025, 9, 30),
+        reason=n.ExpiryReason.APPLICATION_UNANSWERED,
     ),
     n.EnrolmentTerminated: lambda: n.EnrolmentTerminated(
         enrolment_id=ENROLMENT_ID, certificate_id=CERTIFICATE_ID, provider_id=PROVIDER_ID,
@@ -225,7 +254,20 @@ _EXAMPLES: dict[type[Event], Callable[[], Event]] = {
         order_id=_id("order"), provider_id=PROVIDER_ID, period_id=PERIOD_ID, month="2025-10",
         kind=b.OrderKind.FINAL, base_kopecks=1_111_110, advance_paid_kopecks=1_000_000,
         offset_applied_kopecks=0, amount_kopecks=111_110, offset_carried_kopecks=0, contract_count=10,
-        issued_on=D(2025, 11, 5),
+        issued_on=D(2025, 11, 5), payer_code="01", number="2025-000042",
+    ),
+    b.PaymentOrderStatusChanged: lambda: b.PaymentOrderStatusChanged(
+        order_id=_id("order"), provider_id=PROVIDER_ID, payer_code="01", number="2025-000042", month="2025-10",
+        kind=b.OrderKind.FINAL, amount_kopecks=111_110, previous_status=b.PaymentOrderStatus.ACCEPTED,
+        status=b.PaymentOrderStatus.PAID, status_on=D(2025, 11, 7), treasury_reference="ПП-0042",
+    ),
+    b.AgreementChanged: lambda: b.AgreementChanged(
+        agreement_id=_id("agreement"), number="С-2025/017", provider_id=PROVIDER_ID, payer_code="01",
+        period_id=PERIOD_ID, change=b.AgreementChange.CONCLUDED, status=b.AgreementStatus.ACTIVE,
+        limit_kopecks=150_000_000, used_kopecks=0, concluded_on=D(2025, 8, 25),
+    ),
+    t.PaymentStatusReported: lambda: t.PaymentStatusReported(
+        order_id=_id("order"), status=t.ReportedStatus.PAID, status_on=D(2025, 11, 7), treasury_reference="ПП-0042",
     ),
     r.ProgramRatingChanged: lambda: r.ProgramRatingChanged(program_id=PROGRAM_ID, provider_id=PROVIDER_ID, **_aggregate()),
     r.ProviderRatingChanged: lambda: r.ProviderRatingChanged(provider_id=PROVIDER_ID, program_count=2, **_aggregate()),

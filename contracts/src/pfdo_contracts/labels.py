@@ -43,6 +43,7 @@ LABELS: Final[dict[str, dict[str, tuple[str, str]]]] = {
     "enrolment_states": {
         "requested": ("Заявка подана", "Requested"),
         "reserved": ("Средства зарезервированы", "Funds reserved"),
+        "offered": ("Ожидает акцепта оферты", "Offer awaiting acceptance"),
         "rejected": ("Отказ в оплате", "Payment refused"),
         "confirmed": ("Договор заключён", "Contract concluded"),
         "declined": ("Отклонена поставщиком", "Declined by the provider"),
@@ -75,9 +76,12 @@ LABELS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "advance": ("Аванс", "Advance"),
         "final": ("Окончательный расчёт", "Final settlement"),
     },
-    # a payment order is issued once and never changes: it has no other status
+    # the treasury's loop: issued → accepted → paid | returned (a returned order is reissued)
     "payment_order_statuses": {
         "issued": ("Сформировано", "Issued"),
+        "accepted": ("Принято казначейством", "Accepted by the treasury"),
+        "paid": ("Оплачено", "Paid"),
+        "returned": ("Возвращено", "Returned"),
     },
     "period_statuses": {
         "draft": ("Черновик", "Draft"),

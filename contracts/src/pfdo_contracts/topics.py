@@ -45,8 +45,20 @@ CERTIFICATES = Topic(
 )
 PROVIDERS = Topic(
     "pfdo.registry.providers.v1", key="provider_id", producer="registry",
-    consumers=("navigator",),
-    description="Provider registration and moderation status.",
+    consumers=("navigator", "billing"),
+    description=(
+        "Provider registration, moderation status and the provider's payee details (name, ИНН, КПП, bank, "
+        "БИК, accounts) for payment orders. An individual entrepreneur's name and account are personal "
+        "data: billing alone reads them, to pay him; nothing else about a person travels here."
+    ),
+)
+PAYERS = Topic(
+    "pfdo.registry.payers.v1", key="municipality_code", producer="registry",
+    consumers=("billing",),
+    description=(
+        "Payer details of each municipality (the authorised body that pays for its certificates: name, "
+        "ИНН, КПП, bank, БИК, accounts), set by the regional operator. Organisations only: no personal data."
+    ),
 )
 PROGRAMS = Topic(
     "pfdo.registry.programs.v1", key="program_id", producer="registry",
@@ -82,7 +94,16 @@ LEDGER = Topic(
 PAYMENT_ORDERS = Topic(
     "pfdo.billing.payment-orders.v1", key="provider_id", producer="billing",
     consumers=(), finance_facing=True, external_readers=("treasury", "accounting"),
-    description="Payment orders to providers: advance and final settlement per month.",
+    description="Payment orders to providers: advance and final settlement per payer and month, and their treasury statuses.",
+)
+# Treasury (the region's finance system, outside the platform)
+TREASURY_STATUSES = Topic(
+    "pfdo.treasury.payment-statuses.v1", key="order_id", producer="treasury",
+    consumers=("billing",), finance_facing=True,
+    description=(
+        "The treasury's statuses of billing's payment orders: accepted, paid or returned (with the reason). "
+        "Written by the finance system outside the platform; duplicates and reordering are harmless."
+    ),
 )
 # Ratings
 RATINGS = Topic(
@@ -92,8 +113,8 @@ RATINGS = Topic(
 )
 
 ALL_TOPICS: tuple[Topic, ...] = (
-    CERTIFICATES, PROVIDERS, PROGRAMS, ENROLMENTS, ATTENDANCE,
-    RESERVATIONS, LEDGER, PAYMENT_ORDERS, RATINGS,
+    CERTIFICATES, PROVIDERS, PAYERS, PROGRAMS, ENROLMENTS, ATTENDANCE,
+    RESERVATIONS, LEDGER, PAYMENT_ORDERS, TREASURY_STATUSES, RATINGS,
 )
 
 
@@ -115,6 +136,10 @@ def produced_by(service: str) -> tuple[Topic, ...]:
 
 
 SERVICES: tuple[str, ...] = ("registry", "navigator", "billing", "ratings")
+
+EXTERNAL_PRODUCERS: tuple[str, ...] = ("treasury",)
+"""Systems outside the platform that write to a topic of theirs (the topic is created and
+described here; no platform service runs for them)."""
 
 
 def consumer_group(service: str) -> str:

@@ -27,6 +27,7 @@ from .labels import Labels
 from .pages import cabinet, navigator, provider
 from .pages import operator_registry
 from .pages import operator_money
+from .pages import operator_agreements
 from .pages import finance, operator_dashboard, operator_disputes
 from .pages import provider_disputes, provider_orders, provider_profile, provider_programs
 from .rendering import render, templates
@@ -74,6 +75,7 @@ def create_app(settings: PortalSettings | None = None, *, api: GatewayApi | None
     app.include_router(provider_disputes.router)  # disputes on the provider's marks (/provider/disputes)
     app.include_router(operator_registry.router)  # the operator's applications, providers, programs
     app.include_router(operator_money.router)  # the operator's periods, month close, reconciliation
+    app.include_router(operator_agreements.router)  # agreements with payers (/operator/agreements, /provider/agreements)
     app.include_router(operator_dashboard.router)  # the operator's dashboard (/operator)
     app.include_router(operator_disputes.router)  # disputes for the operator to decide (/operator/disputes)
     app.include_router(finance.router)  # the finance register of payment orders and its export (/finance...)

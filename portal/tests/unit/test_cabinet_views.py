@@ -63,10 +63,16 @@ def test_a_bar_never_runs_past_the_drawing_and_its_parts_do_not_overlap(nominal:
 
 def test_the_way_to_a_contract_and_whether_to_keep_asking() -> None:
     requested = status_view({"state": "requested"})
-    assert [(s.done, s.current) for s in requested.steps] == [(True, True), (False, False), (False, False)]
+    assert [(s.done, s.current) for s in requested.steps] == [(True, True), (False, False), (False, False),
+                                                              (False, False)]
     assert requested.live and not requested.refused and requested.reason is None
     reserved = status_view({"state": "reserved"})
-    assert [s.done for s in reserved.steps] == [True, True, False] and reserved.steps[1].current and reserved.live
+    assert [s.done for s in reserved.steps] == [True, True, False, False] and reserved.steps[1].current and reserved.live
+    offered = status_view({"state": "offered"})  # the parent's turn: nothing changes by itself
+    assert [s.done for s in offered.steps] == [True, True, True, False] and offered.steps[2].current
+    assert not offered.live and not offered.refused
+    withdrawn = status_view({"state": "expired", "reason": "offer_not_accepted"})
+    assert withdrawn.refused and withdrawn.reason.startswith("Оферта не была принята в установленный срок")
     confirmed = status_view({"state": "confirmed"})
     assert all(s.done for s in confirmed.steps) and not confirmed.live
 

@@ -133,7 +133,12 @@ def test_the_municipal_operator_gets_no_region_buttons_and_a_403_reads_as_a_sent
         months = client.get("/operator/months?month=2026-10")
     assert refused.status_code == 403
     assert "Недостаточно прав для этого действия: его выполняет региональный оператор." in refused.text
-    assert "Закрыть месяц</button>" not in months.text and "месяц закрывает региональный оператор." in months.text
+    assert "Закрыть месяц</button>" not in months.text and "Закрыть журнал месяца" not in months.text
+    # its own municipality's month it closes itself (billing takes its certificates' contracts only)
+    assert "Закрыть месяц по муниципалитету</button>" in months.text
+    assert "Журнал месяца закрывает и авансы формирует региональный оператор." in months.text
+    asked = [r for r in api.sent if r.url.path == "/api/billing/months/2026-10/close"]
+    assert asked and all(dict(r.url.params) == {"municipality": "01"} for r in asked)
 
 
 def test_a_running_close_polls_its_progress_and_a_done_one_shows_its_totals(monkeypatch, api: Api) -> None:  # noqa: ANN001

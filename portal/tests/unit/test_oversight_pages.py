@@ -308,3 +308,59 @@ def test_the_register_and_its_files_pass_the_same_filters_to_the_api(monkeypatch
         html = squeeze(answer.text)
         assert "1\u202f249\u202f567,89\u00a0₽" in html and "Авансы (2)" in html
         assert f'href="/finance/orders.csv?month=2027-10&amp;kind=advance&amp;provider={P1}"' in html
+
+
+# ---- the treasury's status of an order (finance) ---------------------------------------------
+
+def test_the_register_shows_number_payer_and_status_and_a_reissue_counts_once() -> None:
+    rows = register.order_rows([
+        order(number="2027-000001", payer_code="01", status="returned", return_reason="Неверный счёт",
+              reissued_as="c9"),
+        order(order_id="c9", number="2027-000007", payer_code="01")], NAMES)
+    assert [(r.number, r.payer_code, r.status, r.reissued, r.may_be_marked) for r in rows] == [
+        ("2027-000001", "01", "returned", True, False), ("2027-000007", "01", "issued", False, True)]
+    assert register.totals(rows).amount_kopecks == 1_200_050  # the returned order's money is in its reissue
+
+
+def test_a_status_needs_its_choice_a_date_and_a_reason_for_a_return() -> None:
+    today = dt.date(2027, 10, 5)
+    assert register.treasury_status_body({"status": "paid", "treasury_reference": " ПП-1 "}, today) == (
+        {"status": "paid", "status_on": "2027-10-05", "treasury_reference": "ПП-1", "reason": None}, [])
+    assert register.treasury_status_body({"status": "returned"}, today)[1] == ["Укажите причину возврата."]
+    body, errors = register.treasury_status_body({"status": "issued", "status_on": "5 октября"}, today)
+    assert body is None and len(errors) == 2
+
+
+class TreasuryApi(Api):
+    def __init__(self) -> None:
+        super().__init__()
+        self.status_answer = httpx.Response(200, json={"order_id": ORDERS[0]["order_id"], "number": "2027-000001",
+                                                       "status": "paid", "outcome": "applied"})
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/treasury-status"):
+            self.sent.append(request)
+            return self.status_answer
+        return super().handler(request)
+
+
+def test_the_finance_user_marks_an_order_paid_and_the_api_refusal_is_shown(monkeypatch) -> None:  # noqa: ANN001
+    api = TreasuryApi()
+    order_id = ORDERS[0]["order_id"]
+    with portal(monkeypatch, api, PortalUser("f", Role.FINANCE, "Казначейство")) as client:
+        page = squeeze(client.get("/finance").text)
+        assert f'action="/finance/orders/{order_id}/status"' in page and "Сформировано" in page
+        answer = client.post(f"/finance/orders/{order_id}/status", follow_redirects=False,
+                             data={"status": "paid", "status_on": "2027-10-05", "back": "month=2027-10"})
+        assert answer.status_code == 303 and answer.headers["location"] == "/finance?month=2027-10&done=status"
+        [sent] = [r for r in api.sent if r.method == "POST"]
+        assert sent.url.path == f"/api/billing/payment-orders/{order_id}/treasury-status"
+        assert json.loads(sent.content) == {"status": "paid", "status_on": "2027-10-05", "treasury_reference": None,
+                                            "reason": None}
+        api.status_answer = httpx.Response(409, json={"status": 409, "code": "treasury_status_conflict",
+                                                      "detail": "Платёжное поручение уже оплачено или возвращено."},
+                                           headers={"content-type": "application/problem+json"})
+        refused = client.post(f"/finance/orders/{order_id}/status", data={"status": "returned", "reason": "x"})
+        assert refused.status_code == 422 and "уже оплачено или возвращено" in refused.text
+        missing = client.post(f"/finance/orders/{order_id}/status", data={"status": "returned"})
+        assert missing.status_code == 422 and "Укажите причину возврата." in missing.text

@@ -102,12 +102,14 @@ def test_an_unregistered_organisation_gets_the_form_and_the_inn_refusal_next_to_
         refused = client.post("/provider/profile", data={
             "provider_type": "private_org", "name": " ООО «Кванториум» ", "inn": "4826 012 340", "kpp": "",
             "ogrn": "1024840836123", "municipality_code": "01", "bik": "044206604",
-            "settlement_account": "40702810435000001234", "idempotency_key": "k" * 32})
+            "settlement_account": "40702810235000001234", "correspondent_account": "3010 1810 8000 0000 0604",
+            "idempotency_key": "k" * 32})
     assert refused.status_code == 422
     [post] = changes(sent)
     assert post.headers["idempotency-key"] == "k" * 32
     body = json.loads(post.content)
     assert body["inn"] == "4826012340" and body["kpp"] is None and body["name"] == "ООО «Кванториум»"
+    assert body["correspondent_account"] == "30101810800000000604"
     assert '<p id="inn-error" class="field__error">Контрольная цифра ИНН не сходится.</p>' in refused.text
     inn = refused.text.split('id="inn"')[1].split(">")[0]
     assert 'aria-invalid="true"' in inn and "inn-error" in inn

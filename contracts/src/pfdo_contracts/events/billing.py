@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from ..common import Kopecks, Month, MunicipalityCode, Part, PaymentMode
 from ..envelope import Event
@@ -77,6 +78,8 @@ class RejectionReason(StrEnum):
     NO_FREE_PLACES = "no_free_places"  # the yearly count of free municipal-task places is used up
     FUNDING_CAP_QUEUED = "funding_cap_queued"  # not final: waits in the municipality's queue
     INSUFFICIENT_BALANCE = "insufficient_balance"  # available balance moved below what was quoted
+    NO_AGREEMENT = "no_agreement"  # the provider has no agreement in force with the certificate's payer
+    AGREEMENT_LIMIT_REACHED = "agreement_limit_reached"  # the agreement's yearly limit cannot take the money
 
 
 @event("pfdo.billing.reservation.rejected", version=1, topic=RESERVATIONS)
@@ -105,7 +108,8 @@ class ReservationRejected(Event):
 class ReleaseReason(StrEnum):
     ENROLMENT_DECLINED = "enrolment_declined"
     ENROLMENT_CANCELLED = "enrolment_cancelled"
-    HOLD_EXPIRED = "hold_expired"
+    HOLD_EXPIRED = "hold_expired"  # an application the provider did not answer in time
+    OFFER_NOT_ACCEPTED = "offer_not_accepted"  # an offer the parent did not accept in time
     TERMINATED = "terminated"  # money of the months after the termination
     CERTIFICATE_EXPIRED = "certificate_expired"
     CERTIFICATE_CLOSED = "certificate_closed"
@@ -289,6 +293,10 @@ class PeriodClosed(Event):
 # --- payment orders -----------------------------------------------------------------------
 
 
+OrderNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{6}$")]
+"""A payment order's number: the year and a sequence within it, '2026-000123'."""
+
+
 class OrderKind(StrEnum):
     ADVANCE = "advance"  # start of month: a share (80 % by default) of the planned instalments
     FINAL = "final"  # after month close: actual charges minus the advance
@@ -319,6 +327,13 @@ class PaymentOrderIssued(Event):
     offset_carried_kopecks: Kopecks = Field(description="Negative difference carried to the next month.")
     contract_count: int = Field(ge=0, description="Contracts the order covers.")
     issued_on: dt.date = Field(description="Date of the order.")
+    payer_code: MunicipalityCode | None = Field(
+        default=None, description="The payer: the municipality whose certificates the order pays for.")
+    number: OrderNumber | None = Field(
+        default=None,
+        description="The order's number, a sequence per year ('2026-000123'; the bank file's Номер).")
+    reissue_of: uuid.UUID | None = Field(
+        default=None, description="The returned order this one reissues (same money, a new number).")
 
     @model_validator(mode="after")
     def _balance(self) -> PaymentOrderIssued:
@@ -331,3 +346,61 @@ class PaymentOrderIssued(Event):
             if self.amount_kopecks - self.offset_carried_kopecks != due:
                 raise ValueError("amount - offset_carried must equal base - advance_paid - offset_applied")
         return self
+
+
+class PaymentOrderStatus(StrEnum):
+    ISSUED = "issued"
+    ACCEPTED = "accepted"  # the treasury took the order
+    PAID = "paid"  # the money left the payer's account
+    RETURNED = "returned"  # the treasury refused it (see reason); billing reissues it
+
+
+@event("pfdo.billing.payment_order.status_changed", version=1, topic=PAYMENT_ORDERS)
+class PaymentOrderStatusChanged(Event):
+    """The treasury's status of a payment order changed (duplicates and late reports change nothing)."""
+
+    order_id: uuid.UUID = Field(description="Payment order id.")
+    provider_id: uuid.UUID = Field(description="Provider paid.")
+    payer_code: MunicipalityCode = Field(description="The payer (municipality).")
+    number: OrderNumber = Field(description="The order's number.")
+    month: Month = Field(description="Month the order is for, 'YYYY-MM'.")
+    kind: OrderKind = Field(description="advance or final.")
+    amount_kopecks: Kopecks = Field(description="Amount of the order.")
+    previous_status: PaymentOrderStatus = Field(description="Status before the report.")
+    status: PaymentOrderStatus = Field(description="Status now.")
+    status_on: dt.date = Field(description="Date of the status, as the treasury reports it.")
+    treasury_reference: str | None = Field(default=None, max_length=64,
+                                           description="The treasury's reference of the order.")
+    reason: str | None = Field(default=None, max_length=500, description="Why the order was returned.")
+
+
+# --- agreements with payers ---------------------------------------------------------------
+
+
+class AgreementStatus(StrEnum):
+    ACTIVE = "active"  # in force: reservations of the payer's certificates with the provider are allowed
+    ENDED = "ended"  # no new reservations; the contracts made under it go on
+
+
+class AgreementChange(StrEnum):
+    CONCLUDED = "concluded"
+    CHANGED = "changed"  # the yearly limit was changed
+    ENDED = "ended"
+
+
+@event("pfdo.billing.agreement.changed", version=1, topic=PAYMENT_ORDERS)
+class AgreementChanged(Event):
+    """An agreement (соглашение) between a provider and a payer municipality was concluded, its
+    yearly limit changed, or it ended. Carries the agreement as it is after the change."""
+
+    agreement_id: uuid.UUID = Field(description="Agreement id.")
+    number: str = Field(min_length=1, max_length=40, description="The agreement's number, as the parties wrote it.")
+    provider_id: uuid.UUID = Field(description="Provider.")
+    payer_code: MunicipalityCode = Field(description="The payer: the municipality whose certificates it covers.")
+    period_id: uuid.UUID = Field(description="The program period (the year) it covers.")
+    change: AgreementChange = Field(description="concluded, changed or ended.")
+    status: AgreementStatus = Field(description="Status after the change.")
+    limit_kopecks: Kopecks = Field(description="The yearly limit of certificate money under the agreement.")
+    used_kopecks: Kopecks = Field(description="Certificate money reserved or spent under it now.")
+    concluded_on: dt.date = Field(description="Date the agreement was concluded.")
+    ended_on: dt.date | None = Field(default=None, description="Date it ended; set when ended.")

@@ -1,8 +1,10 @@
 """Events published by the navigator: the enrolment saga and the attendance journal.
 
 All keyed by ``certificate_id``: every flow of one certificate stays ordered on one partition.
-The saga: ``requested`` → billing answers on RESERVATIONS → ``confirmed`` or ``declined``;
-before the start the request may be ``cancelled`` or its hold ``expired``; a running contract
+The saga: ``requested`` → billing answers on RESERVATIONS → the provider confirms (``offered``:
+the platform issues the offer) or ``declined``; the parent accepts the offer (``confirmed``: the
+contract is made); before the start the request may be ``cancelled``, or ``expired`` by a timeout
+(the provider did not answer, or the parent did not accept the offer, in time); a running contract
 is ``terminated`` (effective at the end of the current month) and finally ``ended``. Ratings
 learns who may rate what from ``ended``.
 """
@@ -17,6 +19,7 @@ from pydantic import Field, model_validator
 
 from ..common import (
     AttendanceStatus,
+    CertificateNumber,
     Direction,
     FundingKind,
     Kopecks,
@@ -74,9 +77,42 @@ class EnrolmentRequested(Event):
         return self
 
 
+@event("pfdo.navigator.enrolment.offered", version=1, topic=ENROLMENTS)
+class EnrolmentOffered(Event):
+    """The provider confirmed the application: the platform issued the contract as an offer
+    (договор-оферта) to the parent, built from these facts. The contract is made only when the
+    parent accepts it (``enrolment.confirmed`` with ``accepted_by``/``accepted_at``); an offer not
+    accepted by ``offer_expires_on`` is withdrawn (``enrolment.expired``, reason
+    ``offer_not_accepted``). Seat and reservation stay held meanwhile."""
+
+    enrolment_id: uuid.UUID = Field(description="Enrolment id (the contract's number is derived from it).")
+    certificate_id: uuid.UUID = Field(description="Certificate paying for it.")
+    certificate_number: CertificateNumber = Field(description="The certificate's 10-digit number.")
+    module_id: uuid.UUID = Field(description="Module (group) id.")
+    program_id: uuid.UUID = Field(description="Program id.")
+    provider_id: uuid.UUID = Field(description="Provider, the offering party.")
+    municipality_code: MunicipalityCode = Field(description="Municipality where the module runs.")
+    start_date: dt.date = Field(description="Contract start.")
+    end_date: dt.date = Field(description="Contract end.")
+    schedule: list[ScheduleSlot] = Field(min_length=1, description="Weekly timetable of the group.")
+    total_cost_kopecks: Kopecks | None = Field(
+        default=None, description="Cost of the contract (the quote), kopecks; null if billing has not said.")
+    certificate_kopecks: Kopecks | None = Field(default=None, description="Part paid by the certificate, kopecks.")
+    family_kopecks: Kopecks | None = Field(default=None, description="Part paid by the family, kopecks.")
+    payment_mode: PaymentMode = Field(description="monthly or attendance.")
+    offered_on: dt.date = Field(description="Regional date the offer was issued.")
+    offer_expires_on: dt.date = Field(description="Last regional date the parent may accept it.")
+
+    @model_validator(mode="after")
+    def _dates(self) -> EnrolmentOffered:
+        if self.start_date > self.end_date or self.offer_expires_on < self.offered_on:
+            raise ValueError("expected start <= end and offered_on <= offer_expires_on")
+        return self
+
+
 @event("pfdo.navigator.enrolment.confirmed", version=1, topic=ENROLMENTS)
 class EnrolmentConfirmed(Event):
-    """Seat and reservation hold: the contract is concluded."""
+    """The parent accepted the offer: the contract is concluded (seat and reservation hold)."""
 
     enrolment_id: uuid.UUID = Field(description="Enrolment id.")
     certificate_id: uuid.UUID = Field(description="Certificate id.")
@@ -84,7 +120,10 @@ class EnrolmentConfirmed(Event):
     provider_id: uuid.UUID = Field(description="Provider id.")
     start_date: dt.date = Field(description="Contract start.")
     end_date: dt.date = Field(description="Contract end.")
-    confirmed_on: dt.date = Field(description="Date the contract was concluded.")
+    confirmed_on: dt.date = Field(description="Date the contract was concluded (the acceptance's date).")
+    accepted_by: SubjectId | None = Field(
+        default=None, description="Opaque account subject of the parent who accepted the offer.")
+    accepted_at: dt.datetime | None = Field(default=None, description="When the offer was accepted (UTC).")
 
 
 class DeclineReason(StrEnum):
@@ -121,13 +160,22 @@ class EnrolmentCancelled(Event):
     cancelled_on: dt.date = Field(description="Date of cancellation (before start_date).")
 
 
+class ExpiryReason(StrEnum):
+    APPLICATION_UNANSWERED = "application_unanswered"  # the provider did not answer in time: refused
+    OFFER_NOT_ACCEPTED = "offer_not_accepted"  # the parent did not accept the offer in time: withdrawn
+
+
 @event("pfdo.navigator.enrolment.expired", version=1, topic=ENROLMENTS)
 class EnrolmentExpired(Event):
-    """The request's hold timed out unconfirmed: everything reserved is released."""
+    """A timeout ended the application: the provider did not answer it in time (refused), or the
+    parent did not accept the offer in time (withdrawn). Everything reserved is released."""
 
     enrolment_id: uuid.UUID = Field(description="Enrolment id.")
     certificate_id: uuid.UUID = Field(description="Certificate id.")
-    expired_on: dt.date = Field(description="Date the hold timed out.")
+    expired_on: dt.date = Field(description="Date the timeout struck.")
+    reason: ExpiryReason = Field(
+        default=ExpiryReason.APPLICATION_UNANSWERED, description="Which timeout: application_unanswered or "
+        "offer_not_accepted.")
 
 
 class TerminatedBy(StrEnum):

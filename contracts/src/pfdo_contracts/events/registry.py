@@ -1,4 +1,4 @@
-"""Events published by the registry: certificates, providers, programs.
+"""Events published by the registry: certificates, providers, payers, programs.
 
 No names and no СНИЛС anywhere. The child's birth date travels only on certificate issue (the
 CERTIFICATES topic, which finance systems do not read): billing needs the age group for the
@@ -14,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from ..common import (
     CertificateNumber,
@@ -36,7 +37,7 @@ from ..common import (
 )
 from ..envelope import Event
 from ..registration import event
-from ..topics import CERTIFICATES, PROGRAMS, PROVIDERS
+from ..topics import CERTIFICATES, PAYERS, PROGRAMS, PROVIDERS
 
 # --- certificates -------------------------------------------------------------------------
 
@@ -118,6 +119,31 @@ class CertificateClosed(Event):
     reason: CloseReason = Field(description="left_region or duplicate.")
 
 
+# --- bank details of the two sides of a payment order ----------------------------------------
+
+Inn = Annotated[str, StringConstraints(pattern=r"^([0-9]{10}|[0-9]{12})$")]
+Kpp = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}[0-9A-Z]{2}[0-9]{3}$")]
+Bik = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
+AccountNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{20}$")]
+
+
+class PartyDetails(Part):
+    """The details a payment order names a party by (реквизиты): the payee (a provider) or the payer
+    (a municipality's authorised body). The registry checked the ИНН's check digits and both
+    accounts' Bank of Russia control keys against the БИК before publishing them."""
+
+    title: str = Field(min_length=1, max_length=500, description="The party's name as the bank knows it.")
+    inn: Inn = Field(description="ИНН: 10 digits (organisation) or 12 (individual entrepreneur).")
+    kpp: Kpp | None = Field(description="КПП (organisations); null for an individual entrepreneur.")
+    bank_title: str = Field(min_length=1, max_length=500, description="The bank's name.")
+    bik: Bik = Field(description="БИК of the bank: 9 digits.")
+    account: AccountNumber = Field(description="The party's settlement account (расчётный счёт): 20 digits.")
+    correspondent_account: AccountNumber = Field(description="The bank's correspondent account: 20 digits.")
+    revision: Revision = Field(
+        description="Monotonic per party: a consumer keeps the details with the highest revision and skips older ones."
+    )
+
+
 # --- providers ----------------------------------------------------------------------------
 
 
@@ -130,6 +156,32 @@ class ProviderRegistered(Event):
     municipality_code: MunicipalityCode = Field(description="Municipality of the provider's seat.")
     status: ProviderStatus = Field(description="Moderation status at registration (normally new).")
     registered_on: dt.date = Field(description="Date of registration.")
+    details: PartyDetails | None = Field(
+        default=None,
+        description="The provider's payee details (revision 1); null only in events written before they existed.",
+    )
+
+
+@event("pfdo.registry.provider.details_changed", version=1, topic=PROVIDERS)
+class ProviderDetailsChanged(Event):
+    """The provider (or an operator) changed its payee details: later payment orders use these."""
+
+    provider_id: uuid.UUID = Field(description="Provider id.")
+    details: PartyDetails = Field(description="The new payee details; the highest revision wins.")
+    changed_on: dt.date = Field(description="Date of the change.")
+
+
+# --- payers -------------------------------------------------------------------------------
+
+
+@event("pfdo.registry.payer.details_changed", version=1, topic=PAYERS)
+class PayerDetailsChanged(Event):
+    """The regional operator set the payer details of a municipality: the authorised body that pays
+    for the municipality's certificates, and its bank account."""
+
+    municipality_code: MunicipalityCode = Field(description="2-digit municipality (payer) code.")
+    details: PartyDetails = Field(description="The payer's details; the highest revision wins.")
+    changed_on: dt.date = Field(description="Date of the change.")
 
 
 class ProviderStatusReason(StrEnum):

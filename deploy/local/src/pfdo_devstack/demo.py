@@ -142,8 +142,10 @@ async def demo(gateway: str) -> int:  # noqa: PLR0915
         balances = [("reserved", await st.balance_when(s, "the funding balance", lambda b: "available" in b))]
         print(st.balance_table(balances))
 
-        n.step("The provider confirms: the contract is concluded")
+        n.step("The provider confirms: the platform issues the offer (договор-оферта)")
         n.say((await st.confirm(s))["state"])
+        n.step("The parent accepts the offer: the contract is concluded")
+        n.say((await st.accept_offer(s))["state"])
 
         n.step("Today's lesson: the provider marks the child present")
         report = await st.post_attendance(s, module, [(TODAY, "present")])

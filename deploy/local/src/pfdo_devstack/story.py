@@ -166,15 +166,43 @@ class Story:
 
 async def open_region(s: Story) -> None:
     expect(await s.put("region", f"/api/registry/municipalities/{MUNICIPALITY}", {"name": "Липецк"}), 200, 201)
+    await set_payer(s, MUNICIPALITY, "Липецк")
 
 
-async def apply_for_certificate(s: Story, *, surname: str, first_name: str, birth_date: dt.date) -> dict:
+def bank_details(rng: random.Random, *, balance: str = "40702", bank: str = "Отделение Липецк") -> dict:
+    """A valid set of bank details (the accounts' control keys match the БИК) of a bank in the Lipetsk region."""
+    from pfdo_registry.domain.identifiers import correspondent_account_for, generate_bik, generate_settlement_account
+
+    bik = generate_bik(rng, region="42")
+    return {"bank_name": bank, "bik": bik,
+            "settlement_account": generate_settlement_account(rng, bik=bik, balance=balance),
+            "correspondent_account": correspondent_account_for(bik)}
+
+
+def payer_body(rng: random.Random, name: str) -> dict:
+    """The payer details of a municipality: its education department and its budget account."""
+    from pfdo_registry.domain.identifiers import generate_kpp, generate_org_inn
+
+    inn = generate_org_inn(rng)
+    return {"authority_name": f"Управление образования администрации муниципального образования «{name}»",
+            "inn": inn, "kpp": generate_kpp(rng, inn=inn), **bank_details(rng, balance="40204")}
+
+
+async def set_payer(s: Story, code: str, name: str) -> dict:
+    """The regional operator sets who pays for the municipality's certificates (billing learns it from Kafka)."""
+    body = payer_body(random.Random(f"payer-{code}"), name)  # its own sequence: the story's stays as it was
+    return expect(await s.put("region", f"/api/registry/municipalities/{code}/payer", body), 200)
+
+
+async def apply_for_certificate(s: Story, *, surname: str, first_name: str, birth_date: dt.date,
+                                municipality: str = MUNICIPALITY) -> dict:
+    """The parent applies for a certificate of ``municipality`` (its payer: the story's «01» by default)."""
     from pfdo_registry.domain.identifiers import generate_snils
 
     snils = generate_snils(s.rng)
     body = {"child": {"surname": surname, "first_name": first_name, "birth_date": birth_date.isoformat(),
                       "snils": f"{snils[:3]}-{snils[3:6]}-{snils[6:9]} {snils[9:]}",
-                      "municipality_code": MUNICIPALITY}}
+                      "municipality_code": municipality}}
     application = expect(await s.post("parent", "/api/registry/applications", body), 201)
     s.ids["application"] = str(application["id"])
     return application
@@ -198,21 +226,55 @@ async def run_expiry_job(s: Story) -> int:
 
 
 async def open_period(s: Story, *, starts_on: dt.date, ends_on: dt.date, nominal: int,
-                      municipalities: Iterable[str] = (MUNICIPALITY,)) -> dict:
+                      municipalities: Iterable[str] = (MUNICIPALITY,), nominals: dict[str, int] | None = None) -> dict:
     """Create (or reuse) the period, set the nominal of every age group 5..17 in each of
-    ``municipalities``, open it."""
+    ``municipalities`` (or each municipality's own of ``nominals``), open it."""
     periods = await s.all_items("region", "/api/billing/periods")
     period = next((p for p in periods if p["starts_on"] == starts_on.isoformat()), None)
     if period is None:
         period = expect(await s.post("region", "/api/billing/periods",
                                      {"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()}), 201)
     s.ids["period"] = str(period["period_id"])
+    s.ids["period_starts_on"] = str(period["starts_on"])
+    await ensure_agreement(s)
     if period["status"] == "draft":
-        nominals = {"nominals": [{"municipality_code": code, "age_min": 5, "age_max": 17, "amount_kopecks": nominal}
-                                 for code in municipalities]}
-        expect(await s.put("region", f"/api/billing/periods/{s.ids['period']}/nominals", nominals), 204)
+        per_municipality = nominals or dict.fromkeys(municipalities, nominal)
+        body = {"nominals": [{"municipality_code": code, "age_min": 5, "age_max": 17, "amount_kopecks": amount}
+                             for code, amount in per_municipality.items()]}
+        expect(await s.put("region", f"/api/billing/periods/{s.ids['period']}/nominals", body), 204)
         return expect(await s.post("region", f"/api/billing/periods/{s.ids['period']}/open"), 200)
     return period
+
+
+AGREEMENT_LIMIT = 50_000_000_00
+"""The yearly limit of the story's agreements: 50 000 000,00 ₽ (kopecks), a provider's year in a
+large municipality, and more than the story ever reserves."""
+
+
+async def conclude_agreement(s: Story, *, payer: str = MUNICIPALITY, limit_kopecks: int = AGREEMENT_LIMIT,
+                             number: str | None = None, who: str = "operator") -> dict:
+    """The payer's authorised body (the municipal operator of ``payer``; ``who="region"`` for the
+    regional operator) concludes the agreement (соглашение) of the story's provider with ``payer`` for
+    the story's period, in force since before the period starts; without it billing refuses every
+    paid reservation of the payer's certificates (``no_agreement``)."""
+    starts_on = s.ids.get("period_starts_on")
+    concluded = dt.date.fromisoformat(starts_on) - dt.timedelta(days=62) if starts_on else None
+    body = {"number": number or f"С-{s.ids['provider'][:8]}/{payer}", "provider_id": s.ids["provider"],
+            "payer_code": payer, "period_id": s.ids["period"], "limit_kopecks": limit_kopecks,
+            "concluded_on": concluded.isoformat() if concluded else None}
+    agreement = expect(await s.post(who, "/api/billing/agreements", body), 201)
+    s.ids[f"agreement_{payer}"] = str(agreement["agreement_id"])
+    return agreement
+
+
+async def ensure_agreement(s: Story) -> dict | None:
+    """The story's provider works with the story's municipality (the operator's) under an agreement:
+    once both the period and the provider exist it is concluded, by the regional operator (the
+    steps that make the second of them call this). None while one of them is missing."""
+    payer = s.people["operator"].municipality or MUNICIPALITY
+    if "period" not in s.ids or "provider" not in s.ids or f"agreement_{payer}" in s.ids:
+        return None
+    return await conclude_agreement(s, payer=payer, who="region")
 
 
 async def balance(s: Story) -> dict | None:
@@ -242,15 +304,17 @@ async def register_provider(s: Story, name: str) -> dict:
     inn = generate_org_inn(s.rng)
     body = {"provider_type": "private_org", "name": name, "inn": inn, "ogrn": generate_ogrn(s.rng),
             "kpp": generate_kpp(s.rng, inn=inn), "municipality_code": MUNICIPALITY,
-            "address": "Липецк, ул. Гагарина, 10", "bank_name": "Отделение Липецк", "bik": "044206001",
-            "settlement_account": "40702810" + f"{s.rng.randrange(10**12):012d}"}
+            "address": "Липецк, ул. Гагарина, 10",
+            **bank_details(random.Random(s.rng.randrange(10**12)))}  # one draw of the story's sequence, as ever
     provider = expect(await s.post("provider", "/api/registry/providers", body), 201)
     s.ids["provider"] = str(provider["id"])
     return provider
 
 
 async def approve_provider(s: Story) -> dict:
-    return expect(await s.post("operator", f"/api/registry/providers/{s.ids['provider']}/approve", {}), 200)
+    approved = expect(await s.post("operator", f"/api/registry/providers/{s.ids['provider']}/approve", {}), 200)
+    await ensure_agreement(s)
+    return approved
 
 
 def module_body(name: str, *, starts: dt.date, ends: dt.date, weekdays: Iterable[int], price: int,
@@ -342,7 +406,13 @@ async def enrolment_when(s: Story, what: str, test: Callable[[dict], bool], time
 
 
 async def confirm(s: Story) -> dict:
+    """The provider confirms the application: the platform issues the offer (state ``offered``)."""
     return expect(await s.post("provider", f"/api/navigator/enrolments/{s.ids['enrolment']}/confirm"), 200)
+
+
+async def accept_offer(s: Story) -> dict:
+    """The parent accepts the offer (договор-оферта): the contract is made (state ``confirmed``)."""
+    return expect(await s.post("parent", f"/api/navigator/enrolments/{s.ids['enrolment']}/accept"), 200)
 
 
 async def terminate(s: Story, who: str = "parent") -> dict:
@@ -380,8 +450,10 @@ async def issue_advance(s: Story, month: str) -> dict:
     return expect(await s.post("region", f"/api/billing/months/{month}/advance"), 200)
 
 
-async def close_month(s: Story, month: str) -> httpx.Response:
-    return await s.post("region", f"/api/billing/months/{month}/close")
+async def close_month(s: Story, month: str, municipality: str | None = None) -> httpx.Response:
+    """The regional operator closes the month: region-wide, or for one municipality's certificates."""
+    params = {"municipality": municipality} if municipality else {}
+    return await s.post("region", f"/api/billing/months/{month}/close", **params)
 
 
 async def freeze_month(s: Story, month: str) -> httpx.Response:
@@ -390,12 +462,12 @@ async def freeze_month(s: Story, month: str) -> httpx.Response:
     return await s.post("region", f"/api/navigator/attendance/months/{month}/freeze")
 
 
-async def close_month_when_ready(s: Story, month: str, timeout: float = 30.0) -> dict:
-    """Close a frozen month, retrying while billing has not yet applied every attendance event of
-    it (409 journal_not_frozen / journal_not_drained: "retry later")."""
+async def close_month_when_ready(s: Story, month: str, timeout: float = 30.0, municipality: str | None = None) -> dict:
+    """Close a frozen month (region-wide, or one municipality's), retrying while billing has not yet
+    applied every attendance event of it (409 journal_not_frozen / journal_not_drained: "retry later")."""
 
     async def probe() -> dict | None:
-        r = await close_month(s, month)
+        r = await close_month(s, month, municipality)
         if r.status_code == 409 and r.json().get("code") in ("journal_not_frozen", "journal_not_drained"):
             return None
         return expect(r, 200)
@@ -405,6 +477,18 @@ async def close_month_when_ready(s: Story, month: str, timeout: float = 30.0) ->
 
 async def payment_orders(s: Story, who: str = "finance") -> list[dict]:
     return await s.all_items(who, "/api/billing/payment-orders", provider_id=s.ids["provider"])
+
+
+async def report_treasury_status(s: Story, order_id: str, status: str, status_on: str, *,
+                                 reason: str | None = None, reference: str | None = None) -> dict:
+    """The finance system reports an order accepted, paid or returned (with the reason) through the gateway."""
+    return expect(await s.post("finance", f"/api/billing/payment-orders/{order_id}/treasury-status", {
+        "status": status, "status_on": status_on, "treasury_reference": reference, "reason": reason}), 200)
+
+
+async def reissue_order(s: Story, order_id: str) -> dict:
+    """The regional operator reissues a returned order (a new number, the same money)."""
+    return expect(await s.post("region", f"/api/billing/payment-orders/{order_id}/reissue"), 200)
 
 
 async def reconciliation(s: Story) -> dict:

@@ -38,6 +38,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "registry.provider.register": frozenset({PR}),
     "registry.provider.read": frozenset({P, PR, MO, RO, F, S}),
     "registry.provider.moderate": OPERATORS,
+    "registry.provider.details": frozenset({PR, MO, RO}),  # payee details: the provider itself or its operators
     "registry.program.manage": frozenset({PR}),
     "registry.program.read": frozenset({P, PR, MO, RO, F, S}),
     "registry.program.certify": OPERATORS,
@@ -51,6 +52,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "navigator.enrolment.apply": frozenset({P}),
     "navigator.enrolment.read": frozenset({P, PR, MO, RO}),
     "navigator.enrolment.cancel": frozenset({P}),
+    "navigator.enrolment.accept": frozenset({P}),  # the parent accepts the offer (own children only)
     "navigator.enrolment.decide": frozenset({PR}),
     "navigator.enrolment.terminate": frozenset({P, PR}),
     "navigator.attendance.post": frozenset({PR}),
@@ -77,8 +79,12 @@ POLICY: dict[str, frozenset[Role]] = {
     "billing.period.read": frozenset({MO, RO, F}),
     "billing.order.read": frozenset({PR, MO, RO, F}),
     "billing.reconciliation.read": frozenset({RO, F, MO}),
-    "billing.month_close.run": frozenset({RO, S}),
+    "billing.month_close.run": frozenset({MO, RO, S}),  # a municipal operator: its own municipality only
+    "billing.order.treasury_status": frozenset({F, S}),  # the finance system reports an order's status
+    "billing.order.reissue": frozenset({MO, RO, F}),  # a returned order (MO: of its municipality)
     "billing.statistics.read": OPERATORS,
+    "billing.agreement.manage": OPERATORS,  # a municipal operator for its own municipality (the payer)
+    "billing.agreement.read": frozenset({PR, MO, RO, F}),
     # ratings
     "ratings.rating.submit": frozenset({P}),
     "ratings.rating.read": frozenset({P, PR, MO, RO, F, S}),

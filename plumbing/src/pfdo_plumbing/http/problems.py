@@ -61,6 +61,7 @@ _THINGS: dict[str, Text] = {
     "dispute": Text("спор об отметке", "dispute"),
     "payment order": Text("платёжное поручение", "payment order"),
     "period": Text("период реализации программ", "period"),
+    "agreement": Text("соглашение с уполномоченным органом", "agreement"),
     "municipality": Text("муниципалитет", "municipality"),
     "rating": Text("оценка", "rating"),
 }

@@ -85,6 +85,17 @@ async def open_dispute(api: GatewayApi, token: str, body: dict[str, Any], key: s
     return await api.request("POST", "navigator/disputes", token=token, json=body, headers={"Idempotency-Key": key})
 
 
+async def accept_offer(api: GatewayApi, token: str, enrolment_id: str, key: str) -> dict[str, Any]:
+    """The parent accepts the offer (договор-оферта): the contract is made."""
+    return await api.request("POST", f"navigator/enrolments/{_id(enrolment_id)}/accept", token=token,
+                             headers={"Idempotency-Key": key})
+
+
+async def provider(api: GatewayApi, token: str, provider_id: str) -> dict[str, Any]:
+    """The provider's public registry card (name, ИНН, address): the offering party."""
+    return await api.get(f"registry/providers/{_id(provider_id)}", token=token)
+
+
 async def end_enrolment(api: GatewayApi, token: str, enrolment_id: str, action: str, key: str) -> dict[str, Any]:
     """``action``: ``cancel`` (before the contract starts) or ``terminate`` (a running contract)."""
     return await api.request("POST", f"navigator/enrolments/{_id(enrolment_id)}/{action}", token=token,

@@ -74,8 +74,10 @@ async def billing_journal(api: GatewayApi, token: str, month: str) -> dict[str, 
     return await api.get(f"billing/months/{_id(month)}/journal", token=token)
 
 
-async def close_progress(api: GatewayApi, token: str, month: str) -> dict[str, Any]:
-    return await api.get(f"billing/months/{_id(month)}/close", token=token)
+async def close_progress(api: GatewayApi, token: str, month: str, municipality: str | None = None) -> dict[str, Any]:
+    """The close's progress: region-wide, or of one municipality's close."""
+    return await api.get(f"billing/months/{_id(month)}/close", token=token,
+                         params={"municipality": municipality} if municipality else None)
 
 
 async def final_orders(api: GatewayApi, token: str, month: str) -> list[dict[str, Any]]:

@@ -76,6 +76,12 @@ async def payment_orders(api: GatewayApi, token: str, *, month: str | None, kind
     return found, False
 
 
+async def report_treasury_status(api: GatewayApi, token: str, order_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The finance system's status of an order (accepted, paid, returned with the reason); idempotent."""
+    return await api.request("POST", f"billing/payment-orders/{quote(order_id, safe='')}/treasury-status",
+                             token=token, json=body)
+
+
 async def providers(api: GatewayApi, token: str) -> list[dict[str, Any]]:
     """The region's providers (every page), for their names and the provider filter."""
     # 200 a page, 25 pages: at most 5 000 providers

@@ -36,6 +36,7 @@ from .enrolment_record import (
     record_totals,
 )
 from .enrolment_status import status_view
+from .offer import offer_view
 
 router = APIRouter(include_in_schema=False, prefix="/cabinet")
 parent_only = require_role("parent")
@@ -144,6 +145,7 @@ async def cabinet(request: Request, user: PortalUser = Depends(parent_only)) -> 
 DONE_NOTICES = {
     "disputed": "Оспаривание отправлено. Пока муниципалитет не примет решение, занятие не оплачивается.",
     "cancelled": "Запись отменена. Зарезервированные средства вернулись на баланс сертификата.",
+    "accepted": "Оферта принята: договор об обучении заключён.",
     "terminated": "Договор расторгнут. Обучение закончится в последний день этого месяца.",
     "rated": "Спасибо! Оценка сохранена.",
     "rating_edited": "Оценка изменена.",
@@ -184,20 +186,26 @@ async def _enrolment_page(request: Request, enrolment_id: uuid.UUID, *, error: A
     if _is_htmx(request) and error is None:  # the state only, refreshed in place while it may change
         row = enrolment_rows([found], {}, [])[0]
         return render(request, "cabinet/_status.html", {"e": row, "view": row["view"]}, labels=labels)
-    programs, certificates, marks, history, disputes, ratings = await asyncio.gather(
+    offered = found["state"] == "offered"
+    programs, certificates, marks, history, disputes, ratings, provider = await asyncio.gather(
         _program_titles(api, token, [str(found["program_id"])]), api_calls.certificates(api, token),
         _optional(api_calls.marks(api, token, str(enrolment_id)), empty=None),
         _optional(api_calls.certificate_history(api, token, str(found["certificate_id"])), empty=None, none_yet=[]),
         _optional(api_calls.disputes(api, token), empty=[]),
-        _my_ratings(api, token) if found["state"] == "ended" else asyncio.sleep(0, {}))
+        _my_ratings(api, token) if found["state"] == "ended" else asyncio.sleep(0, {}),
+        _optional(api_calls.provider(api, token, str(found["provider_id"])), empty=None) if offered
+        else asyncio.sleep(0, None))
     row = enrolment_rows([found], programs, certificates)[0]
     now = today()
+    certificate = next((c for c in certificates if str(c["id"]) == str(found["certificate_id"])), None)
+    offer = offer_view(found, program=programs.get(str(found["program_id"])), certificate=certificate,
+                       provider=provider, today=now)
     records = month_records(found, marks or [], history or [], disputes, now)
     unavailable = [what for what, answer in (("отметки о занятиях", marks), ("списания", history)) if answer is None]
     return render(request, "cabinet/enrolment.html", {
         "title": f"Запись: {row['program_title']}", "nav_current": "cabinet", "e": row, "view": row["view"],
         "records": records, "totals": record_totals(records), "today": now, "unavailable": unavailable,
-        "end": end_action(found, now), "rating": rating_view(ratings.get(str(enrolment_id)), clock.now()),
+        "end": end_action(found, now), "offer": offer, "rating": rating_view(ratings.get(str(enrolment_id)), clock.now()),
         "scales": RATING_SCALES, "steps": RATING_STEPS, "hints": SCALE_HINTS, "comment_limit": COMMENT_LIMIT,
         "mark_statuses": MARK_STATUSES, "notice": DONE_NOTICES.get(request.query_params.get("done", "")),
         "disputing": (error_at or "")[5:] if (error_at or "").startswith("mark-") else request.query_params.get("dispute"),
@@ -217,6 +225,20 @@ def _refusal(exc: ApiError) -> ApiError:
 async def enrolment_page(request: Request, enrolment_id: uuid.UUID,
                          user: PortalUser = Depends(parent_only)) -> HTMLResponse:
     return await _enrolment_page(request, enrolment_id)
+
+
+@router.post("/enrolments/{enrolment_id}/accept", dependencies=[Depends(csrf_protect)])
+async def accept_offer(request: Request, enrolment_id: uuid.UUID,
+                       user: PortalUser = Depends(parent_only)) -> Response:
+    """«Принять оферту»: the contract is made (an expired offer is refused next to the offer)."""
+    form = await request.form()
+    try:
+        await api_calls.accept_offer(_api(request), _token(request), str(enrolment_id),
+                                     submitted_key(form.get("idempotency_key")))
+    except ApiError as exc:
+        return await _enrolment_page(request, enrolment_id, error=_refusal(exc), error_at="offer",
+                                     status_code=exc.status)
+    return RedirectResponse(f"/cabinet/enrolments/{enrolment_id}?done=accepted#status", status_code=303)
 
 
 @router.post("/enrolments/{enrolment_id}/disputes", dependencies=[Depends(csrf_protect)])

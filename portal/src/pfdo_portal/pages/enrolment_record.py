@@ -194,6 +194,10 @@ def end_action(enrolment: Mapping[str, Any], today: dt.date) -> EndAction | None
     starts_on, ends_on = _date(enrolment["starts_on"]), _date(enrolment["ends_on"])
     if state == "waitlisted":
         return EndAction("cancel", "Покинуть лист ожидания", "Заявка будет снята с листа ожидания.", None)
+    if state == "offered":
+        return EndAction("cancel", "Отказаться от оферты",
+                         "Договор не будет заключён: зарезервированные средства сертификата вернутся на баланс, "
+                         "место в группе освободится.", None)
     if state in ("requested", "reserved") or (state == "confirmed" and today < starts_on):
         return EndAction("cancel", "Отменить запись",
                          "Запись будет отменена до начала обучения: зарезервированные средства сертификата "

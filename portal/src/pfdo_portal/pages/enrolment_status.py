@@ -1,5 +1,5 @@
 """What a parent reads about an enrolment's state: the steps of the way to a contract
-(заявка → резерв → договор), why it was refused (the reason codes of the navigator and of billing,
+(заявка → резерв → оферта → договор), why it was refused (the reason codes of the navigator and of billing,
 in Russian), the place on a waiting list or in the funding queue, and whether the page should keep
 asking for news (the state can still change without the parent doing anything).
 
@@ -16,7 +16,8 @@ from typing import Any
 STEPS: tuple[tuple[str, str], ...] = (
     ("requested", "Заявка подана"),
     ("reserved", "Средства сертификата зарезервированы"),
-    ("confirmed", "Поставщик заключил договор"),
+    ("offered", "Поставщик подтвердил заявку: вам направлена оферта"),
+    ("confirmed", "Оферта принята: договор заключён"),
 )
 """The way to a contract, in order."""
 
@@ -37,6 +38,10 @@ REASONS: dict[str, str] = {
     "no_free_places": "Бесплатные места по муниципальному заданию на этот год закончились.",
     "funding_cap_queued": "Лимит сертификатов финансирования исчерпан: заявка в очереди на финансирование.",
     "insufficient_balance": "На сертификате недостаточно средств.",
+    "no_agreement": ("У поставщика нет действующего соглашения с уполномоченным органом вашего муниципалитета: "
+                     "сертификат не может оплатить это обучение."),
+    "agreement_limit_reached": ("Исчерпан годовой лимит соглашения поставщика с уполномоченным органом вашего "
+                                "муниципалитета: запись за счёт сертификата сейчас невозможна."),
     # the navigator and the provider
     "reservation_rejected": "Система оплаты отказала в резервировании средств.",
     "no_seat": "В группе не осталось свободных мест.",
@@ -47,6 +52,11 @@ REASONS: dict[str, str] = {
     "parent_left": "Вы покинули лист ожидания.",
     "no_longer_eligible": "Ребёнок больше не может быть записан в эту группу.",
     "hold_expired": "Поставщик не ответил на заявку вовремя.",
+    "application_unanswered": "Поставщик не ответил на заявку в установленный срок: заявка отклонена, "
+                              "средства вернулись на баланс сертификата.",
+    "offer_not_accepted": "Оферта не была принята в установленный срок и отозвана: средства вернулись на баланс "
+                          "сертификата, место в группе освободилось.",
+    "offer_declined": "Вы отказались от оферты.",
     # the end of a contract
     "parent_request": "Договор расторгнут по вашему заявлению.",
     "provider_decision": "Договор расторгнут поставщиком.",

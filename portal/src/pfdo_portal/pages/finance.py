@@ -3,20 +3,25 @@ billing issued, filtered by month, kind and provider, with their totals; and the
 downloaded as ``/finance/orders.csv`` and ``/finance/orders.xlsx`` with the same filters
 (:mod:`.finance_register` builds the rows and the files).
 
-The finance user's only pages (``require_role("finance")``). Billing's orders carry no payer or
-status of their own (an order pays one provider for one month; every order is issued), so the
-register filters on what the API offers.
+The finance user's only pages (``require_role("finance")``). Each order shows its number, its
+payer and the treasury's status; the finance user marks an order accepted, paid or returned
+(with the reason) — the same call the finance system makes through the gateway
+(``POST /finance/orders/{id}/status``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from fastapi import APIRouter, Depends
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ..auth import PortalUser, require_role
+from pfdo_plumbing import clock
+
+from ..auth import PortalUser, csrf_protect, require_role
+from ..gateway import ApiError
 from ..gateway import oversight as api
 from ..rendering import SECURITY_HEADERS, access_token, render
 from . import finance_register as register
@@ -41,12 +46,34 @@ async def _register(request: Request) -> tuple[register.Filters, list[str], list
 
 @router.get("", response_class=HTMLResponse)
 async def orders_page(request: Request, user: PortalUser = Depends(finance_only)) -> HTMLResponse:
+    return await _orders_page(request)
+
+
+async def _orders_page(request: Request, refused: list[str] | None = None) -> HTMLResponse:
     filters, errors, rows, cut, providers = await _register(request)
+    errors = [*errors, *(refused or [])]
     return render(request, "finance/orders.html", {
         "title": "Платёжные поручения", "nav_current": "finance", "filters": filters, "errors": errors,
         "rows": rows, "totals": register.totals(rows), "cut": cut, "providers": providers,
-        "kinds": register.KINDS, "query": filters.query,
+        "kinds": register.KINDS, "query": filters.query, "treasury_statuses": register.TREASURY_STATUSES,
+        "done": request.query_params.get("done") == "status", "today": clock.today(),
     }, labels=await request.app.state.labels.book(), status_code=422 if errors else 200)
+
+
+@router.post("/orders/{order_id}/status", dependencies=[Depends(csrf_protect)])
+async def mark_order(request: Request, order_id: uuid.UUID, user: PortalUser = Depends(finance_only)) -> Response:
+    """The treasury's status of an order, marked by the finance user; back to the register."""
+    form = await request.form()
+    body, problems = register.treasury_status_body(form, clock.today())
+    if body is not None:
+        try:
+            await api.report_treasury_status(request.app.state.api, access_token(request) or "", str(order_id), body)
+        except ApiError as exc:
+            problems = [exc.message]
+    if problems:
+        return await _orders_page(request, refused=problems)
+    back = str(form.get("back") or "")
+    return RedirectResponse(f"/finance?{back + '&' if back else ''}done=status", status_code=303)
 
 
 def _download(body: bytes, media_type: str, filename: str) -> Response:

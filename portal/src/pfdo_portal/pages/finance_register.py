@@ -77,10 +77,22 @@ class OrderRow:
     offset_applied_kopecks: int
     amount_kopecks: int
     offset_carried_kopecks: int
+    number: str = ""
+    payer_code: str = ""
+    status: str = "issued"
+    """The treasury's status: issued, accepted, paid or returned."""
+    return_reason: str | None = None
+    reissued: bool = False
+    """A returned order issued again under a new number (its money is in the new one)."""
 
     @property
     def kind_name(self) -> str:
         return KINDS.get(self.kind, self.kind)
+
+    @property
+    def may_be_marked(self) -> bool:
+        """The treasury may still report on it (paid and returned orders are final)."""
+        return self.status in ("issued", "accepted")
 
 
 def order_rows(orders: Iterable[Mapping[str, Any]], provider_names: Mapping[str, str]) -> list[OrderRow]:
@@ -91,10 +103,12 @@ def order_rows(orders: Iterable[Mapping[str, Any]], provider_names: Mapping[str,
         issued_on=dt.date.fromisoformat(str(o["issued_on"])), contracts=int(o["contract_count"]),
         base_kopecks=int(o["base_kopecks"]), advance_paid_kopecks=int(o["advance_paid_kopecks"]),
         offset_applied_kopecks=int(o["offset_applied_kopecks"]), amount_kopecks=int(o["amount_kopecks"]),
-        offset_carried_kopecks=int(o["offset_carried_kopecks"]),
+        offset_carried_kopecks=int(o["offset_carried_kopecks"]), number=str(o.get("number") or ""),
+        payer_code=str(o.get("payer_code") or ""), status=str(o.get("status") or "issued"),
+        return_reason=o.get("return_reason"), reissued=bool(o.get("reissued_as")),
     ) for o in orders]
     kind_order = {"advance": 0, "final": 1}
-    rows.sort(key=lambda r: (r.provider.casefold(), kind_order.get(r.kind, 9), r.order_id))
+    rows.sort(key=lambda r: (r.provider.casefold(), r.payer_code, kind_order.get(r.kind, 9), r.number, r.order_id))
     rows.sort(key=lambda r: r.month, reverse=True)
     return rows
 
@@ -110,6 +124,7 @@ class Totals:
 
 
 def totals(rows: Sequence[OrderRow]) -> Totals:
+    rows = [r for r in rows if not r.reissued]  # a reissued order's money is in its reissue
     advances = [r for r in rows if r.kind == "advance"]
     finals = [r for r in rows if r.kind == "final"]
     return Totals(len(rows), len(advances), len(finals), sum(r.amount_kopecks for r in rows),
@@ -182,3 +197,30 @@ def export_name(filters: Filters, extension: str) -> str:
     """``payment-orders-2027-10-final.csv``: the file's name says its filters."""
     parts = ["payment-orders", filters.month, filters.kind]
     return "-".join(p for p in parts if p) + f".{extension}"
+
+
+# ---- the treasury's status of an order --------------------------------------------------------
+
+TREASURY_STATUSES = {"accepted": "Принято казначейством", "paid": "Оплачено", "returned": "Возвращено"}
+
+
+def treasury_status_body(form: Mapping[str, Any], today: dt.date) -> tuple[dict[str, Any] | None, list[str]]:
+    """The API's body for the finance user's status of an order, or the messages of what is wrong."""
+    errors = []
+    status = str(form.get("status") or "").strip()
+    if status not in TREASURY_STATUSES:
+        errors.append("Выберите статус: принято, оплачено или возвращено.")
+    raw_date = str(form.get("status_on") or "").strip()
+    try:
+        status_on = dt.date.fromisoformat(raw_date) if raw_date else today
+    except ValueError:
+        errors.append("Дата — в виде ДД.ММ.ГГГГ.")
+        status_on = today
+    reason = str(form.get("reason") or "").strip() or None
+    if status == "returned" and not reason:
+        errors.append("Укажите причину возврата.")
+    reference = str(form.get("treasury_reference") or "").strip()[:64] or None
+    if errors:
+        return None, errors
+    return {"status": status, "status_on": status_on.isoformat(), "treasury_reference": reference,
+            "reason": reason[:500] if reason else None}, []

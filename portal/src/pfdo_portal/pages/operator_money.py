@@ -181,11 +181,21 @@ async def open_or_close_period(request: Request, period_id: uuid.UUID, action: s
 
 # ---- months --------------------------------------------------------------------------------------
 
-async def _progress_context(request: Request, month: str) -> dict[str, Any]:
+def _close_scope(user: PortalUser) -> str | None:
+    """The close a page shows and starts: a municipal operator's own municipality's, else the region's."""
+    return user.municipality if _role(user) == views.MUNICIPAL else None
+
+
+def _closing_key(month: str, municipality: str | None) -> str:
+    return f"{month}:{municipality}" if municipality else month
+
+
+async def _progress_context(request: Request, month: str, municipality: str | None = None) -> dict[str, Any]:
     api, token = request.app.state.api, access_token(request) or ""
-    progress = views.progress(await calls.close_progress(api, token, month))
+    progress = views.progress(await calls.close_progress(api, token, month, municipality))
     orders = await calls.final_orders(api, token, month) if progress.done else []
-    running_here = month in _closing and not _closing[month].done()
+    key = _closing_key(month, municipality)
+    running_here = key in _closing and not _closing[key].done()
     waiting = views.polls_left(request.query_params.get("started")) if progress.status == "not_started" else 0
     return {"month": month, "progress": progress, "orders": orders, "waiting": waiting,
             "polling": progress.running or running_here or waiting > 0}
@@ -197,7 +207,7 @@ async def _months_page(request: Request, user: PortalUser, month: str, *, error:
     labels = await request.app.state.labels.book()
     navigator, billing, progress = await asyncio.gather(
         calls.journal_month(api, token, month), calls.billing_journal(api, token, month),
-        _progress_context(request, month))
+        _progress_context(request, month, _close_scope(user)))
     context = {
         "title": "Закрытие месяца", "nav_current": "operator", "section": "months", "month": month,
         "previous": views.shift_month(month, -1), "next": views.shift_month(month, 1),
@@ -219,12 +229,13 @@ async def progress_fragment(request: Request, month: str, user: PortalUser = Dep
     """The progress block alone (htmx polls it every second while the close runs)."""
     month = _month_or_404(month)
     labels = await request.app.state.labels.book()
-    return render(request, "operator/_close_progress.html", await _progress_context(request, month), labels=labels)
+    return render(request, "operator/_close_progress.html", await _progress_context(request, month, _close_scope(user)),
+                  labels=labels)
 
 
 def _forget(month: str) -> Callable[[asyncio.Task[Any]], None]:
     def done(task: asyncio.Task[Any]) -> None:
-        if _closing.get(month) is task:
+        if _closing.get(month) is task:  # ``month``: the close's key (with the municipality, if one's)
             del _closing[month]
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.warning("month_close_call_failed", month=month, error=str(exc))
@@ -247,11 +258,12 @@ async def month_action(request: Request, month: str, action: str, user: PortalUs
             issued = await calls.issue_advances(api, token, month, key)
             return RedirectResponse(f"{back}&done=advance&issued={int(issued.get('orders_issued') or 0)}",
                                     status_code=303)
-        task = _closing.get(month)
+        closing = _closing_key(month, _close_scope(user))  # billing closes a municipal operator's own
+        task = _closing.get(closing)
         if task is None or task.done():
             task = asyncio.create_task(calls.close_month(api, token, month, key))
-            _closing[month] = task
-            task.add_done_callback(_forget(month))
+            _closing[closing] = task
+            task.add_done_callback(_forget(closing))
         finished, _ = await asyncio.wait({task}, timeout=FIRST_ANSWER_S)
         if task not in finished:
             return RedirectResponse(f"{back}&done=started&started={views.START_POLLS}", status_code=303)

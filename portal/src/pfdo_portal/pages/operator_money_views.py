@@ -34,11 +34,14 @@ class Permissions:
     """Open a period (credit every certificate) and close it (return the unused money): the region."""
     run_months: bool
     """Freeze a month's journal, issue its advances, close it: the region."""
+    close_own_municipality: bool = False
+    """Close a month for the operator's own municipality (its certificates' contracts): a municipal operator."""
 
 
 def permissions(role: str) -> Permissions:
     regional = role == REGIONAL
-    return Permissions(manage_periods=role in (MUNICIPAL, REGIONAL), open_close_periods=regional, run_months=regional)
+    return Permissions(manage_periods=role in (MUNICIPAL, REGIONAL), open_close_periods=regional, run_months=regional,
+                       close_own_municipality=role == MUNICIPAL)
 
 
 FORBIDDEN = "Недостаточно прав для этого действия: его выполняет региональный оператор."

@@ -27,8 +27,9 @@ from . import provider_journal as journal
 router = APIRouter(include_in_schema=False)
 provider_only = require_role("provider")
 
-PENDING = ("requested", "reserved")
-"""Applications the provider has to answer (a reserved one may be confirmed)."""
+PENDING = ("requested", "reserved", "offered")
+"""Applications the provider has to answer (a reserved one may be confirmed), and the confirmed ones
+whose offer the parent has not accepted yet."""
 
 
 async def _all(request: Request, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:

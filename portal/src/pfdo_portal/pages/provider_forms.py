@@ -36,13 +36,14 @@ def options(label: Callable[[str, str], str], group: str, codes: Iterable[str]) 
 # ---- the API's refusals next to their fields -------------------------------------------------
 
 PROVIDER_FIELDS = ("provider_type", "name", "inn", "kpp", "ogrn", "municipality_code", "address", "bank_name", "bik",
-                   "settlement_account")
+                   "settlement_account", "correspondent_account")
 PROGRAM_FIELDS = ("name", "description", "direction")
 MODULE_FIELDS = ("name", "funding_kind", "min_age", "max_age", "capacity", "hours", "start_date", "end_date",
                  "municipality_code", "address", "schedule", "price")
 
 CODE_FIELDS: dict[str, str] = {
     "inn": "inn", "ogrn": "ogrn", "ogrnip": "ogrn", "kpp": "kpp", "bik": "bik", "account": "settlement_account",
+    "correspondent_account": "correspondent_account", "bank_name": "bank_name",
     "municipality": "municipality_code", "age_range": "min_age", "module_dates": "end_date",
     "capacity": "capacity", "price": "price", "hours": "hours", "schedule": "schedule", "address": "address",
     "name_required": "name",
@@ -123,7 +124,7 @@ def provider_body(form: Form) -> dict[str, Any]:
     """The registration form -> ``ProviderIn`` (an empty КПП is no КПП: an entrepreneur has none)."""
     body: dict[str, Any] = {name: text(form, name) for name in PROVIDER_FIELDS}
     body["kpp"] = body["kpp"] or None
-    for digits in ("inn", "ogrn", "bik", "settlement_account"):
+    for digits in ("inn", "ogrn", "bik", "settlement_account", "correspondent_account"):
         body[digits] = body[digits].replace(" ", "")
     return body
 
@@ -322,7 +323,7 @@ def orders_by_month(orders: Iterable[Mapping[str, Any]]) -> list[Month]:
     for order in orders:
         months.setdefault(str(order["month"]), []).append(dict(order))
     return [Month(month, sorted(items, key=lambda o: (KIND_ORDER.get(o["kind"], 9), str(o["issued_on"]))),
-                  sum(int(o["amount_kopecks"]) for o in items))
+                  sum(int(o["amount_kopecks"]) for o in items if not o.get("reissued_as")))  # a reissue replaces
             for month, items in sorted(months.items(), reverse=True)]
 
 

@@ -192,8 +192,25 @@ def enrolment(eid: uuid.UUID, cid: uuid.UUID, prog: g.ProgramCertified, m: g.Mod
         schedule=m.schedule, lessons_per_week=m.lessons_per_week)
 
 
+UNLIMITED = 10**15
+"""An agreement's limit the tests do not mean to reach (kopecks)."""
+
+
+async def conclude_agreement(h: Harness, provider_id: uuid.UUID | str, period_id: uuid.UUID | str, *,
+                             limit: int = UNLIMITED, payer: str = MUNI, number: str | None = None) -> dict:
+    """The regional operator concludes an agreement of ``provider_id`` with ``payer`` for the period
+    (in force since before the period: every paid reservation of the payer's certificates needs one)."""
+    r = await h.operator("POST", "/agreements", json={
+        "number": number or f"С-{str(provider_id)[:8]}-{payer}", "provider_id": str(provider_id), "payer_code": payer,
+        "period_id": str(period_id), "limit_kopecks": limit, "concluded_on": "2026-08-01"})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
 async def setup_period(h: Harness, *, nominal: int = 3_000_000, caps: dict | None = None,
-                       open_it: bool = True) -> str:
+                       open_it: bool = True, agreements: tuple[uuid.UUID, ...] = ()) -> str:
+    """A period 2026/27 with the nominal of ``MUNI``, opened (unless ``open_it`` is false), and an
+    agreement of each provider of ``agreements`` with ``MUNI`` for it."""
     r = await h.operator("POST", "/periods", json={"starts_on": "2026-09-01", "ends_on": "2027-08-31"})
     assert r.status_code == 201, r.text
     pid = r.json()["period_id"]
@@ -206,4 +223,6 @@ async def setup_period(h: Harness, *, nominal: int = 3_000_000, caps: dict | Non
     if open_it:
         r = await h.operator("POST", f"/periods/{pid}/open")
         assert r.status_code == 200, r.text
+    for provider_id in agreements:
+        await conclude_agreement(h, provider_id, pid)
     return pid

@@ -38,7 +38,8 @@ async def test_caps_queue_free_places_and_period_close(infra, databases, auth) -
         await h.publish(free_program)
         await h.wait_for("SELECT count(*) FROM certificates", lambda v: v == 5)
         await h.wait_for("SELECT count(*) FROM modules", lambda v: v == 2)
-        period_id = await setup_period(h, caps={"funding_cap": 1, "free_places": 1, "direction_cap": 2})
+        period_id = await setup_period(h, caps={"funding_cap": 1, "free_places": 1, "direction_cap": 2},
+                                       agreements=(paid_program.provider_id,))
 
         # a suspended certificate is refused
         await h.publish(g.CertificateSuspended(certificate_id=s, suspended_on=D(2026, 9, 2), reason="operator_decision"))

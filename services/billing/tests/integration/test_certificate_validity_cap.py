@@ -43,7 +43,7 @@ async def test_the_quote_stops_at_the_end_of_the_validity_month(h: Harness) -> N
     await h.publish(certificate(CERT_FIRST, PARENT_FIRST, birth=D(2009, 3, 1)))
     await h.wait_for("SELECT count(*) FROM certificates WHERE certificate_id IN (:a, :b)", lambda v: v == 2,
                      a=CERT, b=CERT_FIRST)
-    await setup_period(h, nominal=3_000_000)
+    await setup_period(h, nominal=3_000_000, agreements=(PROVIDER,))
     await h.publish(P)
     await h.wait_for("SELECT count(*) FROM modules WHERE module_id = :m", m=MODULE)
 

@@ -31,7 +31,7 @@ async def test_fifty_concurrent_reservations_never_overspend(infra, databases, a
             await h.publish(p)
             await h.wait_for("SELECT count(*) FROM certificates WHERE certificate_id = :c", c=cert)
             await h.wait_for("SELECT count(*) FROM modules")
-            await setup_period(h, nominal=3_000_000)
+            await setup_period(h, nominal=3_000_000, agreements=(p.provider_id,))
 
             via_kafka = [enrolment(uuid.uuid4(), cert, p, m, parent=parent) for _ in range(25)]
             direct = [enrolment(uuid.uuid4(), cert, p, m, parent=parent) for _ in range(25)]

@@ -31,7 +31,7 @@ async def test_redelivered_and_reordered_events_are_harmless(infra, databases, a
         await h.publish(p)
         await h.wait_for("SELECT count(*) FROM certificates WHERE certificate_id = :c", c=cert)
         await h.wait_for("SELECT count(*) FROM modules")
-        await setup_period(h, nominal=3_000_000)
+        await setup_period(h, nominal=3_000_000, agreements=(p.provider_id,))
         b = h.app.state.billing
 
         async def run(use_case, event):  # noqa: ANN001, ANN202
@@ -117,6 +117,20 @@ async def test_redelivered_and_reordered_events_are_harmless(infra, databases, a
         assert await run(reservations.enrolment_requested, enrolment(second, cert, p, m, parent=parent)) is S.EXPIRED
         assert await status(second) == S.EXPIRED
         assert await money() == after_expiry
+
+        # an offer the parent did not accept in time: released like an unanswered application, and
+        # the release says which timeout it was
+        third = uuid.uuid4()
+        assert await run(reservations.enrolment_requested, enrolment(third, cert, p, m, parent=parent)) is S.RESERVED
+        withdrawn = n.EnrolmentExpired(enrolment_id=third, certificate_id=cert, expired_on=D(2026, 9, 30),
+                                       reason=n.ExpiryReason.OFFER_NOT_ACCEPTED)
+        await run(reservations.enrolment_expired, withdrawn)
+        assert await status(third) == S.EXPIRED
+        assert (await money())[0] == after_expiry[0]  # the balance is back where it was
+        reasons = {row["subject_id"]: row["details"]["reason"] for row in await h.rows(
+            "SELECT subject_id, details FROM audit_log WHERE action = 'billing.reservation.release' "
+            "AND subject_id IN (:a, :b)", a=str(second), b=str(third))}
+        assert reasons == {str(second): "hold_expired", str(third): "offer_not_accepted"}
     finally:
         await h.stack.aclose()
 
@@ -133,7 +147,8 @@ async def test_the_end_of_a_certificate_rejects_its_waiting_request_and_ends_its
         await h.publish(p)
         await h.wait_for("SELECT count(*) FROM certificates", lambda v: v == 2)
         await h.wait_for("SELECT count(*) FROM modules")
-        await setup_period(h, caps={"funding_cap": 1, "free_places": None, "direction_cap": None})
+        await setup_period(h, caps={"funding_cap": 1, "free_places": None, "direction_cap": None},
+                           agreements=(p.provider_id,))
         b = h.app.state.billing
 
         async def run(use_case, event):  # noqa: ANN001, ANN202

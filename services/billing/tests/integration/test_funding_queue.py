@@ -40,7 +40,8 @@ async def test_a_freed_slot_admits_the_queue_in_order(infra, databases, auth) ->
         await h.publish(prog)
         await h.wait_for("SELECT count(*) FROM certificates", lambda v: v == 4)
         await h.wait_for("SELECT count(*) FROM modules", lambda v: v == 1)
-        period_id = await setup_period(h, caps={"funding_cap": 1, "free_places": None, "direction_cap": None})
+        period_id = await setup_period(h, caps={"funding_cap": 1, "free_places": None, "direction_cap": None},
+                                       agreements=(prog.provider_id,))
 
         ea, eb, ec, ed = (uuid.uuid4() for _ in range(4))
         await h.publish(enrolment(ea, a, prog, paid, parent=f"parent-{a}"))

@@ -104,7 +104,7 @@ async def adjustments(h: Harness) -> list[dict]:
 async def test_november_closes_with_the_disputed_lesson_unbilled(h: Harness) -> None:
     await h.publish(certificate(CERT, PARENT))
     await h.wait_for("SELECT count(*) FROM certificates WHERE certificate_id = :c", c=CERT)
-    await setup_period(h, nominal=3_000_000)
+    await setup_period(h, nominal=3_000_000, agreements=(PROVIDER,))
     await h.publish(P)
     await h.wait_for("SELECT count(*) FROM modules WHERE module_id = :m", m=MODULE)
     await h.publish(enrolment(ENROLMENT, CERT, P, M, parent=PARENT))

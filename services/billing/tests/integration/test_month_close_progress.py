@@ -36,7 +36,7 @@ async def _three_contracts_of_october(h: Harness) -> None:
     await h.publish(P)
     await h.wait_for("SELECT count(*) FROM certificates", lambda v: v == 3)
     await h.wait_for("SELECT count(*) FROM modules", lambda v: v == 1)
-    await setup_period(h)
+    await setup_period(h, agreements=(P.provider_id,))
     for cid in certificates:
         eid = uuid.uuid4()
         await h.publish(enrolment(eid, cid, P, M, parent=f"parent-{cid}"))
@@ -56,7 +56,7 @@ async def test_progress_of_a_close_stopped_after_its_first_chunk_and_resumed(
     await _three_contracts_of_october(h)
     assert await progress(h) == {
         "month": MONTH, "status": "not_started", "contracts_closed": 0, "contracts_total": 3, "chunks_done": 0,
-        "chunks_total": 1, "posted_kopecks": 0, "released_kopecks": 0, "family_invoiced_kopecks": 0}
+        "chunks_total": 1, "posted_kopecks": 0, "released_kopecks": 0, "family_invoiced_kopecks": 0, "municipality_code": None}
 
     # a close of one contract a chunk that stops after its first chunk (the process died)
     one_a_chunk = Billing(h.app.state.runtime, h.settings.model_copy(update={"month_close_chunk": 1}))
@@ -77,7 +77,7 @@ async def test_progress_of_a_close_stopped_after_its_first_chunk_and_resumed(
     assert await progress(h, "regional_operator") == {
         "month": MONTH, "status": "running", "contracts_closed": 1, "contracts_total": 3, "chunks_done": 1,
         "chunks_total": 2, "posted_kopecks": 0, "released_kopecks": OCTOBER_INSTALMENT,
-        "family_invoiced_kopecks": 0}
+        "family_invoiced_kopecks": 0, "municipality_code": None}
 
     r = await h.operator("POST", f"/months/{MONTH}/close")
     assert r.status_code == 200, r.text
@@ -87,7 +87,7 @@ async def test_progress_of_a_close_stopped_after_its_first_chunk_and_resumed(
     assert done == {
         "month": MONTH, "status": "done", "contracts_closed": 3, "contracts_total": 3, "chunks_done": 2,
         "chunks_total": 2, "posted_kopecks": closed["posted_kopecks"], "released_kopecks": 3 * OCTOBER_INSTALMENT,
-        "family_invoiced_kopecks": closed["family_invoiced_kopecks"]}
+        "family_invoiced_kopecks": closed["family_invoiced_kopecks"], "municipality_code": None}
     assert closed["released_kopecks"] == 3 * OCTOBER_INSTALMENT
 
 

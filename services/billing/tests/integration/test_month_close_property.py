@@ -296,8 +296,8 @@ class Expected:
     journal: Counter = field(default_factory=Counter)
     posted: Counter = field(default_factory=Counter)
     closed: int = 0
-    #: per provider: its closed contract-months with a certificate part, and what they posted
-    finals: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: per provider and payer: its closed contract-months with a certificate part, and what they posted
+    finals: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
 
     def reserve(self, eid: uuid.UUID, cid: str, month: dt.date, amount: int, state: str) -> None:
         if amount > 0:
@@ -342,8 +342,8 @@ def _check_contract(expected: Expected, stored: dict, eid: uuid.UUID, c: Contrac
                           ("provider_copayment", prov))
             expected.posted[(prov, c.payer)] += posted
             if line.certificate > 0:
-                count, amount = expected.finals.get(prov, (0, 0))
-                expected.finals[prov] = (count + 1, amount + posted)
+                count, amount = expected.finals.get((prov, c.payer), (0, 0))
+                expected.finals[(prov, c.payer)] = (count + 1, amount + posted)
         else:  # a hold never confirmed, or a later month: untouched, its reservation still pending
             assert (*have, row["attended_lessons"]) == ("reserved", 0, 0, 0, None), (c, row)
             expected.reserve(eid, cid, line.month, line.certificate, "pending")
@@ -431,12 +431,13 @@ async def test_month_close_posts_exactly_what_the_domain_says(h: Harness, period
         assert {(r["provider"], r["payer"]): r["amount"] for r in mirrors} == {
             k: v for k, v in expected.posted.items() if v}
         await _check_balances(h, period_id, seeded, expected)
-        # each provider's final payment order of the month: what its contract-months posted (no
-        # advance was paid, nothing carried in)
+        # each provider's final payment order of the month per payer: what its contract-months of
+        # that payer posted (no advance was paid, nothing carried in)
         finals = await h.rows(
-            "SELECT provider_id, contract_count, base_kopecks, amount_kopecks FROM payment_orders "
+            "SELECT provider_id, payer_code, contract_count, base_kopecks, amount_kopecks FROM payment_orders "
             "WHERE month = :m AND kind = 'final' AND provider_id = ANY(:p)", m=month, p=seeded.providers)
-        have = {str(r["provider_id"]): (r["contract_count"], r["base_kopecks"], r["amount_kopecks"]) for r in finals}
+        have = {(str(r["provider_id"]), r["payer_code"]): (r["contract_count"], r["base_kopecks"], r["amount_kopecks"])
+                for r in finals}
         assert have == {prov: (count, amount, amount) for prov, (count, amount) in expected.finals.items()}
 
         # a resumed close (the month reopened after a crash) finds nothing left to do

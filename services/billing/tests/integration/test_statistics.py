@@ -33,7 +33,7 @@ async def test_a_reservation_shows_as_money_reserved_per_month(h: Harness) -> No
 
     await h.publish(certificate(CERT, PARENT))
     await h.wait_for("SELECT count(*) FROM certificates WHERE certificate_id = :c", c=CERT)
-    await setup_period(h, nominal=3_000_000)
+    await setup_period(h, nominal=3_000_000, agreements=(PROVIDER,))
     await h.publish(P)
     await h.wait_for("SELECT count(*) FROM modules WHERE module_id = :m", m=MODULE)
     await h.publish(enrolment(ENROLMENT, CERT, P, M, parent=PARENT))

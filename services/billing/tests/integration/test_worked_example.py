@@ -41,7 +41,7 @@ async def balance(h: Harness) -> dict:
 async def test_reservation_of_the_worked_example(h: Harness) -> None:
     await h.publish(certificate(CERT, PARENT))
     await h.wait_for("SELECT count(*) FROM certificates WHERE certificate_id = :c", c=CERT)
-    period_id = await setup_period(h, nominal=3_000_000)
+    period_id = await setup_period(h, nominal=3_000_000, agreements=(PROVIDER,))
     await h.publish(P)
     await h.wait_for("SELECT count(*) FROM modules WHERE module_id = :m", m=MODULE)
 

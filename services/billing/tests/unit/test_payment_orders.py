@@ -6,9 +6,11 @@ from hypothesis import strategies as st
 
 from pfdo_billing.domain.payment_orders import (
     MonthActivity,
+    PayerMonthActivity,
     advance,
     final_settlement,
     settle_months,
+    settle_per_payer,
 )
 
 OCT, NOV = date(2026, 10, 1), date(2026, 11, 1)
@@ -67,3 +69,45 @@ def test_payments_equal_postings_once_offsets_are_settled(
     orders = settle_months("prov", activity, percent)
     assert orders[-1].final.offset_out == 0
     assert sum(o.paid for o in orders) == sum(a.posted for a in activity)
+
+
+# --- per payer ----------------------------------------------------------------------------
+
+payer_months = st.lists(
+    st.tuples(st.sampled_from(["01", "02", "03"]), st.integers(0, 10**7))
+    .flatmap(lambda p: st.tuples(st.just(p[0]), st.just(p[1]), st.integers(0, p[1]))),
+    max_size=36,
+)
+
+
+@given(payer_months, st.integers(0, 80), st.dictionaries(st.sampled_from(["01", "02"]), st.integers(0, 10**6)))
+def test_per_payer_advances_and_finals_equal_postings_plus_offset_carried(
+    raw: list[tuple[str, int, int]], percent: int, opening: dict[str, int]
+) -> None:
+    activity = [PayerMonthActivity(payer, date(2026, 1 + i % 12, 1), total, posted)
+                for i, (payer, total, posted) in enumerate(raw)]
+    orders = settle_per_payer("prov", activity, percent, opening)
+    assert set(orders) == {a.payer_code for a in activity}
+    for payer, payer_orders in orders.items():
+        mine = [a for a in activity if a.payer_code == payer]
+        carried = payer_orders[-1].final.offset_out
+        # the invariant per (provider, payer): paid == posted − the opening offset + the offset still carried
+        assert sum(o.paid for o in payer_orders) == sum(a.posted for a in mine) - opening.get(payer, 0) + carried
+        assert all(0 <= o.advance.amount <= o.advance.instalments_total for o in payer_orders)
+        assert all(o.advance.amount * 100 <= o.advance.instalments_total * 80 for o in payer_orders)  # at most 80 %
+        # one payer's offsets never reach another payer's orders: settling it alone gives the same orders
+        alone = settle_per_payer("prov", mine, percent, {payer: opening.get(payer, 0)})
+        assert alone == {payer: payer_orders}
+
+
+def test_a_shortfall_of_one_payer_is_not_offset_against_another() -> None:
+    orders = settle_per_payer("prov", [
+        PayerMonthActivity("01", OCT, 111_263, 0),  # nothing attended: the advance is carried as an offset
+        PayerMonthActivity("02", OCT, 111_263, 111_263),
+        PayerMonthActivity("01", NOV, 111_263, 111_263),
+        PayerMonthActivity("02", NOV, 111_263, 111_263),
+    ])
+    # 01 in November: 111 263 − 89 010 − 89 010 < 0, carried on; 02 is paid in full all along
+    assert [o.final.offset_out for o in orders["01"]] == [89_010, 89_010 + 89_010 - 111_263]
+    assert [o.final.amount for o in orders["01"]] == [0, 0]
+    assert [o.final.amount for o in orders["02"]] == [22_253, 22_253]

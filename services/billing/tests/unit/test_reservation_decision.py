@@ -10,8 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pfdo_billing.domain.agreements import Agreement
 from pfdo_billing.domain.contract import ContractStatus
 from pfdo_billing.domain.errors import StartOutsideModule
+from pfdo_billing.domain.quote import quote
+from pfdo_billing.domain.validity import validity_of
 from pfdo_billing.domain.reservation import (
     UNKNOWN,
     ActivateFunding,
@@ -45,9 +48,11 @@ FREE = replace(PAID, funding_kind=FundingKind.MUNICIPAL_TASK)
 FUNDING = CertificateFacts(status=CertificateStatus.ACTIVE, payer=PAYER, usage_kind=UsageKind.FUNDING,
                            birth_date=date(2015, 3, 10))
 ACCOUNTING = replace(FUNDING, usage_kind=UsageKind.ACCOUNTING)
+AGREEMENT = Agreement(uuid.UUID(int=7), "С-1", uuid.UUID(int=8), PAYER, PERIOD, limit=100_000_000, used=0,
+                      concluded_on=date(2026, 8, 25))
 
 #: The facts whose loading locks a row, in the order the use case must lock them.
-LOCKED = [Fact.CERTIFICATE, Fact.CAPS, Fact.PLACE_CAPS, Fact.BALANCE]
+LOCKED = [Fact.CERTIFICATE, Fact.CAPS, Fact.PLACE_CAPS, Fact.AGREEMENT, Fact.BALANCE]
 
 
 @dataclass
@@ -60,6 +65,7 @@ class World:
     same_direction: int = 0
     place_caps: Caps | None = None
     queue_ahead: int = 0
+    agreement: Agreement | None = AGREEMENT
     age_group_funded: bool = True
     available: int | None = 2_000_000  # the balance before any credit (None: no balance row)
     nominal: int = 900_000  # what a credit adds
@@ -71,7 +77,7 @@ class World:
         value = {Fact.CERTIFICATE: self.certificate, Fact.OPEN_PERIOD: self.period_id, Fact.CAPS: self.caps,
                  Fact.SAME_DIRECTION: self.same_direction, Fact.PLACE_CAPS: self.place_caps,
                  Fact.QUEUE_AHEAD: self.queue_ahead, Fact.AGE_GROUP: self.age_group_funded,
-                 Fact.BALANCE: self.available}[fact]
+                 Fact.AGREEMENT: self.agreement, Fact.BALANCE: self.available}[fact]
         name = {Fact.OPEN_PERIOD: "period_id", Fact.AGE_GROUP: "age_group_funded", Fact.BALANCE: "available"}.get(
             fact, fact.value)
         assert getattr(facts, name) is UNKNOWN, f"{fact} asked twice"
@@ -194,7 +200,7 @@ def test_accounting_certificate_over_the_funding_cap_queues() -> None:
     decision, w = decide(certificate=ACCOUNTING, caps=Caps(funding_cap=10, funding_used=10))
     assert decision == Queue()
     assert w.writes == []
-    assert w.asked == [Fact.CERTIFICATE, Fact.OPEN_PERIOD, Fact.CAPS, Fact.QUEUE_AHEAD]
+    assert w.asked == [Fact.CERTIFICATE, Fact.OPEN_PERIOD, Fact.CAPS, Fact.AGREEMENT, Fact.QUEUE_AHEAD]
 
 
 def test_accounting_certificate_behind_waiting_requests_queues() -> None:
@@ -213,7 +219,8 @@ def test_accounting_certificate_is_activated_then_quoted_on_its_credit() -> None
     assert w.writes == [ActivateFunding(count_slot=True)]
     assert isinstance(decision, Reserve) and decision.funding_activated
     assert decision.quote.certificate_part == min(decision.quote.cost, decision.quote.normative_cost, 900_000)
-    assert w.asked == [Fact.CERTIFICATE, Fact.OPEN_PERIOD, Fact.CAPS, Fact.QUEUE_AHEAD, Fact.AGE_GROUP, Fact.BALANCE]
+    assert w.asked == [Fact.CERTIFICATE, Fact.OPEN_PERIOD, Fact.CAPS, Fact.AGREEMENT, Fact.QUEUE_AHEAD,
+                       Fact.AGE_GROUP, Fact.BALANCE]
 
 
 def test_activation_without_caps_takes_no_slot() -> None:
@@ -236,7 +243,7 @@ def test_funding_certificate_without_a_balance_nor_a_nominal() -> None:
 
 def test_a_credit_that_leaves_no_balance_is_a_bug() -> None:
     facts = ReservationFacts(PAID, None, certificate=FUNDING, period_id=PERIOD, caps=None, age_group_funded=True,
-                             available=None, credited=True)
+                             available=None, credited=True, agreement=AGREEMENT)
     with pytest.raises(AssertionError):
         decide_reservation(facts)
 
@@ -252,6 +259,46 @@ def test_funding_certificate_pays_from_its_available_balance() -> None:
 def test_an_impossible_start_is_an_error_not_a_rejection() -> None:
     with pytest.raises(StartOutsideModule):
         decide(replace(PAID, start_date=date(2026, 8, 1)))
+
+
+# --- the agreement with the payer ---------------------------------------------------------------
+
+@pytest.mark.parametrize("agreement", [None, replace(AGREEMENT, status="ended", ended_on=date(2026, 9, 1))])
+def test_no_agreement_in_force_refuses_a_paid_place(agreement: Agreement | None) -> None:
+    decision, w = decide(agreement=agreement)
+    assert decision == Reject(R.NO_AGREEMENT)
+    assert w.asked == [Fact.CERTIFICATE, Fact.OPEN_PERIOD, Fact.CAPS, Fact.AGREEMENT] and w.writes == []
+
+
+def test_an_agreement_concluded_after_the_decision_day_is_not_in_force_yet() -> None:
+    decision, _ = decide(replace(PAID, decided_on=date(2026, 8, 24)))
+    assert decision == Reject(R.NO_AGREEMENT)
+    decision, _ = decide(replace(PAID, decided_on=date(2026, 8, 25)))
+    assert isinstance(decision, Reserve) and decision.agreement_id == AGREEMENT.agreement_id
+
+
+def test_a_free_place_needs_no_agreement() -> None:
+    decision, w = decide(FREE, agreement=None)
+    assert isinstance(decision, Reserve) and decision.agreement_id is None and Fact.AGREEMENT not in w.asked
+
+
+def test_the_limit_takes_the_certificate_part_to_the_last_kopeck() -> None:
+    part = decide()[0].quote.certificate_part
+    decision, _ = decide(agreement=replace(AGREEMENT, limit=part + 5, used=5))
+    assert isinstance(decision, Reserve) and decision.quote.certificate_part == part
+    decision, _ = decide(agreement=replace(AGREEMENT, limit=part + 4, used=5))
+    assert decision == Reject(R.AGREEMENT_LIMIT_REACHED)
+
+
+def test_a_used_up_limit_refuses_an_accounting_certificate_before_it_takes_a_funding_slot() -> None:
+    decision, w = decide(certificate=ACCOUNTING, agreement=replace(AGREEMENT, limit=400_000, used=400_000))
+    assert decision == Reject(R.AGREEMENT_LIMIT_REACHED)
+    assert w.writes == [] and Fact.QUEUE_AHEAD not in w.asked
+
+
+def test_a_part_of_zero_fits_a_used_up_limit() -> None:
+    decision, _ = decide(available=0, agreement=replace(AGREEMENT, limit=0))
+    assert isinstance(decision, Reserve) and decision.quote.certificate_part == 0
 
 
 # --- repeats and the queue -----------------------------------------------------------------------
@@ -309,9 +356,15 @@ worlds = st.builds(
     period_id=_mostly(st.just(PERIOD)),
     caps=_caps(), same_direction=st.integers(0, 3), place_caps=_caps(), queue_ahead=st.integers(0, 2),
     age_group_funded=st.booleans(), available=st.none() | st.integers(0, 3_000_000),
+    agreement=_mostly(st.builds(
+        replace, st.just(AGREEMENT), limit=st.sampled_from([0, 500_000, 100_000_000]),
+        used=st.sampled_from([0, 400_000]),
+        concluded_on=st.sampled_from([date(2026, 8, 25), date(2026, 8, 25), date(2026, 9, 16)]),
+        status=st.sampled_from(["active", "active", "ended"]))),
 )
 requests = st.builds(
     replace, st.sampled_from([PAID, FREE]), place_municipality=st.sampled_from([PAYER, ELSEWHERE]),
+    decided_on=st.sampled_from([None, date(2026, 9, 15)]),
 )
 
 
@@ -331,14 +384,28 @@ def expected(w: World, r: EnrolmentRequest) -> R | type:
         if place and place.free_places is not None and place.free_places_used >= place.free_places:
             return R.NO_FREE_PLACES
         return Reserve
+    a = w.agreement
+    if a is None or a.status != "active" or (r.decided_on is not None and a.concluded_on > r.decided_on):
+        return R.NO_AGREEMENT
+    if cert.usage_kind == "accounting" and a.headroom == 0:
+        return R.AGREEMENT_LIMIT_REACHED
     if cert.usage_kind == "accounting":
         if w.queue_ahead or (w.caps and w.caps.funding_cap is not None
                              and w.caps.funding_used >= w.caps.funding_cap):
             return Queue
-        return Reserve if w.age_group_funded else R.AGE_GROUP_NOT_FUNDED
+        if not w.age_group_funded:
+            return R.AGE_GROUP_NOT_FUNDED
+        return _within(a, w, r, w.nominal + (w.available or 0))
     if w.available is None and not w.age_group_funded:
         return R.AGE_GROUP_NOT_FUNDED
-    return Reserve
+    return _within(a, w, r, w.nominal if w.available is None else w.available)
+
+
+def _within(a: Agreement, w: World, r: EnrolmentRequest, available: int) -> R | type:
+    """Reserve when the quoted certificate part fits what is left of the agreement's limit."""
+    q = quote(r.price, r.normative_cost, r.module_start, r.module_end, r.start_date, available, r.payment_mode,
+              valid_until=validity_of(w.certificate.birth_date, None))
+    return Reserve if q.certificate_part <= a.headroom else R.AGREEMENT_LIMIT_REACHED
 
 
 @given(worlds, requests)
@@ -363,7 +430,7 @@ def test_loading_every_fact_up_front_gives_the_same_decision(w: World, r: Enrolm
     eager = replace(w, asked=[], writes=[])
     facts = ReservationFacts(r, None, certificate=w.certificate, period_id=w.period_id, caps=w.caps,
                              same_direction=w.same_direction, place_caps=w.place_caps, queue_ahead=w.queue_ahead,
-                             age_group_funded=w.age_group_funded, available=w.available)
+                             age_group_funded=w.age_group_funded, available=w.available, agreement=w.agreement)
     assert eager.run(r, facts=facts) == w.run(r)
     assert eager.writes == w.writes
 

@@ -13,13 +13,18 @@ from pfdo_plumbing.settings import ServiceSettings
 
 class NavigatorSettings(ServiceSettings):
     service_name: str = "navigator"
-    hold_hours: float = Field(default=48.0, gt=0, description="An unconfirmed seat hold lapses after this long.")
+    application_answer_days: int = Field(
+        default=5, ge=0, le=60, description="Region setting: an application the provider has not answered more "
+        "than this many days (regional business dates) after it was made is refused; seat and reservation freed.")
+    offer_acceptance_days: int = Field(
+        default=10, ge=0, le=60, description="Region setting: an offer (договор-оферта) not accepted by the parent "
+        "within this many days of its issue is withdrawn; seat and reservation freed.")
     cursor_key: str = Field(
         default="navigator-dev-cursor-key", min_length=8, description="HMAC key signing search page cursors."
     )
     region_timezone: str = Field(default="Europe/Moscow", description="Calendar dates are dates in this zone.")
     billing_timeout_s: float = Field(default=2.0, gt=0, description="Timeout of the batch quote call to billing.")
-    jobs_interval_s: float = Field(default=60.0, gt=0, description="How often the hold-expiry and end jobs run.")
+    jobs_interval_s: float = Field(default=60.0, gt=0, description="How often the timeout and end jobs run.")
     facet_cache_s: float = Field(
         default=5.0, ge=0,
         description="Facet counts are reused for this long, and for as long again while recounted (0: never).")

@@ -60,7 +60,9 @@ async def test_a_month_journal_of_thousands_of_marks(infra, databases, auth) -> 
                     reserved_kopecks=100, family_kopecks=0, funding_activated=True,
                     schedule=[b.Instalment(month="2026-09", certificate_kopecks=100, family_kopecks=0, planned_lessons=9)],
                 ), start)
-                await enr.confirm(s, runtime.outbox, provider, row.enrolment_id, start)
+                await enr.confirm(s, runtime.outbox, provider, row.enrolment_id, start, acceptance_days=10)
+                await enr.accept(s, runtime.outbox, Principal(sub=f"p{n}", role=Role.PARENT), row.enrolment_id,
+                                 today=start, now=dt.datetime.now(dt.UTC))
                 return row.enrolment_id
 
         enrolment_ids = list(await asyncio.gather(*(enrol(n, c) for n, c in enumerate(certs, start=1))))

@@ -12,6 +12,7 @@ import os
 import sys
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -29,9 +30,10 @@ from pfdo_contracts.topics import ALL_TOPICS, ATTENDANCE, ENROLMENTS
 from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics
 from pfdo_testkit import new_namespace, running_app, service_settings
 
-from pfdo_navigator.adapters.handlers import run_timers
+from pfdo_navigator.adapters.handlers import run_timers, timers_of
 from pfdo_navigator.adapters.search_docs import COPIED_COLUMNS as SEARCH_DOC_COLUMNS
 from pfdo_navigator.main import build_app
+from pfdo_navigator.service import enrolments as enr
 from pfdo_navigator.service.rebuild import rebuild_catalogue
 from pfdo_navigator.service.search import QuoteClient
 
@@ -426,9 +428,28 @@ async def test_enrolment_saga_attendance_and_disputes(nav) -> None:  # noqa: ANN
     other_provider = auth.headers("provider", "x", provider_id=str(P2))
     eid = enrolment["enrolment_id"]
     assert (await client.post(f"/api/navigator/enrolments/{eid}/confirm", headers=other_provider)).status_code == 404
-    confirmed = await client.post(f"/api/navigator/enrolments/{eid}/confirm", headers=provider)
-    assert confirmed.status_code == 200 and confirmed.json()["state"] == "confirmed"
-    await bus.wait_for_event(ENROLMENTS, "pfdo.navigator.enrolment.confirmed.v1", enrolment_id=eid)
+    # the provider's confirmation issues the offer (договор-оферта); only the parent's acceptance makes
+    # the contract
+    offered = await client.post(f"/api/navigator/enrolments/{eid}/confirm", headers=provider)
+    assert offered.status_code == 200 and offered.json()["state"] == "offered", offered.text
+    assert offered.json()["offered_on"] == "2026-09-01" and offered.json()["offer_expires_on"] == "2026-09-11"
+    offer = await bus.wait_for_event(ENROLMENTS, "pfdo.navigator.enrolment.offered.v1", enrolment_id=eid)
+    assert offer["data"]["certificate_number"] == cert.number and offer["data"]["payment_mode"] == "monthly"
+    assert (offer["data"]["certificate_kopecks"], offer["data"]["family_kopecks"]) == (1_000_000, 100_000)
+    assert offer["data"]["schedule"] and offer["data"]["offer_expires_on"] == "2026-09-11"
+    assert (await client.post(f"/api/navigator/enrolments/{eid}/confirm", headers=provider)).json()["state"] == "offered"
+    assert (await client.post(f"/api/navigator/enrolments/{eid}/accept", headers=provider)).status_code == 403
+    assert (await client.post(f"/api/navigator/enrolments/{eid}/accept",
+                              headers=auth.headers("parent", "intruder"))).status_code == 404
+    accepted = await client.post(f"/api/navigator/enrolments/{eid}/accept", headers=parent)
+    assert accepted.status_code == 200 and accepted.json()["state"] == "confirmed", accepted.text
+    assert accepted.json()["accepted_by"] == PARENT and accepted.json()["accepted_at"]
+    again = await client.post(f"/api/navigator/enrolments/{eid}/accept", headers=parent)
+    assert again.status_code == 200 and again.json()["accepted_at"] == accepted.json()["accepted_at"]
+    contract = await bus.wait_for_event(ENROLMENTS, "pfdo.navigator.enrolment.confirmed.v1", enrolment_id=eid)
+    assert contract["data"]["accepted_by"] == PARENT and contract["data"]["accepted_at"]
+    assert len([e for e in await bus.read_all(ENROLMENTS) if e["type"] == "pfdo.navigator.enrolment.confirmed.v1"
+                and e["data"]["enrolment_id"] == eid]) == 1
 
     # attendance: a month's journal; foreign, future and off-schedule marks refused with reasons
     CLOCK["today"] = dt.date(2026, 9, 20)
@@ -590,14 +611,20 @@ async def test_rejection_cancel_expiry_and_seats(nav) -> None:  # noqa: ANN001
     assert len(cancels) == 1
     assert (await client.post(f"/api/navigator/enrolments/{e3}/cancel", headers=h3)).status_code == 200  # idempotent
 
-    # an unconfirmed hold expires (the provider never answered)
+    # an application the provider has not answered in 5 days is refused (the timer counts regional
+    # dates from the day of the request: this test's requests are stamped with the real time)
     r4 = await client.post("/api/navigator/enrolments", headers=h2,
                            json={"certificate_id": str(c2.certificate_id), "module_id": mod_b, "start_date": "2026-09-10"})
     e4 = r4.json()["enrolment_id"]
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=nav["settings"].hold_hours + 1)
-    assert (await run_timers(nav["runtime"], nav["settings"], now=later, today=CLOCK["today"]))["expired"] >= 1
+    held = await scalar(nav, "SELECT held FROM modules WHERE module_id = :m", m=mod_b)
+    requested_on = dt.datetime.fromisoformat(r4.json()["requested_at"]).astimezone(ZoneInfo("Europe/Moscow")).date()
+    assert await _expire_timed_out(nav, requested_on + dt.timedelta(days=5)) == []  # the fifth day is the provider's
+    assert e4 in await _expire_timed_out(nav, requested_on + dt.timedelta(days=6))
     assert await state_of(nav, e4, "expired")
-    await bus.wait_for_event(ENROLMENTS, "pfdo.navigator.enrolment.expired.v1", enrolment_id=e4)
+    assert await scalar(nav, "SELECT reason FROM enrolments WHERE enrolment_id = :e", e=e4) == "application_unanswered"
+    assert await scalar(nav, "SELECT held FROM modules WHERE module_id = :m", m=mod_b) == held - 1
+    expired = await bus.wait_for_event(ENROLMENTS, "pfdo.navigator.enrolment.expired.v1", enrolment_id=e4)
+    assert expired["data"]["reason"] == "application_unanswered"
 
     # certificate expiry cancels a pending request
     r5 = await client.post("/api/navigator/enrolments", headers=h2,
@@ -614,6 +641,67 @@ async def test_rejection_cancel_expiry_and_seats(nav) -> None:  # noqa: ANN001
     await eventually(lambda: state_of(nav, e5, "cancelled"), what="closed certificate cancels")
     held_b = await scalar(nav, "SELECT held FROM modules WHERE module_id = :m", m=mod_b)
     assert held_b == 0
+
+
+async def _expire_timed_out(nav: dict, today: dt.date) -> list[str]:
+    """The timer's use cases on ``today`` (run_timers would also end the other tests' contracts)."""
+    timers = timers_of(nav["settings"])
+    async with nav["runtime"].db.transaction() as s:
+        due = await enr.timed_out(s, timers, today)
+    struck = []
+    for enrolment_id in due:
+        async with nav["runtime"].db.transaction() as s:
+            if await enr.expire_timed_out(s, nav["runtime"].outbox, enrolment_id, today, timers) is not None:
+                struck.append(str(enrolment_id))
+    return struck
+
+
+async def test_an_offer_not_accepted_in_ten_days_is_withdrawn(nav) -> None:  # noqa: ANN001
+    CLOCK["today"] = dt.date(2026, 9, 1)
+    client, bus, auth = nav["client"], nav["bus"], nav["auth"]
+    parent = "parent-undecided"
+    cert = certificate(parent, birth=dt.date(2016, 3, 3))
+    await bus.publish(cert)
+    await eventually(lambda: scalar(nav, "SELECT count(*) FROM certificates WHERE certificate_id = :c",
+                                    c=cert.certificate_id), what="certificate")
+    club = program(provider_id=P1, title="Лепка", ages=(6, 12), modules=[module(price=1_000_000)])
+    await bus.publish(club)
+    mod = str(club.modules[0].module_id)
+    await eventually(lambda: scalar(nav, "SELECT visible FROM catalogue.entries WHERE module_id = :m", m=mod),
+                     what="program")
+    provider = auth.headers("provider", "teacher", provider_id=str(P1))
+    ids = []
+    for _ in range(2):  # the first offer is withdrawn, the second is declined by the parent
+        applied = await client.post("/api/navigator/enrolments", headers=auth.headers("parent", parent), json={
+            "certificate_id": str(cert.certificate_id), "module_id": mod, "start_date": "2026-09-20"})
+        assert applied.status_code == 201, applied.text
+        eid = applied.json()["enrolment_id"]
+        await bus.publish(reservation({"enrolment_id": eid}, cert.certificate_id))
+        await eventually(lambda eid=eid: state_of(nav, eid, "reserved"), what="reserved")
+        CLOCK["today"] = dt.date(2026, 9, 2)
+        assert (await client.post(f"/api/navigator/enrolments/{eid}/confirm", headers=provider)).json()["state"] == "offered"
+        assert await scalar(nav, "SELECT held FROM modules WHERE module_id = :m", m=mod) == 1
+        ids.append(eid)
+        if len(ids) == 1:
+            assert await _expire_timed_out(nav, dt.date(2026, 9, 12)) == []  # the offer's last day
+            assert await _expire_timed_out(nav, dt.date(2026, 9, 13)) == [eid]
+            assert await state_of(nav, eid, "expired")
+            ev = await bus.wait_for_event(ENROLMENTS, "pfdo.navigator.enrolment.expired.v1", enrolment_id=eid)
+            assert ev["data"]["reason"] == "offer_not_accepted" and ev["data"]["expired_on"] == "2026-09-13"
+            assert await scalar(nav, "SELECT held FROM modules WHERE module_id = :m", m=mod) == 0
+            CLOCK["today"] = dt.date(2026, 9, 13)
+            late = await client.post(f"/api/navigator/enrolments/{eid}/accept", headers=auth.headers("parent", parent))
+            assert late.status_code == 409 and late.json()["code"] == "illegal_transition"
+            CLOCK["today"] = dt.date(2026, 9, 1)
+    CLOCK["today"] = dt.date(2026, 9, 13)  # past the deadline, the timer not run yet: refused all the same
+    late = await client.post(f"/api/navigator/enrolments/{ids[1]}/accept", headers=auth.headers("parent", parent))
+    assert late.status_code == 409 and late.json()["code"] == "offer_expired", late.text
+    CLOCK["today"] = dt.date(2026, 9, 3)
+    declined = await client.post(f"/api/navigator/enrolments/{ids[1]}/cancel", headers=auth.headers("parent", parent))
+    assert declined.json()["state"] == "cancelled" and declined.json()["reason"] == "offer_declined"
+    await bus.wait_for_event(ENROLMENTS, "pfdo.navigator.enrolment.cancelled.v1", enrolment_id=ids[1])
+    assert await scalar(nav, "SELECT held FROM modules WHERE module_id = :m", m=mod) == 0
+    CLOCK["today"] = dt.date(2026, 9, 1)
 
 
 async def test_certificate_expiry_terminates_a_running_contract(nav) -> None:  # noqa: ANN001
@@ -637,6 +725,8 @@ async def test_certificate_expiry_terminates_a_running_contract(nav) -> None:  #
     await eventually(lambda: state_of(nav, eid, "reserved"), what="reserved")
     provider = auth.headers("provider", "teacher", provider_id=str(P1))
     assert (await client.post(f"/api/navigator/enrolments/{eid}/confirm", headers=provider)).status_code == 200
+    accepted = await client.post(f"/api/navigator/enrolments/{eid}/accept", headers=auth.headers("parent", parent))
+    assert accepted.json()["state"] == "confirmed", accepted.text
 
     await bus.publish(g.CertificateExpired(certificate_id=cert.certificate_id, expired_on=dt.date(2026, 10, 14)))
     await eventually(lambda: state_of(nav, eid, "terminated"), what="terminated by expiry")

@@ -41,8 +41,17 @@ def reserved() -> Enrolment:
     return saga.on_reservation_created(requested(), "r1").enrolment
 
 
+OFFER_DAY = date(2025, 8, 22)
+OFFER_DAYS = 10
+ACCEPTED_AT = datetime(2025, 8, 23, 9, tzinfo=timezone.utc)
+
+
+def offered() -> Enrolment:
+    return saga.confirm(reserved(), OFFER_DAY, OFFER_DAYS).enrolment
+
+
 def confirmed() -> Enrolment:
-    return saga.confirm(reserved()).enrolment
+    return saga.accept(offered(), "parent-1", ACCEPTED_AT, OFFER_DAY).enrolment
 
 
 def test_happy_path_request_reserve_confirm_complete() -> None:
@@ -51,8 +60,12 @@ def test_happy_path_request_reserve_confirm_complete() -> None:
     t = saga.on_reservation_created(e, "r1")
     assert (t.enrolment.state, t.event, t.outcome) == (S.RESERVED, None, Outcome.APPLIED)
     assert t.enrolment.reservation_id == "r1"
-    t = saga.confirm(t.enrolment)
+    t = saga.confirm(t.enrolment, OFFER_DAY, OFFER_DAYS)
+    assert (t.enrolment.state, t.event) == (S.OFFERED, EnrolmentEvent.OFFERED)
+    assert (t.enrolment.offered_on, t.enrolment.offer_expires_on) == (OFFER_DAY, OFFER_DAY + timedelta(OFFER_DAYS))
+    t = saga.accept(t.enrolment, "parent-1", ACCEPTED_AT, OFFER_DAY)
     assert (t.enrolment.state, t.event) == (S.CONFIRMED, EnrolmentEvent.CONFIRMED)
+    assert (t.enrolment.accepted_by, t.enrolment.accepted_at) == ("parent-1", ACCEPTED_AT)
     assert not t.enrolment.is_finished
     t = saga.complete(t.enrolment, today=MODULE_END + timedelta(days=1))
     assert (t.enrolment.state, t.event, t.enrolment.end_outcome) == (S.ENDED, EnrolmentEvent.ENDED, EndOutcome.COMPLETED)
@@ -157,7 +170,7 @@ def test_certificate_expiry_terminates_running_contract_at_month_end() -> None:
 
 
 def test_certificate_expiry_cancels_pending_and_not_yet_started() -> None:
-    for e in (requested(), reserved(), confirmed()):
+    for e in (requested(), reserved(), offered(), confirmed()):
         t = saga.on_certificate_expired(e, expired_on=date(2025, 8, 25))
         assert (t.enrolment.state, t.event, t.enrolment.reason) == (S.CANCELLED, EnrolmentEvent.CANCELLED, "certificate_expired")
 
@@ -165,15 +178,15 @@ def test_certificate_expiry_cancels_pending_and_not_yet_started() -> None:
 @pytest.mark.parametrize(
     ("make", "action"),
     [
-        (requested, lambda e: saga.confirm(e)),
+        (requested, lambda e: saga.confirm(e, OFFER_DAY, OFFER_DAYS)),
         (requested, lambda e: saga.decline(e, "x", START)),
         (requested, lambda e: saga.terminate(e, Actor.PARENT, "x", START)),
         (requested, lambda e: saga.complete(e, MODULE_END + timedelta(1))),
         (reserved, lambda e: saga.terminate(e, Actor.PARENT, "x", START)),
         (reserved, lambda e: saga.on_reservation_rejected(e, "x")),
         (confirmed, lambda e: saga.on_reservation_rejected(e, "x")),
-        (lambda: saga.on_reservation_rejected(requested(), "x").enrolment, lambda e: saga.confirm(e)),
-        (lambda: saga.cancel(requested(), START).enrolment, lambda e: saga.confirm(e)),
+        (lambda: saga.on_reservation_rejected(requested(), "x").enrolment, lambda e: saga.confirm(e, OFFER_DAY, OFFER_DAYS)),
+        (lambda: saga.cancel(requested(), START).enrolment, lambda e: saga.confirm(e, OFFER_DAY, OFFER_DAYS)),
         (lambda: saga.expire(reserved()).enrolment, lambda e: saga.cancel(e, START)),
         (lambda: saga.decline(reserved(), "x", START).enrolment, lambda e: saga.cancel(e, START)),
     ],
@@ -189,7 +202,10 @@ def test_duplicates_are_idempotent_no_ops() -> None:
     r = reserved()
     assert saga.on_reservation_created(r, "r1").outcome is Outcome.DUPLICATE
     c = confirmed()
-    assert saga.confirm(c) == saga.Transition(c, None, Outcome.DUPLICATE)
+    assert saga.confirm(c, OFFER_DAY, OFFER_DAYS) == saga.Transition(c, None, Outcome.DUPLICATE)
+    o = offered()
+    assert saga.confirm(o, OFFER_DAY, OFFER_DAYS) == saga.Transition(o, None, Outcome.DUPLICATE)
+    assert saga.accept(c, "parent-1", ACCEPTED_AT, OFFER_DAY) == saga.Transition(c, None, Outcome.DUPLICATE)
     assert saga.on_reservation_created(c, "r1").outcome is Outcome.DUPLICATE
     rej = saga.on_reservation_rejected(requested(), "x").enrolment
     assert saga.on_reservation_rejected(rej, "x").outcome is Outcome.DUPLICATE
@@ -244,9 +260,9 @@ def test_seat_holding_by_state() -> None:
         assert not e.in_force_on(day)
 
 
-def test_hold_deadline() -> None:
-    at = datetime(2025, 8, 20, 9, tzinfo=timezone.utc)
-    assert saga.hold_expires_at(at, timedelta(hours=72)) == at + timedelta(days=3)
+def test_deadlines() -> None:
+    assert saga.answer_deadline(date(2025, 8, 20), 5) == date(2025, 8, 25)
+    assert saga.offer_deadline(date(2025, 8, 28), 10) == date(2025, 9, 7)
 
 
 # --------------------------------------------------------------------- property: any input sequence
@@ -255,10 +271,11 @@ def _inputs():  # type: ignore[no-untyped-def]
     return st.one_of(
         st.tuples(st.just("created"), st.sampled_from(["r1", "r2"])),
         st.tuples(st.just("rejected"), st.just("no_money")),
-        st.tuples(st.just("confirm")),
+        st.tuples(st.just("confirm"), days),
+        st.tuples(st.just("accept"), days),
         st.tuples(st.just("decline"), days),
         st.tuples(st.just("cancel"), days),
-        st.tuples(st.just("expire")),
+        st.tuples(st.just("expire"), st.sampled_from(list(saga.Timeout))),
         st.tuples(st.just("terminate"), st.sampled_from([Actor.PARENT, Actor.PROVIDER]), days),
         st.tuples(st.just("complete"), days),
         st.tuples(st.just("cert_expired"), days),
@@ -272,13 +289,15 @@ def _step(e: Enrolment, inp: tuple) -> saga.Transition:  # type: ignore[type-arg
     if kind == "rejected":
         return saga.on_reservation_rejected(e, inp[1])
     if kind == "confirm":
-        return saga.confirm(e)
+        return saga.confirm(e, inp[1], OFFER_DAYS)
+    if kind == "accept":
+        return saga.accept(e, "parent-1", ACCEPTED_AT, inp[1])
     if kind == "decline":
         return saga.decline(e, "x", inp[1])
     if kind == "cancel":
         return saga.cancel(e, inp[1])
     if kind == "expire":
-        return saga.expire(e)
+        return saga.expire(e, inp[1])
     if kind == "terminate":
         return saga.terminate(e, inp[1], "x", inp[2])
     if kind == "complete":
@@ -288,7 +307,8 @@ def _step(e: Enrolment, inp: tuple) -> saga.Transition:  # type: ignore[type-arg
 
 ALLOWED = {
     S.REQUESTED: {S.RESERVED, S.REJECTED, S.CANCELLED, S.EXPIRED},
-    S.RESERVED: {S.CONFIRMED, S.DECLINED, S.EXPIRED, S.CANCELLED},
+    S.RESERVED: {S.OFFERED, S.DECLINED, S.EXPIRED, S.CANCELLED},
+    S.OFFERED: {S.CONFIRMED, S.DECLINED, S.EXPIRED, S.CANCELLED},
     S.CONFIRMED: {S.TERMINATED, S.ENDED, S.CANCELLED, S.DECLINED},
     S.TERMINATED: {S.ENDED},
 }
@@ -302,7 +322,7 @@ def test_any_input_sequence_follows_the_graph(inputs: list) -> None:  # type: ig
         try:
             t = _step(e, inp)
         except DomainError as exc:
-            assert exc.code in {"illegal_transition"}
+            assert exc.code in {"illegal_transition", "offer_expired"}
             continue
         new = t.enrolment
         if t.outcome is Outcome.APPLIED and new.state is not e.state:

@@ -17,7 +17,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import text
 
-from pfdo_contracts.topics import CERTIFICATES, PROGRAMS, PROVIDERS
+from pfdo_contracts.topics import CERTIFICATES, PAYERS, PROGRAMS, PROVIDERS
 from pfdo_plumbing.kafka.topics import TopicNames, ensure_topics
 from pfdo_testkit import new_namespace, running_app, service_settings
 from pfdo_registry.domain.age import anniversary
@@ -80,7 +80,7 @@ async def h(infra, databases, auth):  # noqa: ANN001, ANN201
                                      namespace=namespace, auth=auth, kafka_replication_factor=1))
     async with running_app(app) as client:
         harness = H(client, app, auth)
-        reader = AIOKafkaConsumer(*(names.name(t) for t in (CERTIFICATES, PROVIDERS, PROGRAMS)),
+        reader = AIOKafkaConsumer(*(names.name(t) for t in (CERTIFICATES, PROVIDERS, PROGRAMS, PAYERS)),
                                   bootstrap_servers=infra.kafka_bootstrap, auto_offset_reset="earliest", group_id=None)
         await reader.start()
 
@@ -297,8 +297,13 @@ def provider_body(muni: str = "01", **over: Any) -> dict[str, Any]:
     inn = generate_org_inn(RNG, region="48")
     return {"provider_type": "private_org", "name": "ООО «Робототехника»", "inn": inn,
             "ogrn": generate_ogrn(RNG, region="48"), "kpp": f"{inn[:4]}01001", "municipality_code": muni,
-            "address": "г. Липецк, ул. Ленина, 1", "bank_name": "Банк", "bik": "044206000",
-            "settlement_account": "40702810000000000001"} | over
+            "address": "г. Липецк, ул. Ленина, 1", **BANK} | over
+
+
+BANK = {"bank_name": "ПАО Сбербанк", "bik": "044525225", "settlement_account": "40702810938000000001",
+        "correspondent_account": "30101810400000000225"}
+OTHER_BANK = {"bank_name": "Банк ВТБ (ПАО)", "bik": "044525187", "settlement_account": "40702810200000000187",
+              "correspondent_account": "30101810700000000187"}
 
 
 def module_body(**over: Any) -> dict[str, Any]:
@@ -312,8 +317,11 @@ async def test_provider_registration_validation_and_moderation(h: H) -> None:
     pid = str(uuid.uuid4())
     staff = h.provider("owner-1", pid)
     before = await h.counts()
-    for over, code in (({"inn": "7707083894"[:-1] + "5"}, "inn_checksum"), ({"bik": "04420600"}, "bik_format"),
+    for over, code in (({"inn": "7707083894"[:-1] + "5"}, "inn_checksum"), ({"bik": "04420600"}, "bik_length"),
                        ({"settlement_account": "4070281000000000000X"}, "account_format"),
+                       ({"settlement_account": "40702810938000000002"}, "account_checksum"),
+                       ({"correspondent_account": "30101810500000000225"}, "correspondent_account_checksum"),
+                       ({"bank_name": "  "}, "bank_name_required"),
                        ({"municipality_code": "77"}, "municipality_unknown"), ({"kpp": None}, "kpp_required")):
         r = await h.client.post(f"{API}/providers", json=provider_body(**over), headers=staff)
         assert r.status_code == 422, (over, r.text)
@@ -322,7 +330,11 @@ async def test_provider_registration_validation_and_moderation(h: H) -> None:
     r = await h.client.post(f"{API}/providers", json=provider_body(), headers=staff)
     assert r.status_code == 201, r.text
     assert r.json()["id"] == pid and r.json()["status"] == "new"
-    await h.event("pfdo.registry.provider.registered", lambda d: d["provider_id"] == pid)
+    assert r.json()["correspondent_account"] == BANK["correspondent_account"] and r.json()["details_revision"] == 1
+    registered = await h.event("pfdo.registry.provider.registered", lambda d: d["provider_id"] == pid)
+    details = registered["data"]["details"]
+    assert details["revision"] == 1 and details["title"] == "ООО «Робототехника»" and details["bik"] == BANK["bik"]
+    assert details["account"] == BANK["settlement_account"] and details["kpp"] == r.json()["kpp"]
     r = await h.client.post(f"{API}/providers/{pid}/refuse", json={}, headers=h.mo("01"))
     assert r.status_code == 422 and r.json()["code"] == "reason_required"
     assert (await h.client.post(f"{API}/providers/{pid}/approve", headers=h.mo("02"))).status_code == 404
@@ -332,7 +344,71 @@ async def test_provider_registration_validation_and_moderation(h: H) -> None:
     assert changed["data"]["new_status"] == "active" and changed["data"]["reason"] == "moderation_passed"
     # a parent sees the active provider without its bank details
     seen = (await h.client.get(f"{API}/providers/{pid}", headers=h.parent("anyone"))).json()
-    assert seen["bik"] is None and seen["settlement_account"] is None
+    assert seen["bik"] is None and seen["settlement_account"] is None and seen["correspondent_account"] is None
+
+
+async def test_a_provider_or_its_operator_changes_the_payee_details(h: H) -> None:
+    pid = str(uuid.uuid4())
+    staff = h.provider("owner-bank", pid)
+    assert (await h.client.post(f"{API}/providers", json=provider_body(), headers=staff)).status_code == 201
+    url = f"{API}/providers/{pid}/bank-details"
+    before = await h.counts()
+    for over, code in (({"settlement_account": "40702810200000000188"}, "account_checksum"),
+                       ({"correspondent_account": "30101810800000000187"}, "correspondent_account_checksum"),
+                       ({"bik": "04452518X"}, "bik_format"), ({"bank_name": ""}, "bank_name_required")):
+        r = await h.client.put(url, json=OTHER_BANK | over, headers=staff)
+        assert r.status_code == 422 and r.json()["code"] == code, (over, r.text)
+    assert await h.counts() == before
+    # strangers: another provider, an operator of another municipality, a parent
+    assert (await h.client.put(url, json=OTHER_BANK, headers=h.provider("someone", str(uuid.uuid4())))).status_code == 404
+    assert (await h.client.put(url, json=OTHER_BANK, headers=h.mo("02"))).status_code == 404
+    assert (await h.client.put(url, json=OTHER_BANK, headers=h.parent("p"))).status_code == 403
+    r = await h.client.put(url, json=OTHER_BANK, headers=staff)
+    assert r.status_code == 200, r.text
+    assert r.json()["bik"] == OTHER_BANK["bik"] and r.json()["details_revision"] == 2
+    changed = await h.event("pfdo.registry.provider.details_changed", lambda d: d["provider_id"] == pid)
+    assert changed["data"]["details"]["revision"] == 2 and changed["data"]["details"]["account"] == "40702810200000000187"
+    # the same details again change nothing; the municipality's operator may change them back
+    assert (await h.client.put(url, json=OTHER_BANK, headers=staff)).json()["details_revision"] == 2
+    r = await h.client.put(url, json=BANK, headers=h.mo("01"))
+    assert r.status_code == 200 and r.json()["details_revision"] == 3
+    await h.event("pfdo.registry.provider.details_changed",
+                  lambda d: d["provider_id"] == pid and d["details"]["revision"] == 3)
+    revisions = [e["data"]["details"]["revision"] for e in h.events
+                 if e["type"].startswith("pfdo.registry.provider.details_changed") and e["data"]["provider_id"] == pid]
+    assert revisions == [2, 3]
+
+
+async def test_the_regional_operator_sets_the_payer_details_of_a_municipality(h: H) -> None:
+    inn = generate_org_inn(RNG, region="48")
+    body = {"authority_name": "Управление образования администрации города Ельца", "inn": inn,
+            "kpp": f"{inn[:4]}01001", **BANK}
+    url = f"{API}/municipalities/02/payer"
+    for over, code in (({"inn": inn[:-1] + str((int(inn[-1]) + 1) % 10)}, "inn_checksum"),
+                       ({"kpp": "48X"}, "kpp_length"), ({"authority_name": " "}, "authority_name_required"),
+                       ({"settlement_account": "40702810938000000011"}, "account_checksum")):
+        r = await h.client.put(url, json=body | over, headers=h.ro())
+        assert r.status_code == 422 and r.json()["code"] == code, (over, r.text)
+    assert (await h.client.put(url, json=body, headers=h.mo("02"))).status_code == 403
+    assert (await h.client.put(f"{API}/municipalities/55/payer", json=body, headers=h.ro())).status_code == 404
+    r = await h.client.put(url, json=body, headers=h.ro())
+    assert r.status_code == 200, r.text
+    payer = r.json()["payer"]
+    assert payer["inn"] == inn and payer["revision"] == 1 and payer["correspondent_account"] == BANK["correspondent_account"]
+    event = await h.event("pfdo.registry.payer.details_changed", lambda d: d["municipality_code"] == "02")
+    assert event["data"]["details"] == {
+        "title": body["authority_name"], "inn": inn, "kpp": body["kpp"], "bank_title": BANK["bank_name"],
+        "bik": BANK["bik"], "account": BANK["settlement_account"],
+        "correspondent_account": BANK["correspondent_account"], "revision": 1}
+    # the list shows it to every reader; renaming the municipality keeps the payer
+    r = await h.client.put(f"{API}/municipalities/02", json={"name": "Елец"}, headers=h.ro())
+    assert r.json()["payer"]["revision"] == 1
+    listed = (await h.client.get(f"{API}/municipalities", headers=h.parent("anyone"))).json()["items"]
+    assert {m["code"]: m["payer"] and m["payer"]["inn"] for m in listed}["02"] == inn
+    r = await h.client.put(url, json=body | OTHER_BANK, headers=h.ro())
+    assert r.json()["payer"]["revision"] == 2 and r.json()["payer"]["bik"] == OTHER_BANK["bik"]
+    await h.event("pfdo.registry.payer.details_changed",
+                  lambda d: d["municipality_code"] == "02" and d["details"]["revision"] == 2)
 
 
 async def test_program_certification_edit_and_archive_publish_snapshots(h: H) -> None:

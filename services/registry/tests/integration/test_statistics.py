@@ -52,7 +52,7 @@ async def test_a_municipality_keeps_its_number_of_children_until_it_is_changed_o
     # a rename that leaves the figure out keeps it; the list shows it
     r = await client.put(f"{API}/municipalities/03", json={"name": "город Данков"}, headers=client.ro)
     assert r.json() == {"code": "03", "name": "город Данков", "region_code": r.json()["region_code"],
-                        "children_count": 4200}
+                        "children_count": 4200, "payer": None}
     listed = (await client.get(f"{API}/municipalities", headers=client.parent)).json()["items"]
     assert [m["children_count"] for m in listed if m["code"] == "03"] == [4200]
     # a negative figure is refused; null clears it

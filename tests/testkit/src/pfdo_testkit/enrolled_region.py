@@ -42,8 +42,10 @@ async def enrolled_region(gateway: str, gw: httpx.AsyncClient, auth: Any, clock:
     clock.set(D(2026, 8, 24))
     st.expect(await s.put("region", f"/api/registry/municipalities/{st.MUNICIPALITY}",
                           {"name": "Липецк", "children_count": children_count}), 200)
+    await st.set_payer(s, st.MUNICIPALITY, "Липецк")
     code, name = OTHER_MUNICIPALITY
     st.expect(await s.put("region", f"/api/registry/municipalities/{code}", {"name": name}), 200)
+    await st.set_payer(s, code, name)
     await st.apply_for_certificate(s, surname="Соколов", first_name="Артём", birth_date=D(2015, 3, 14))
     await st.approve_certificate(s)
     await st.register_provider(s, "ООО «Кванториум»")
@@ -62,6 +64,7 @@ async def enrolled_region(gateway: str, gw: httpx.AsyncClient, auth: Any, clock:
     await st.apply(s, module_id, D(2026, 9, 1), "monthly")
     await st.enrolment_when(s, "billing reserved", lambda e: e["state"] == "reserved")
     await st.confirm(s)
+    await st.accept_offer(s)
 
     clock.set(D(2026, 9, 4))
     await st.post_attendance(s, module_id, [(D(2026, 9, 1), "present"), (D(2026, 9, 3), "present")])

@@ -4,8 +4,8 @@
 
 Writes municipalities, providers, programs with modules, children and their certificates in
 batches (one transaction: all or nothing), and puts into the outbox what the navigator and
-billing need to build their read models: provider registered, program certified, certificate
-issued. The running registry's relay publishes them.
+billing need to build their read models: payer details of each municipality, provider
+registered (with its payee details), program certified, certificate issued. The running registry's relay publishes them.
 
 Idempotent: when the registry already has municipalities it writes nothing (it still writes
 the accounts file). The dev accounts file ``demo-accounts.json`` (in ``--stack-dir`` or
@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import sys
 import uuid
 from collections.abc import Iterable, Iterator
@@ -46,7 +47,12 @@ from pfdo_plumbing.outbox import OutboxWriter
 from pfdo_registry.adapters.pii import PiiCipher
 from pfdo_registry.adapters.tables import CERTIFICATES, CHILDREN, MODULES, MUNICIPALITIES, PROGRAMS, PROVIDERS, REGION_SETTINGS
 from pfdo_registry.domain.age import certificate_valid_until, expiry_date
+from pfdo_registry.domain.identifiers import (
+    correspondent_account_for, generate_kpp, generate_org_inn, settlement_key_prefix, with_account_key,
+)
 from pfdo_registry.domain.program import Program, ProgramStatus
+from pfdo_registry.service.providers import payee_details
+from pfdo_registry.service.reference import payer_details
 from pfdo_registry.service.programs import certified_event, module_row
 from pfdo_registry.settings import RegistrySettings
 from .generator import DemoRegion, RegionSize, generate_region
@@ -69,31 +75,53 @@ def provider_owner(index: int) -> str:
     return f"demo-provider-{index}"
 
 
-def _bank(index: int) -> tuple[str, str]:
-    return "044206604", f"40702810{index:012d}"
+_BIK = "044206604"  # ПАО Сбербанк, Липецкое отделение № 8593
+
+
+def _bank(index: int) -> dict[str, str]:
+    """Valid bank details of the ``index``-th provider (the control keys match the БИК)."""
+    account = with_account_key(settlement_key_prefix(_BIK), f"40702810{index:012d}")
+    return {"bank_name": "Демо-банк", "bik": _BIK, "settlement_account": account,
+            "correspondent_account": correspondent_account_for(_BIK)}
+
+
+def _payer(code: str, name: str) -> dict[str, Any]:
+    """Valid payer details of a municipality: its education department (deterministic per code)."""
+    rng = random.Random(f"payer-{code}")
+    inn = generate_org_inn(rng)
+    account = with_account_key(settlement_key_prefix(_BIK), f"40204810{int(code):012d}")
+    return {"payer_title": f"Управление образования администрации муниципального образования «{name}»",
+            "payer_inn": inn, "payer_kpp": generate_kpp(rng, inn=inn), "payer_bank_name": "Демо-банк", "payer_bik": _BIK, "payer_account": account,
+            "payer_correspondent_account": correspondent_account_for(_BIK), "payer_revision": 1}
 
 
 async def _load(session: AsyncSession, region: DemoRegion, pii: PiiCipher, outbox: OutboxWriter) -> dict[str, int]:
     issued_on = region.on_date
     await session.execute(update(REGION_SETTINGS).where(REGION_SETTINGS.c.id == 1).values(region_code=region.region_code))
-    await session.execute(insert(MUNICIPALITIES), [
-        {"code": m.code, "name": m.name, "region_code": region.region_code, "last_certificate_seq": 0}
+    municipalities = [
+        {"code": m.code, "name": m.name, "region_code": region.region_code, "last_certificate_seq": 0,
+         "payer_changed_on": issued_on, **_payer(m.code, m.name)}
         for m in region.municipalities()
+    ]
+    await session.execute(insert(MUNICIPALITIES), municipalities)
+    await outbox.put_many(session, [
+        ev.PayerDetailsChanged(municipality_code=m["code"], details=payer_details(m), changed_on=issued_on)
+        for m in municipalities
     ])
     n_prov = 0
     for chunk in _batches(enumerate(region.providers())):
         rows, events = [], []
         for i, p in chunk:
-            bik, account = _bank(i)
             rows.append({
                 "id": uuid.UUID(p.provider_id), "owner_sub": provider_owner(i), "provider_type": p.provider_type.value,
                 "name": p.name, "inn": p.inn, "ogrn": p.ogrn, "kpp": p.kpp, "municipality_code": p.municipality_code,
-                "address": p.address, "bank_name": "Демо-банк", "bik": bik, "settlement_account": account,
+                "address": p.address, **_bank(i), "details_revision": 1,
                 "status": p.status.value, "registered_on": issued_on,
             })
             events.append(ev.ProviderRegistered(
                 provider_id=uuid.UUID(p.provider_id), provider_type=CPT(p.provider_type.value),
-                municipality_code=p.municipality_code, status=CPS(p.status.value), registered_on=issued_on))
+                municipality_code=p.municipality_code, status=CPS(p.status.value), registered_on=issued_on,
+                details=payee_details(rows[-1])))
         await session.execute(insert(PROVIDERS), rows)
         await outbox.put_many(session, events)
         n_prov += len(rows)

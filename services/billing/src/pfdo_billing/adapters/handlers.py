@@ -8,8 +8,9 @@ from typing import Any
 
 from pfdo_contracts.events import navigator as n
 from pfdo_contracts.events import registry as g
+from pfdo_contracts.events import treasury as t
 
-from pfdo_billing.service import attendance, catalogue, reservations
+from pfdo_billing.service import attendance, catalogue, parties, reservations, treasury
 from pfdo_billing.service.context import Billing
 
 _SINGLE: dict[type, Callable[..., Awaitable[Any]]] = {
@@ -31,6 +32,10 @@ _SINGLE: dict[type, Callable[..., Awaitable[Any]]] = {
     n.DisputeOpened: attendance.dispute_opened,
     n.DisputeResolved: attendance.dispute_resolved,
     n.AttendanceMonthFrozen: attendance.month_frozen,
+    g.ProviderRegistered: parties.provider_registered,
+    g.ProviderDetailsChanged: parties.provider_details_changed,
+    g.PayerDetailsChanged: parties.payer_details_changed,
+    t.PaymentStatusReported: treasury.status_reported,
 }
 
 

@@ -156,6 +156,7 @@ CONTRACTS = Table(
     Column("cause_event_id", UUID(as_uuid=True)),
     Column("created_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True)),
+    Column("agreement_id", UUID(as_uuid=True)),  # migration 0008: the agreement a paid reservation is under
 )
 
 CONTRACT_MONTHS = Table(
@@ -195,6 +196,7 @@ ATTENDANCE_MONTHS = Table(
 MONTH_CLOSES = Table(
     "month_closes", metadata,
     Column("month", Date, primary_key=True),
+    Column("municipality_code", String(2), primary_key=True),  # '': the region-wide close (migration 0007)
     Column("status", String(10), nullable=False),
     Column("contracts_closed", Integer, nullable=False),
     Column("started_at", DateTime(timezone=True)),
@@ -216,6 +218,33 @@ PAYMENT_ORDERS = Table(
     Column("contract_count", Integer, nullable=False),
     Column("issued_on", Date, nullable=False),
     Column("created_at", DateTime(timezone=True)),
+    # migration 0007: per payer, numbered, the treasury's status, reissues
+    Column("payer_code", String(2), nullable=False),
+    Column("number", String(16), nullable=False, unique=True),
+    Column("status", String(8), nullable=False),
+    Column("status_on", Date),
+    Column("treasury_reference", String(64)),
+    Column("return_reason", String(500)),
+    Column("status_changed_at", DateTime(timezone=True)),
+    Column("reissue_of", UUID(as_uuid=True), unique=True),
+)
+
+PAYMENT_ORDER_NUMBERS = Table(
+    "payment_order_numbers", metadata,
+    Column("year", SmallInteger, primary_key=True),
+    Column("last_number", Integer, nullable=False),
+)
+
+PAYMENT_ORDER_STATUSES = Table(
+    "payment_order_statuses", metadata,
+    Column("order_id", UUID(as_uuid=True), primary_key=True),
+    Column("status", String(8), primary_key=True),
+    Column("status_on", Date, nullable=False),
+    Column("treasury_reference", String(64)),
+    Column("reason", String(500)),
+    Column("reported_via", String(8), nullable=False),
+    Column("applied", Boolean, nullable=False),
+    Column("received_at", DateTime(timezone=True)),
 )
 
 PAYMENT_ORDER_LINES = Table(
@@ -224,4 +253,48 @@ PAYMENT_ORDER_LINES = Table(
     Column("enrolment_id", UUID(as_uuid=True), primary_key=True),
     Column("certificate_id", UUID(as_uuid=True), nullable=False),
     Column("amount_kopecks", BigInteger, nullable=False),
+)
+
+AGREEMENTS = Table(  # migration 0008
+    "agreements", metadata,
+    Column("agreement_id", UUID(as_uuid=True), primary_key=True),
+    Column("number", String(40), nullable=False),
+    Column("provider_id", UUID(as_uuid=True), nullable=False),
+    Column("payer_code", String(2), nullable=False),
+    Column("period_id", UUID(as_uuid=True), nullable=False),
+    Column("limit_kopecks", BigInteger, nullable=False),
+    Column("used_kopecks", BigInteger, nullable=False),
+    Column("concluded_on", Date, nullable=False),
+    Column("ended_on", Date),
+    Column("status", String(8), nullable=False),
+    Column("created_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True)),
+)
+
+
+def _party_columns() -> list[Column]:
+    return [
+        Column("name", String, nullable=False),
+        Column("inn", String(12), nullable=False),
+        Column("kpp", String(9)),
+        Column("bank_name", String, nullable=False),
+        Column("bik", String(9), nullable=False),
+        Column("account", String(20), nullable=False),
+        Column("correspondent_account", String(20), nullable=False),
+        Column("revision", Integer, nullable=False),
+        Column("changed_on", Date, nullable=False),
+        Column("updated_at", DateTime(timezone=True)),
+    ]
+
+
+PAYEES = Table(  # migration 0006: providers' payee details (service.parties)
+    "payees", metadata,
+    Column("provider_id", UUID(as_uuid=True), primary_key=True),
+    *_party_columns(),
+)
+
+PAYERS = Table(  # migration 0006: municipalities' payer details (service.parties)
+    "payers", metadata,
+    Column("municipality_code", String(2), primary_key=True),
+    *_party_columns(),
 )

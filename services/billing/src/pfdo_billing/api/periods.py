@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import text
 
 from pfdo_plumbing.auth.policy import require
-from pfdo_plumbing.auth.principal import Principal
+from pfdo_plumbing.auth.principal import Principal, Role
 from pfdo_plumbing.http.paging import Page, PageRequest
 from pfdo_plumbing.http.paging import paging as paging_params
 from pfdo_plumbing.http.params import MonthPath, first_day
@@ -138,23 +138,41 @@ async def advance(
     return {"month": month, "orders_issued": issued}
 
 
+def _close_scope(who: Principal, municipality: str | None) -> str | None:
+    """The municipality a close (or its progress) is for: a municipal operator's own only (None:
+    the whole region, for the regional operator and services)."""
+    if who.role != Role.MUNICIPAL_OPERATOR:
+        return municipality
+    if not who.municipality or municipality not in (None, who.municipality):
+        raise ProblemError(403, "forbidden", "A municipal operator closes the month of its own municipality only.")
+    return who.municipality
+
+
+_MUNICIPALITY = Query(default=None, pattern=r"^[0-9]{2}$",
+                      description=("Only this municipality's certificates' contracts (their payer); omitted: the whole "
+                                   "region (regional operator). A municipal operator's own municipality always."))
+
+
 @router.post("/months/{month}/close", response_model=s.MonthCloseOut,
              summary="Close a month: post, release, invoice, final payment orders (idempotent, resumable)",
              operation_id="closeMonth",
              description=("Moves the due amounts from reserved to spent, returns the unearned part to the "
-                          "balance, invoices the families' part and issues the final payment orders. Answers 409 "
-                          "with Retry-After until the navigator's journal of the month is frozen and fully "
-                          "applied."),
+                          "balance, invoices the families' part and issues the final payment orders per provider "
+                          "and payer. Region-wide, or for one municipality (`municipality`: the contracts of its "
+                          "certificates; a municipal operator closes its own only). Answers 409 with Retry-After "
+                          "until the navigator's journal of the month is frozen and fully applied."),
              responses=_problems(*SIGNED_IN, "month_not_over", "journal_not_frozen", "journal_not_drained",
                                  "journal_count_mismatch"))
 async def close(
-    b: BillingContext, month: MonthPath, who: Principal = Depends(require("billing.month_close.run")),
+    b: BillingContext, month: MonthPath, municipality: str | None = _MUNICIPALITY,
+    who: Principal = Depends(require("billing.month_close.run")),
 ) -> dict:
+    scope = _close_scope(who, municipality)
     first = first_day(month)
     if b.settings.month_close_requires_month_end and first >= b.today().replace(day=1):
         raise ProblemError(409, "month_not_over", "A month can be closed only after it has ended.")
     try:
-        return (await month_close.close_month(b, first, who)).as_dict()
+        return (await month_close.close_month(b, first, who, scope)).as_dict()
     except (JournalNotFrozen, JournalNotDrained) as exc:
         raise ProblemError(409, exc.code, exc.message, headers={"Retry-After": "5"}) from exc
     except JournalCountMismatch as exc:
@@ -168,9 +186,10 @@ async def close(
                          "takes, chunks done of the chunks it takes, and the amounts posted, released and invoiced "
                          "so far; `not_started` before the first close call."),
             responses=_problems(*SIGNED_IN))
-async def close_progress(b: BillingContext, month: MonthPath,
+async def close_progress(b: BillingContext, month: MonthPath, municipality: str | None = _MUNICIPALITY,
                          who: Principal = Depends(require("billing.period.read"))) -> dict:
-    return (await month_close.progress(b, first_day(month))).as_dict()
+    scope = _close_scope(who, municipality)  # a municipal operator sees its own municipality's close only
+    return (await month_close.progress(b, first_day(month), scope)).as_dict()
 
 
 @router.get("/months/{month}/journal", response_model=s.JournalStateOut,
@@ -184,8 +203,7 @@ async def journal_state(b: BillingContext, month: MonthPath,
     first = first_day(month)
     async with b.runtime.db.transaction() as session:
         mark = await month_close.journal_watermark(session, first)
-        status = (await session.execute(text("SELECT status FROM month_closes WHERE month = :m"),
-                                        {"m": first})).scalar()
+        status = await month_close.close_status(session, first)
     return {"month": month, "frozen": mark.frozen, "published_events": mark.published,
             "applied_events": mark.applied, "closable": mark.drained, "close_status": status}
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import certificates, payment_orders, periods, statistics
+from . import agreements, certificates, documents, exports, payment_orders, periods, statistics
 
-ROUTERS: tuple[APIRouter, ...] = (certificates.router, payment_orders.router, periods.router, statistics.router)
+ROUTERS: tuple[APIRouter, ...] = (certificates.router, payment_orders.router, periods.router, statistics.router,
+                                  agreements.router, exports.router, documents.router)
 
 __all__ = ["ROUTERS"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -105,6 +105,31 @@ class PaymentOrder(BaseModel):
     offset_carried_kopecks: int
     contract_count: int
     issued_on: dt.date
+    payer_code: str = Field(description="The payer: the municipality whose certificates the order pays for.")
+    number: str = Field(description="The order's number, a sequence per year ('2026-000123').")
+    status: str = Field(description="The treasury's status: issued, accepted, paid or returned.")
+    status_on: dt.date | None = Field(default=None, description="Date of the status, as the treasury reported it.")
+    treasury_reference: str | None = Field(default=None, description="The treasury's reference of the order.")
+    return_reason: str | None = Field(default=None, description="Why the treasury returned the order.")
+    reissue_of: uuid.UUID | None = Field(default=None, description="The returned order this one reissues.")
+    reissued_as: uuid.UUID | None = Field(default=None, description="The order reissuing this returned one.")
+
+
+class TreasuryStatusIn(BaseModel):
+    """The treasury's status of a payment order, as the finance system reports it."""
+
+    status: Literal["accepted", "paid", "returned"] = Field(description="accepted, paid or returned.")
+    status_on: dt.date = Field(description="Date of the status in the treasury.")
+    treasury_reference: str | None = Field(default=None, max_length=64,
+                                           description="The treasury's reference of the order.")
+    reason: str | None = Field(default=None, max_length=500, description="Why the order was returned (required then).")
+
+
+class TreasuryStatusOut(BaseModel):
+    order_id: uuid.UUID
+    number: str
+    status: str = Field(description="The order's status after the report.")
+    outcome: str = Field(description="applied, duplicate (the same status again) or stale (behind the order's status).")
 
 
 class PaymentOrderLine(BaseModel):
@@ -213,6 +238,7 @@ class MonthCloseOut(BaseModel):
     chunks: int
     final_orders_issued: int
     seconds: float
+    municipality_code: str | None = Field(default=None, description="The municipality closed; null: the whole region.")
 
 
 class NominalsOut(BaseModel):
@@ -238,6 +264,7 @@ class MonthCloseProgressOut(BaseModel):
     posted_kopecks: int = Field(description="Posted from reserved to spent so far.")
     released_kopecks: int = Field(description="Returned to the available balance so far.")
     family_invoiced_kopecks: int = Field(description="Invoiced to the families so far.")
+    municipality_code: str | None = Field(default=None, description="The municipality's close; null: the region-wide close.")
 
 
 class JournalStateOut(BaseModel):

@@ -9,7 +9,10 @@ to "Late adjustments").
 - ``late_adjustment``: a closed month billed again after a dispute;
 - ``termination``: early end, cancellation, expiry at 18;
 - ``nominal``: pro-rata nominal and age groups;
-- ``payment_orders``: advances and final settlements to providers;
+- ``agreements``: agreements between a provider and a payer, their yearly limit and statuses;
+- ``reservation``: the reservation decision (no agreement, over its limit, caps, the quote);
+- ``payment_orders``: advances and final settlements to providers, per payer;
+- ``treasury``: the treasury's statuses of a payment order (issued → accepted → paid | returned);
 - ``ledger_model`` / ``ledger_decisions``: the double-entry ledger's accounts and operations, and
   the pure decisions (entries, refusals, the two-phase rule) production and the spec share;
 - ``ledger`` / ``ledger_invariants``: the in-memory ledger (the executable spec) and its invariants;

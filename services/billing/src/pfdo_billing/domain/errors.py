@@ -142,3 +142,21 @@ class InvalidIdentifier(BillingDomainError):
     """An id (transfer, certificate, provider, payer, period, contract) is missing or not text."""
 
     code = "invalid_identifier"
+
+
+class InvalidAgreement(BillingDomainError):
+    """An agreement's number, payer or dates are wrong (``details["field"]`` names which)."""
+
+    code = "invalid_agreement"
+
+
+class AgreementEnded(BillingDomainError):
+    """The agreement has ended: it changes no more."""
+
+    code = "agreement_ended"
+
+
+class AgreementLimitBelowUsed(BillingDomainError):
+    """An agreement's limit would be below the money already used under it."""
+
+    code = "agreement_limit_below_used"

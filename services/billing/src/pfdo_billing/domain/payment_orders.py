@@ -1,6 +1,6 @@
 """Payment orders to providers (docs/domain-rules.md, "Payment orders").
 
-Per provider and month:
+Per provider, payer (the municipality whose certificates the money is for) and month:
 - an **advance** at the start of the month: ``percent`` (80 by default, configurable) of the sum
   of the month's certificate instalments of the provider's contracts, rounded down (the
   percentage is applied once to the provider's total, not per contract);
@@ -8,12 +8,14 @@ Per provider and month:
   previous month. When that is negative the final is 0 and the shortfall is carried as an offset
   against the next month's settlement.
 
-Over any run of months: advances + finals == postings + the offset still carried at the end.
+Over any run of months: advances + finals == postings + the offset still carried at the end,
+for each (provider, payer) on its own: one payer's shortfall is never offset against another's
+money (:func:`settle_per_payer`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -119,3 +121,30 @@ def settle_months(
         orders.append(PaymentOrder(adv, final))
         offset = final.offset_out
     return orders
+
+
+@dataclass(frozen=True)
+class PayerMonthActivity:
+    """A provider's month with one payer: the certificate instalments of that payer's
+    certificates and what month close posted for them."""
+
+    payer_code: str
+    month: date
+    certificate_instalments: int
+    posted: int
+
+
+def settle_per_payer(
+    provider_id: str,
+    activity: Sequence[PayerMonthActivity],
+    percent: int | Fraction = DEFAULT_ADVANCE_PERCENT,
+    opening_offsets: Mapping[str, int] | None = None,
+) -> dict[str, list[PaymentOrder]]:
+    """Payment orders per payer for a provider's months (in month order per payer): each payer's
+    offsets carry only to that payer's next month."""
+    by_payer: dict[str, list[MonthActivity]] = {}
+    for a in sorted(activity, key=lambda a: (a.payer_code, a.month)):
+        by_payer.setdefault(a.payer_code, []).append(MonthActivity(a.month, a.certificate_instalments, a.posted))
+    opening = opening_offsets or {}
+    return {payer: settle_months(provider_id, months, percent, opening.get(payer, 0))
+            for payer, months in by_payer.items()}

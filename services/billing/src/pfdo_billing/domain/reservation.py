@@ -14,18 +14,26 @@ one published in ``reservation.rejected``):
    (:mod:`pfdo_contracts.rules.direction_cap`) -> ``direction_cap_reached``;
 6. a free municipal-task place: the yearly count of free places of the place's municipality is
    used up -> ``no_free_places``; otherwise the place is reserved (nothing to pay) and counted;
-7. a paid place on an accounting certificate first needs a funding slot of the payer
+7. a paid place needs an agreement in force between the module's provider and the payer for the
+   period (:mod:`pfdo_billing.domain.agreements`) -> else ``no_agreement``; an accounting
+   certificate is refused ``agreement_limit_reached`` at once when the agreement's limit has no
+   room left (before it takes a funding slot);
+8. a paid place on an accounting certificate first needs a funding slot of the payer
    municipality: over the yearly funding cap, or behind requests already waiting, the request
    waits in the first-come queue (not final); a child whose age group has no nominal ->
    ``age_group_not_funded``; otherwise the certificate becomes a funding one and is credited its
    nominal;
-8. a funding certificate with no balance in the period is credited its nominal first (none for
+9. a funding certificate with no balance in the period is credited its nominal first (none for
    the age group -> ``age_group_not_funded``); then the quote
    (:func:`pfdo_billing.domain.quote.quote`) decides how much the certificate pays from its
-   available balance, and the money is reserved.
+   available balance; a certificate part that does not fit in what is left of the agreement's
+   limit -> ``agreement_limit_reached``; otherwise the money is reserved under the agreement.
+
+A free municipal-task place carries no certificate money and needs no agreement.
 
 The use case loads the facts lazily, in this order (it is also the order in which rows are
-locked: contract, certificate, caps of the payer, caps of the place's municipality, balance):
+locked: contract, certificate, caps of the payer, caps of the place's municipality, agreement,
+balance):
 :func:`decide_reservation` returns :class:`Need` for a fact it does not have yet, a write step
 (:class:`ActivateFunding`, :class:`CreditNominal`) whose result it needs to go on, or the final
 decision (:class:`Unchanged`, :class:`Reject`, :class:`Queue`, :class:`Reserve`).
@@ -43,6 +51,7 @@ from pfdo_contracts.common import CertificateStatus, FundingKind, UsageKind
 from pfdo_contracts.events.billing import RejectionReason
 from pfdo_contracts.rules.direction_cap import direction_cap_reached
 
+from pfdo_billing.domain.agreements import Agreement, fits, in_force
 from pfdo_billing.domain.contract import ContractEvent, ContractStatus, answers_request, next_status
 from pfdo_billing.domain.errors import CertificateExpiresBeforeStart
 from pfdo_billing.domain.payment_mode import PaymentMode
@@ -68,6 +77,7 @@ class Fact(StrEnum):
     SAME_DIRECTION = "same_direction"  # the certificate's other live contracts of the direction and period
     PLACE_CAPS = "place_caps"  # the caps of the place's municipality, when it is not the payer (locked)
     QUEUE_AHEAD = "queue_ahead"  # requests waiting in the payer's funding queue of the period
+    AGREEMENT = "agreement"  # the active agreement of the module's provider with the payer for the period (locked)
     AGE_GROUP = "age_group"  # whether the child's age group has a nominal in the period
     BALANCE = "balance"  # the certificate's available balance of the period (locked)
 
@@ -85,6 +95,7 @@ class EnrolmentRequest:
     normative_cost: int
     payment_mode: PaymentMode | str
     from_queue: bool = False  # examined again by the funding queue
+    decided_on: date | None = None  # the day billing decides (an agreement concluded later is not in force)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +139,7 @@ class ReservationFacts:
     place_caps: Caps | None | Unknown = UNKNOWN
     queue_ahead: int | Unknown = UNKNOWN
     age_group_funded: bool | Unknown = UNKNOWN
+    agreement: Agreement | None | Unknown = UNKNOWN  # ``None``: no active agreement
     funding_activated: bool = False  # the write step ActivateFunding was made
     available: int | None | Unknown = UNKNOWN  # ``None``: the certificate has no balance in the period
     credited: bool = False  # the write step CreditNominal was made
@@ -185,6 +197,7 @@ class Reserve:
     quote: Quote
     free_place_in: str | None = None
     funding_activated: bool = False
+    agreement_id: uuid.UUID | None = None  # the agreement whose limit takes the certificate part
     status: ContractStatus = ContractStatus.RESERVED
 
 
@@ -245,7 +258,14 @@ def _free_place(facts: ReservationFacts, cert: CertificateFacts, caps: Caps | No
 def _paid_place(facts: ReservationFacts, cert: CertificateFacts, caps: Caps | None,
                 valid_until: date) -> ReservationDecision | Step:
     r = facts.request
+    agreement = facts.agreement
+    if agreement is UNKNOWN:
+        return Need(Fact.AGREEMENT)
+    if agreement is None or not in_force(agreement, r.decided_on):
+        return _reject(facts, RejectionReason.NO_AGREEMENT)
     if cert.usage_kind == UsageKind.ACCOUNTING and not facts.funding_activated:
+        if agreement.headroom == 0 and min(r.price, r.normative_cost) > 0:
+            return _reject(facts, RejectionReason.AGREEMENT_LIMIT_REACHED)  # before taking a funding slot
         if r.from_queue:
             ahead = 0  # the queue examines its requests in order: none is ahead of this one
         elif facts.queue_ahead is UNKNOWN:
@@ -271,7 +291,9 @@ def _paid_place(facts: ReservationFacts, cert: CertificateFacts, caps: Caps | No
         return CreditNominal()
     q = quote(r.price, r.normative_cost, r.module_start, r.module_end, r.start_date, facts.available,
               r.payment_mode, valid_until=valid_until)
-    return _final(facts, Reserve(q, funding_activated=facts.funding_activated))
+    if not fits(agreement, q.certificate_part):
+        return _reject(facts, RejectionReason.AGREEMENT_LIMIT_REACHED)
+    return _final(facts, Reserve(q, funding_activated=facts.funding_activated, agreement_id=agreement.agreement_id))
 
 
 _D = TypeVar("_D", Reject, Queue, Reserve)

@@ -8,7 +8,12 @@ billable attended lessons (present and not disputed), compute the due amounts pe
 mark the months closed, write the journal (post, its budget mirror, release, family invoice),
 resolve the reservations, and add the outbox rows: no Python loop per contract. A closed month
 is never picked again, so re-running (or resuming after a crash) changes nothing that is done.
-After the last chunk the final payment orders are issued per provider.
+After the last chunk the final payment orders are issued per provider and payer.
+
+A month is closed region-wide or for one municipality (the contracts of its certificates, whose
+payer it is; ``municipality_code`` '' in ``month_closes`` is the region-wide close). A close
+never picks a contract-month another close closed already, so closing municipalities one by one
+and then the region (or the region after some municipalities) posts each month once.
 
 The unearned part of each contract-month goes back to the available balance as a release of
 the month's pending reservation and is published as ``ReservationReleased`` (reason
@@ -63,6 +68,7 @@ WITH picked AS (
            c.reservation_id
     FROM contract_months cm JOIN contracts c ON c.enrolment_id = cm.enrolment_id
     WHERE cm.month = :month AND cm.state = 'reserved' AND c.status IN ({sql_list(IN_FORCE)})
+      AND (CAST(:scope AS text) = '' OR c.payer_code = :scope)
       AND cm.enrolment_id > :after
     ORDER BY cm.enrolment_id
     LIMIT :chunk
@@ -123,6 +129,16 @@ FROM close_rows r
 WHERE t.transfer_id = 'reserve:' || r.enrolment_id || ':' || :mk AND t.pending_state = 'pending'
 """
 
+# the unearned part frees the limit of the agreement the contract was reserved under
+# (domain/agreements.py): one statement per chunk, agreements in id order
+_FREE_AGREEMENTS = """
+UPDATE agreements a SET used_kopecks = GREATEST(0, a.used_kopecks - f.released), updated_at = now()
+FROM (SELECT c.agreement_id, sum(r.ci - r.posted) AS released FROM close_rows r
+        JOIN contracts c ON c.enrolment_id = r.enrolment_id
+       WHERE c.agreement_id IS NOT NULL AND r.ci - r.posted > 0 GROUP BY c.agreement_id ORDER BY c.agreement_id) f
+WHERE a.agreement_id = f.agreement_id
+"""
+
 
 @dataclass
 class MonthCloseResult:
@@ -136,6 +152,7 @@ class MonthCloseResult:
     chunks: int
     final_orders_issued: int
     seconds: float
+    municipality_code: str | None = None  # None: the region-wide close
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -188,16 +205,33 @@ def _event_statements(b: Billing) -> _EventStatements:
     )
 
 
-async def _start(b: Billing, month: date) -> str:
+REGION = ""
+"""The scope of the region-wide close (``month_closes.municipality_code``)."""
+
+_STATUS = "SELECT status FROM month_closes WHERE month = :m AND municipality_code = :scope"
+_LOCK_CLOSE = "SELECT 1 FROM month_closes WHERE month = :m AND municipality_code = :scope FOR UPDATE"
+
+
+def _subject(mk: str, scope: str) -> str:
+    """The audit subject of a close: the month, or the month and the municipality."""
+    return f"{mk}:{scope}" if scope else mk
+
+
+async def close_status(session: AsyncSession, month: date, municipality: str | None = None) -> str | None:
+    """The status of the month's close (region-wide, or of one municipality): running, done or None."""
+    return (await session.execute(text(_STATUS), {"m": month, "scope": municipality or REGION})).scalar()
+
+
+async def _start(b: Billing, month: date, scope: str) -> str:
     """Mark the month's close running (checking first that its journal is complete, unless it is
     done already); returns its status."""
     async with b.runtime.db.transaction() as session:
-        done = (await session.execute(text("SELECT status FROM month_closes WHERE month = :m"), {"m": month})).scalar()
+        done = (await session.execute(text(_STATUS), {"m": month, "scope": scope})).scalar()
         if done != "done":
             check_closable(await journal_watermark(session, month))  # raises: retry later
-        await session.execute(text("INSERT INTO month_closes (month, status) VALUES (:m, 'running') ON CONFLICT DO NOTHING"),
-                              {"m": month})
-        return (await session.execute(text("SELECT status FROM month_closes WHERE month = :m"), {"m": month})).scalar()
+        await session.execute(text("INSERT INTO month_closes (month, municipality_code, status) "
+                                   "VALUES (:m, :scope, 'running') ON CONFLICT DO NOTHING"), {"m": month, "scope": scope})
+        return (await session.execute(text(_STATUS), {"m": month, "scope": scope})).scalar()
 
 
 @dataclass(frozen=True)
@@ -207,64 +241,80 @@ class _Chunk:
     steps: dict[str, float]
 
 
-async def _close_chunk(b: Billing, month: date, after: uuid.UUID, days_off: list[date], events: _EventStatements,
-                       actor: Principal | None) -> _Chunk | None:
+async def _close_chunk(b: Billing, month: date, scope: str, after: uuid.UUID, days_off: list[date],
+                       events: _EventStatements, actor: Principal | None) -> _Chunk | None:
     """Close the next chunk of contract-months after ``after`` in one transaction; None when none is left."""
     mk, t_chunk = month_of(month), time.perf_counter()
     async with b.runtime.db.transaction() as session:
         await session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
-        await session.execute(text("SELECT 1 FROM month_closes WHERE month = :m FOR UPDATE"), {"m": month})
+        await session.execute(text(_LOCK_CLOSE), {"m": month, "scope": scope})
         await month_lock.close_exclusively(session, month)  # disputes of the month in flight land first
         await session.execute(text(
             "CREATE TEMP TABLE close_rows (enrolment_id uuid, certificate_id uuid, provider_id uuid, "
             "period_id uuid, payer varchar(2), payment_mode varchar(10), ci bigint, fi bigint, planned int, "
             "attended int, posted bigint, invoiced bigint, reservation_id uuid) ON COMMIT DROP"))
         await session.execute(text(_PICK), {"month": month, "month_end": month_end(month), "after": after,
-                                            "chunk": b.settings.month_close_chunk, "days_off": days_off})
+                                            "chunk": b.settings.month_close_chunk, "days_off": days_off,
+                                            "scope": scope})
         summary = (await session.execute(text(
             "SELECT count(*) AS n, max(enrolment_id::text) AS last, COALESCE(sum(posted), 0) AS posted, "
             "COALESCE(sum(ci - posted), 0) AS released, COALESCE(sum(invoiced), 0) AS invoiced FROM close_rows"
         ))).one()
         if summary.n == 0:
             return None
-        # the provider-side mirror of the postings is one entry per provider, payer and chunk
+        # the provider-side mirror of the postings is one entry per provider, payer and chunk (a
+        # municipality's chunks named apart from the region's)
         steps = {"pick": time.perf_counter() - t_chunk}
-        await session.execute(text(_TRANSFERS), {"mk": mk, "month": month, "chunk": str(after)})
+        await session.execute(text(_TRANSFERS), {"mk": mk, "month": month, "chunk": str(after) if not scope else f"{scope}:{after}"})
         steps["transfers"] = time.perf_counter() - t_chunk
         await session.execute(text(_RESOLVE), {"mk": mk})
+        await session.execute(text(_FREE_AGREEMENTS))
         steps["resolve"] = time.perf_counter() - t_chunk
         params = {"corr": context.correlation_id(), "cause": context.causation_id(), "mk": mk, "today": b.today(),
                   "event_time": clock.now()}
         for statement in (events.charges, events.invoices, events.releases):
             await session.execute(text(statement), params)
         steps["events"] = time.perf_counter() - t_chunk
-        await session.execute(text("UPDATE month_closes SET contracts_closed = contracts_closed + :n WHERE month = :m"),
-                              {"n": summary.n, "m": month})
-        await audit.record(session, actor, "billing.month_close.chunk", "month", mk, details={
+        await session.execute(text("UPDATE month_closes SET contracts_closed = contracts_closed + :n "
+                                   "WHERE month = :m AND municipality_code = :scope"),
+                              {"n": summary.n, "m": month, "scope": scope})
+        await audit.record(session, actor, "billing.month_close.chunk", "month", _subject(mk, scope),
+                           municipality=scope or None, details={
             "contracts": summary.n, "posted_kopecks": int(summary.posted),
             "released_kopecks": int(summary.released), "family_invoiced_kopecks": int(summary.invoiced)})
         return _Chunk(closed=summary.n, last=uuid.UUID(summary.last), steps=steps)
 
 
-async def _finish(b: Billing, month: date, actor: Principal | None) -> int:
-    """Issue the month's final payment orders and mark the close done; returns the orders issued."""
+async def _finish(b: Billing, month: date, scope: str, actor: Principal | None) -> int:
+    """Issue the month's final payment orders (of the scope's payers) and mark the close done;
+    returns the orders issued."""
     async with b.runtime.db.transaction() as session:
         await session.execute(text("SET LOCAL jit = off"))
-        await session.execute(text("SELECT 1 FROM month_closes WHERE month = :m FOR UPDATE"), {"m": month})
-        orders = await issue_finals(b, session, month, actor)
+        await session.execute(text(_LOCK_CLOSE), {"m": month, "scope": scope})
+        orders = await issue_finals(b, session, month, actor, scope or None)
         await session.execute(text(
-            "UPDATE month_closes SET status = 'done', finished_at = now() WHERE month = :m AND status = 'running'"),
-            {"m": month})
+            "UPDATE month_closes SET status = 'done', finished_at = now() WHERE month = :m AND municipality_code = :scope "
+            "AND status = 'running'"), {"m": month, "scope": scope})
         return orders
 
 
-async def _totals(b: Billing, month: date):  # noqa: ANN202
+_SUMS = """
+SELECT COALESCE(sum(cm.posted_kopecks), 0) AS posted, COALESCE(sum(cm.released_kopecks), 0) AS released,
+       COALESCE(sum(cm.family_invoiced_kopecks), 0) AS invoiced
+FROM contract_months cm
+WHERE cm.month = :m AND cm.state = 'closed'
+  AND (CAST(:scope AS text) = '' OR EXISTS (SELECT 1 FROM contracts c WHERE c.enrolment_id = cm.enrolment_id
+                                             AND c.payer_code = :scope))
+"""
+
+
+async def _totals(b: Billing, month: date, scope: str):  # noqa: ANN202
     async with b.runtime.db.transaction() as session:
-        return (await session.execute(text(
-            "SELECT m.status, m.contracts_closed, COALESCE(sum(cm.posted_kopecks), 0) AS posted, "
-            "COALESCE(sum(cm.released_kopecks), 0) AS released, COALESCE(sum(cm.family_invoiced_kopecks), 0) AS invoiced "
-            "FROM month_closes m LEFT JOIN contract_months cm ON cm.month = m.month AND cm.state = 'closed' "
-            "WHERE m.month = :m GROUP BY m.status, m.contracts_closed"), {"m": month})).one()
+        row = (await session.execute(text(
+            "SELECT status, contracts_closed FROM month_closes WHERE month = :m AND municipality_code = :scope"),
+            {"m": month, "scope": scope})).one()
+        sums = (await session.execute(text(_SUMS), {"m": month, "scope": scope})).one()
+    return row, sums
 
 
 @dataclass
@@ -280,6 +330,7 @@ class MonthCloseProgress:
     posted_kopecks: int
     released_kopecks: int
     family_invoiced_kopecks: int
+    municipality_code: str | None = None  # None: the region-wide close
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -288,54 +339,55 @@ class MonthCloseProgress:
 _LEFT = f"""
 SELECT count(*) FROM contract_months cm JOIN contracts c ON c.enrolment_id = cm.enrolment_id
 WHERE cm.month = :month AND cm.state = 'reserved' AND c.status IN ({sql_list(IN_FORCE)})
+  AND (CAST(:scope AS text) = '' OR c.payer_code = :scope)
 """
 
 
-async def progress(b: Billing, month: date) -> MonthCloseProgress:
+async def progress(b: Billing, month: date, municipality: str | None = None) -> MonthCloseProgress:
     """The close's progress, read while it runs (each chunk commits on its own): the contract-months
     closed of those the close picks, the chunks done (one audit entry each) of the chunks it takes,
     and the totals so far. ``not_started`` before the first call."""
     month = month_start(month)
-    mk, chunk = month_of(month), b.settings.month_close_chunk
+    mk, chunk, scope = month_of(month), b.settings.month_close_chunk, municipality or REGION
     async with b.runtime.db.transaction() as session:
-        row = (await session.execute(text("SELECT status, contracts_closed FROM month_closes WHERE month = :m"),
-                                     {"m": month})).first()
-        left = int((await session.execute(text(_LEFT), {"month": month})).scalar() or 0)
+        row = (await session.execute(text(
+            "SELECT status, contracts_closed FROM month_closes WHERE month = :m AND municipality_code = :scope"),
+            {"m": month, "scope": scope})).first()
+        left = int((await session.execute(text(_LEFT), {"month": month, "scope": scope})).scalar() or 0)
         chunks_done = int((await session.execute(select(func.count()).select_from(AUDIT).where(
-            AUDIT.c.subject_type == "month", AUDIT.c.subject_id == mk,
+            AUDIT.c.subject_type == "month", AUDIT.c.subject_id == _subject(mk, scope),
             AUDIT.c.action == "billing.month_close.chunk"))).scalar() or 0)
-        sums = (await session.execute(text(
-            "SELECT COALESCE(sum(posted_kopecks), 0) AS posted, COALESCE(sum(released_kopecks), 0) AS released, "
-            "COALESCE(sum(family_invoiced_kopecks), 0) AS invoiced FROM contract_months "
-            "WHERE month = :m AND state = 'closed'"), {"m": month})).one()
+        sums = (await session.execute(text(_SUMS), {"m": month, "scope": scope})).one()
     closed = row.contracts_closed if row else 0
     return MonthCloseProgress(
         month=mk, status=row.status if row else "not_started", contracts_closed=closed,
         contracts_total=closed + left, chunks_done=chunks_done, chunks_total=chunks_done + math.ceil(left / chunk),
         posted_kopecks=int(sums.posted), released_kopecks=int(sums.released),
-        family_invoiced_kopecks=int(sums.invoiced))
+        family_invoiced_kopecks=int(sums.invoiced), municipality_code=scope or None)
 
 
-async def close_month(b: Billing, month: date, actor: Principal | None = None) -> MonthCloseResult:
-    """Close ``month`` chunk by chunk (each chunk one transaction), then issue the final orders."""
+async def close_month(b: Billing, month: date, actor: Principal | None = None,
+                      municipality: str | None = None) -> MonthCloseResult:
+    """Close ``month`` (region-wide, or only ``municipality``'s certificates' contracts) chunk by
+    chunk (each chunk one transaction), then issue the final orders of the payers closed."""
     month = month_start(month)
-    mk, started = month_of(month), time.perf_counter()
+    mk, started, scope = month_of(month), time.perf_counter(), municipality or REGION
     closed_now = chunks = orders = 0
-    if await _start(b, month) != "done":
+    if await _start(b, month, scope) != "done":
         events = _event_statements(b)
         days_off = sorted(calendar.days_off_between(month, month_end(month), b.settings.region_days_off))
         after = uuid.UUID(int=0)
-        while (chunk := await _close_chunk(b, month, after, days_off, events, actor)) is not None:
+        while (chunk := await _close_chunk(b, month, scope, after, days_off, events, actor)) is not None:
             after, closed_now, chunks = chunk.last, closed_now + chunk.closed, chunks + 1
-            log.info("month_close_progress", month=mk, chunk=chunks, closed=closed_now,
+            log.info("month_close_progress", month=mk, municipality=scope or None, chunk=chunks, closed=closed_now,
                      steps_s={k: round(v, 2) for k, v in chunk.steps.items()},
                      elapsed_s=round(time.perf_counter() - started, 2))
-        orders = await _finish(b, month, actor)
-    totals = await _totals(b, month)
+        orders = await _finish(b, month, scope, actor)
+    row, sums = await _totals(b, month, scope)
     result = MonthCloseResult(
-        month=mk, status=totals.status, contracts_closed=totals.contracts_closed, closed_now=closed_now,
-        posted_kopecks=int(totals.posted), released_kopecks=int(totals.released),
-        family_invoiced_kopecks=int(totals.invoiced), chunks=chunks, final_orders_issued=orders,
-        seconds=round(time.perf_counter() - started, 3))
+        month=mk, status=row.status, contracts_closed=row.contracts_closed, closed_now=closed_now,
+        posted_kopecks=int(sums.posted), released_kopecks=int(sums.released),
+        family_invoiced_kopecks=int(sums.invoiced), chunks=chunks, final_orders_issued=orders,
+        seconds=round(time.perf_counter() - started, 3), municipality_code=scope or None)
     log.info("month_close_done", **result.as_dict())
     return result

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+import datetime as dt
 from datetime import date
 
 from sqlalchemy import text
@@ -209,31 +210,31 @@ async def reconciliation(session: AsyncSession, period_id: uuid.UUID | None) -> 
 
     orders = (await session.execute(text(
         f"""
-        WITH finals AS (SELECT provider_id, month FROM payment_orders WHERE kind = 'final' {'AND period_id = :p' if period_id else ''}),
-        paid AS (SELECT o.provider_id, sum(o.amount_kopecks) AS paid FROM payment_orders o
-                 JOIN finals f ON f.provider_id = o.provider_id AND f.month = o.month GROUP BY 1),
-        carried AS (SELECT DISTINCT ON (provider_id) provider_id, offset_carried_kopecks AS carried
-                    FROM payment_orders WHERE kind = 'final' {'AND period_id = :p' if period_id else ''}
-                    ORDER BY provider_id, month DESC),
-        posted AS (SELECT c.provider_id, sum(cm.posted_kopecks) AS posted FROM contract_months cm
+        WITH originals AS (SELECT * FROM payment_orders WHERE reissue_of IS NULL {'AND period_id = :p' if period_id else ''}),
+        finals AS (SELECT provider_id, payer_code, month FROM originals WHERE kind = 'final'),
+        paid AS (SELECT o.provider_id, o.payer_code, sum(o.amount_kopecks) AS paid FROM originals o
+                 JOIN finals f ON f.provider_id = o.provider_id AND f.payer_code = o.payer_code AND f.month = o.month
+                 GROUP BY 1, 2),
+        carried AS (SELECT DISTINCT ON (provider_id, payer_code) provider_id, payer_code, offset_carried_kopecks AS carried
+                    FROM originals WHERE kind = 'final' ORDER BY provider_id, payer_code, month DESC),
+        posted AS (SELECT c.provider_id, c.payer_code, sum(cm.posted_kopecks) AS posted FROM contract_months cm
                    JOIN contracts c ON c.enrolment_id = cm.enrolment_id
-                   JOIN finals f ON f.provider_id = c.provider_id AND f.month = cm.month
-                   WHERE cm.state = 'closed' GROUP BY 1),
-        late AS (SELECT a.provider_id, sum(a.charged_kopecks - a.refunded_kopecks) AS late FROM month_adjustments a
-                 JOIN payment_orders o ON o.order_id = a.settled_order_id
-                 {'WHERE o.period_id = :p' if period_id else ''} GROUP BY 1)
+                   JOIN finals f ON f.provider_id = c.provider_id AND f.payer_code = c.payer_code AND f.month = cm.month
+                   WHERE cm.state = 'closed' GROUP BY 1, 2),
+        late AS (SELECT o.provider_id, o.payer_code, sum(a.charged_kopecks - a.refunded_kopecks) AS late
+                 FROM month_adjustments a JOIN originals o ON o.order_id = a.settled_order_id GROUP BY 1, 2)
         SELECT COALESCE(sum(paid.paid), 0) AS paid, COALESCE(sum(carried.carried), 0) AS carried,
                COALESCE(sum(posted.posted), 0) AS posted, COALESCE(sum(late.late), 0) AS late,
                count(*) FILTER (WHERE COALESCE(paid.paid, 0) - COALESCE(carried.carried, 0)
                                       <> COALESCE(posted.posted, 0) + COALESCE(late.late, 0)) AS bad
-        FROM finals_providers fp
-        LEFT JOIN paid USING (provider_id) LEFT JOIN carried USING (provider_id) LEFT JOIN posted USING (provider_id)
-        LEFT JOIN late USING (provider_id)
-        """.replace("FROM finals_providers fp", "FROM (SELECT DISTINCT provider_id FROM finals) fp")), p)).one()
+        FROM (SELECT DISTINCT provider_id, payer_code FROM finals) fp
+        LEFT JOIN paid USING (provider_id, payer_code) LEFT JOIN carried USING (provider_id, payer_code)
+        LEFT JOIN posted USING (provider_id, payer_code) LEFT JOIN late USING (provider_id, payer_code)
+        """), p)).one()
     checks.append({"name": "payment_orders_equal_postings", "ok": orders.bad == 0,
                    "value": {"paid_kopecks": int(orders.paid), "offset_carried_kopecks": int(orders.carried),
                              "posted_kopecks": int(orders.posted), "late_adjusted_kopecks": int(orders.late),
-                             "providers_off": int(orders.bad)}})
+                             "providers_off": int(orders.bad)}})  # (provider, payer) pairs off
     return checks
 
 

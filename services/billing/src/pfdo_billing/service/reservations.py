@@ -46,6 +46,7 @@ from pfdo_billing.domain.nominal import AgeGroup, NominalRate, nominal_for, pror
 from pfdo_billing.domain.quote import Instalment, Quote
 from pfdo_billing.domain.termination import end_early
 
+from .agreements import agreement_of, lock_agreement_for
 from .context import Billing
 
 R = bev.RejectionReason
@@ -73,6 +74,10 @@ _LOCK_CONTRACT_STATUS = Statement("SELECT status FROM contracts WHERE enrolment_
 _SAME_DIRECTION = Statement(
     "SELECT count(*) FROM contracts WHERE certificate_id = :c AND direction = :d AND period_id = :p "
     f"AND status IN ({sql_list(LIVE)}) AND enrolment_id <> :e")
+_TAKE_AGREEMENT = Statement("UPDATE agreements SET used_kopecks = used_kopecks + :x, updated_at = now() "
+                            "WHERE agreement_id = :a")
+_FREE_AGREEMENT = Statement("UPDATE agreements SET used_kopecks = GREATEST(0, used_kopecks - :x), updated_at = now() "
+                            "WHERE agreement_id = :a")
 _QUEUE_LENGTH = Statement("SELECT count(*) FROM funding_queue WHERE period_id = :p AND municipality_code = :m "
                           "AND status = 'waiting'")
 
@@ -145,7 +150,7 @@ async def _caps(session: AsyncSession, period_id: uuid.UUID, municipality: str) 
 
 def _contract_values(e: n.EnrolmentRequested, env: Envelope, *, status: ContractStatus, period_id: uuid.UUID | None,
                      payer: str | None, reason: str | None = None, q: Quote | None = None,
-                     activated: bool = False) -> dict:
+                     activated: bool = False, agreement_id: uuid.UUID | None = None) -> dict:
     return dict(
         enrolment_id=e.enrolment_id, certificate_id=e.certificate_id, module_id=e.module_id,
         program_id=e.program_id, provider_id=e.provider_id, municipality_code=e.municipality_code,
@@ -155,7 +160,7 @@ def _contract_values(e: n.EnrolmentRequested, env: Envelope, *, status: Contract
         weekdays=sorted(s.weekday for s in e.schedule), status=status.value, reject_reason=reason,
         total_cost_kopecks=q.cost if q else 0, certificate_kopecks=q.certificate_part if q else 0,
         family_kopecks=q.family_part if q else 0, funding_activated=activated,
-        reservation_id=reservation_id(e.enrolment_id), cause_event_id=env.id,
+        reservation_id=reservation_id(e.enrolment_id), cause_event_id=env.id, agreement_id=agreement_id,
     )
 
 
@@ -182,9 +187,9 @@ async def _upsert_contract(session: AsyncSession, values: dict) -> None:
 
 
 async def _reject(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, env: Envelope, reason: R,
-                  *, period_id: uuid.UUID | None = None, payer: str | None = None) -> None:
+                  *, period_id: uuid.UUID | None = None, payer: str | None = None, activated: bool = False) -> None:
     await _upsert_contract(session, _contract_values(e, env, status=ContractStatus.REJECTED, period_id=period_id,
-                                                     payer=payer, reason=reason.value))
+                                                     payer=payer, reason=reason.value, activated=activated))
     await session.execute(text("UPDATE funding_queue SET status = 'rejected' WHERE enrolment_id = :e AND status = 'waiting'"),
                           {"e": e.enrolment_id})
     await b.runtime.outbox.put(session, bev.ReservationRejected(
@@ -220,9 +225,11 @@ async def enrolment_requested(b: Billing, session: AsyncSession, e: n.EnrolmentR
     Load, decide, save: :func:`~pfdo_billing.domain.reservation.decide_reservation` asks for the
     facts it needs one by one, so the rows are locked in one order (the contract, the
     certificate, the payer's caps, the place's caps, the balance), and for the two writes it
-    needs before it can quote (a certificate becoming a funding one, a missing credit)."""
+    needs before it can quote (a certificate becoming a funding one, a missing credit). The
+    agreement's row (a paid place) is locked after the caps and before the balance: concurrent
+    reservations under one agreement queue up there and never take more than its limit."""
     current = await _LOCK_CONTRACT_STATUS.fetchval(session, e=e.enrolment_id)
-    facts = reservation.ReservationFacts(_request_of(e, from_queue),
+    facts = reservation.ReservationFacts(_request_of(e, from_queue, b.local_date(env.time)),
                                          current=None if current is None else ContractStatus(current))
     rows = _Rows()
     while True:
@@ -231,6 +238,7 @@ async def enrolment_requested(b: Billing, session: AsyncSession, e: n.EnrolmentR
             facts = await _load(session, e, facts, step.fact, rows)
         elif isinstance(step, reservation.ActivateFunding):
             await _activate_funding(b, session, e, env, rows, count_slot=step.count_slot)
+            rows.funding_activated = True
             facts = replace(facts, funding_activated=True, available=reservation.UNKNOWN)
         elif isinstance(step, reservation.CreditNominal):
             await credit_certificate(b, session, rows.certificate, rows.period, b.local_date(env.time), env)
@@ -240,11 +248,12 @@ async def enrolment_requested(b: Billing, session: AsyncSession, e: n.EnrolmentR
             return step.status
 
 
-def _request_of(e: n.EnrolmentRequested, from_queue: bool) -> reservation.EnrolmentRequest:
+def _request_of(e: n.EnrolmentRequested, from_queue: bool, decided_on: date) -> reservation.EnrolmentRequest:
     return reservation.EnrolmentRequest(
         funding_kind=e.funding_kind, place_municipality=e.municipality_code, start_date=e.start_date,
         module_start=e.module_start_date, module_end=e.module_end_date, price=e.price_kopecks,
         normative_cost=e.normative_cost_kopecks, payment_mode=e.payment_mode.value, from_queue=from_queue,
+        decided_on=decided_on,
     )
 
 
@@ -254,6 +263,7 @@ class _Rows:
 
     certificate: dict | None = None
     period: dict | None = None
+    funding_activated: bool = False  # ActivateFunding was written in this transaction
 
     @property
     def payer(self) -> str | None:
@@ -293,6 +303,9 @@ async def _load(session: AsyncSession, e: n.EnrolmentRequested, facts: reservati
             return replace(facts, place_caps=_caps_of(await _caps(session, rows.period_id, e.municipality_code)))
         case reservation.Fact.QUEUE_AHEAD:
             return replace(facts, queue_ahead=await _QUEUE_LENGTH.fetchval(session, p=rows.period_id, m=rows.payer))
+        case reservation.Fact.AGREEMENT:
+            row = await lock_agreement_for(session, e.provider_id, rows.payer, rows.period_id)
+            return replace(facts, agreement=None if row is None else agreement_of(row))
         case reservation.Fact.AGE_GROUP:
             try:
                 await nominal_of(session, rows.period, rows.payer, rows.certificate["birth_date"])
@@ -324,7 +337,10 @@ async def _save(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, env:
                 decision: reservation.ReservationDecision, rows: _Rows, *, from_queue: bool) -> None:
     """Write the decision (an unchanged request writes nothing)."""
     if isinstance(decision, reservation.Reject):
-        await _reject(b, session, e, env, decision.reason, period_id=rows.period_id, payer=rows.payer)
+        await _reject(b, session, e, env, decision.reason, period_id=rows.period_id, payer=rows.payer,
+                      activated=rows.funding_activated)
+        if rows.funding_activated:  # refused after taking a funding slot (the agreement's limit): give it back
+            await release_funding_if_unused(b, session, e.certificate_id, rows.period_id, env, b.local_date(env.time))
     elif isinstance(decision, reservation.Queue):
         await _queue(b, session, e, env, rows.period, rows.payer)
     elif isinstance(decision, reservation.Reserve):
@@ -334,18 +350,21 @@ async def _save(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, env:
                      "WHERE period_id = :p AND municipality_code = :m"),
                 {"p": rows.period_id, "m": decision.free_place_in},
             )
-        await _reserve(b, session, e, env, decision.quote, rows.period, rows.payer, decision.funding_activated)
+        await _reserve(b, session, e, env, decision.quote, rows.period, rows.payer, decision.funding_activated,
+                       decision.agreement_id)
         if from_queue:
             await session.execute(text("UPDATE funding_queue SET status = 'admitted' WHERE enrolment_id = :e"),
                                   {"e": e.enrolment_id})
 
 
 async def _reserve(b: Billing, session: AsyncSession, e: n.EnrolmentRequested, env: Envelope, q: Quote,
-                   period: dict, payer: str, activated: bool) -> None:
+                   period: dict, payer: str, activated: bool, agreement_id: uuid.UUID | None) -> None:
     pid = period["period_id"]
     weekdays = sorted(s.weekday for s in e.schedule)
     await _upsert_contract(session, _contract_values(e, env, status=ContractStatus.RESERVED, period_id=pid, payer=payer,
-                                                     q=q, activated=activated))
+                                                     q=q, activated=activated, agreement_id=agreement_id))
+    if agreement_id is not None and q.certificate_part:  # the row is locked since the decision loaded it
+        await _TAKE_AGREEMENT.execute(session, a=agreement_id, x=q.certificate_part)
     lines = [
         (line, planned_lessons(line.month, weekdays, e.start_date, e.end_date,
                                days_off=calendar.days_off(line.month.year, b.settings.region_days_off)))
@@ -404,6 +423,8 @@ async def release_months(b: Billing, session: AsyncSession, contract: dict, mont
         for r in released if r.certificate_kopecks
     ])
     amount = sum(r.certificate_kopecks for r in released)
+    if contract.get("agreement_id") is not None and amount:  # released money frees the agreement's limit
+        await _FREE_AGREEMENT.execute(session, a=contract["agreement_id"], x=amount)
     remaining = await session.scalar(
         text("SELECT COALESCE(sum(certificate_kopecks), 0) FROM contract_months WHERE enrolment_id = :e "
              "AND state = 'reserved'"), {"e": eid})
@@ -476,8 +497,13 @@ async def enrolment_declined(b: Billing, session: AsyncSession, e: n.EnrolmentDe
                        e.declined_on)
 
 
+#: Which timeout ended the application -> the release's reason.
+_EXPIRY_RELEASE = {n.ExpiryReason.APPLICATION_UNANSWERED: bev.ReleaseReason.HOLD_EXPIRED,
+                   n.ExpiryReason.OFFER_NOT_ACCEPTED: bev.ReleaseReason.OFFER_NOT_ACCEPTED}
+
+
 async def enrolment_expired(b: Billing, session: AsyncSession, e: n.EnrolmentExpired, env: Envelope) -> None:
-    await _release_all(b, session, e.enrolment_id, ContractEvent.EXPIRE, bev.ReleaseReason.HOLD_EXPIRED, env,
+    await _release_all(b, session, e.enrolment_id, ContractEvent.EXPIRE, _EXPIRY_RELEASE[e.reason], env,
                        e.expired_on)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pfdo_plumbing import clock
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,20 +43,27 @@ def register_handlers(runtime: ServiceRuntime, settings: NavigatorSettings) -> N
         await enrolments.on_reservation_released(session, event)
 
 
+def timers_of(settings: NavigatorSettings) -> enrolments.Timers:
+    return enrolments.Timers(settings.application_answer_days, settings.region_timezone)
+
+
 async def run_timers(runtime: ServiceRuntime, settings: NavigatorSettings, *, now: dt.datetime | None = None,
                      today: dt.date | None = None) -> dict[str, int]:
-    """Expire unconfirmed holds and end finished contracts (one transaction per enrolment); freed
-    seats go to the groups' waiting lists in the same transactions, and any group left with a free
-    seat and a waiting application is refilled."""
-    now = now or clock.now()
-    today = today or settings.today()
+    """Refuse applications the provider has not answered in time and withdraw offers the parent
+    has not accepted in time (the region's timeouts, in business dates), and end finished contracts
+    (one transaction per enrolment); freed seats go to the groups' waiting lists in the same
+    transactions, and any group left with a free seat and a waiting application is refilled.
+    ``now`` is kept for callers; the timeouts count regional dates (``today``)."""
+    today = today or (now.astimezone(ZoneInfo(settings.region_timezone)).date() if now else settings.today())
     db, outbox = runtime.db, runtime.outbox
+    timers = timers_of(settings)
     async with db.transaction() as session:
-        expiring = await enrolments.expiring_holds(session, now - dt.timedelta(hours=settings.hold_hours))
+        expiring = await enrolments.timed_out(session, timers, today)
         finished = await enrolments.finished_contracts(session, today)
+    expired = 0
     for enrolment_id in expiring:
         async with db.transaction() as session:
-            await enrolments.expire_hold(session, outbox, enrolment_id, today)
+            expired += await enrolments.expire_timed_out(session, outbox, enrolment_id, today, timers) is not None
     for enrolment_id in finished:
         async with db.transaction() as session:
             await enrolments.end_contract(session, outbox, enrolment_id, today)
@@ -66,7 +73,7 @@ async def run_timers(runtime: ServiceRuntime, settings: NavigatorSettings, *, no
     for module_id in groups:
         async with db.transaction() as session:
             offered += await enrolments.fill_free_seats(session, enrolments.Refill(outbox, today), module_id)
-    return {"expired": len(expiring), "ended": len(finished), "offered": offered}
+    return {"expired": expired, "ended": len(finished), "offered": offered}
 
 
 async def run_journal_freeze(runtime: ServiceRuntime, settings: NavigatorSettings, *,

@@ -173,6 +173,10 @@ ENROLMENTS = Table(
     Column("instalments", JSONB),
     Column("waitlisted_at", DateTime(timezone=True)),
     Column("wait_seq", BigInteger),
+    Column("offered_on", Date),
+    Column("offer_expires_on", Date),
+    Column("accepted_at", DateTime(timezone=True)),
+    Column("accepted_by", String(255)),
 )
 
 SEAT_CLAIMS = Table(

@@ -113,16 +113,34 @@ async def get_enrolment(
 
 
 @router.post("/enrolments/{enrolment_id}/confirm", response_model=s.EnrolmentOut,
-             summary="Provider confirms: the contract is concluded",
+             summary="Provider confirms: the platform issues the offer to the parent",
              operation_id="confirmEnrolment",
-             description=("The provider accepts a reserved application to an own group; the contract is "
-                          "concluded and billing keeps the reservation."),
+             description=("The provider accepts a reserved application to an own group; the platform issues "
+                          "the contract as an offer (state `offered`, `offer_expires_on` its deadline). The "
+                          "contract is made when the parent accepts it; billing keeps the reservation."),
              responses=_problems(*SIGNED_IN, "not_found", "illegal_transition"))
 async def confirm(
     nav: NavigatorContext, enrolment_id: uuid.UUID, who: Principal = Depends(require("navigator.enrolment.decide")),
 ) -> s.EnrolmentOut:
     async with nav.runtime.db.transaction() as session:
-        return enrolment_out(await enr.confirm(session, nav.runtime.outbox, who, enrolment_id, nav.settings.today()))
+        return enrolment_out(await enr.confirm(session, nav.runtime.outbox, who, enrolment_id, nav.settings.today(),
+                                               acceptance_days=nav.settings.offer_acceptance_days))
+
+
+@router.post("/enrolments/{enrolment_id}/accept", response_model=s.EnrolmentOut,
+             summary="Parent accepts the offer: the contract is concluded",
+             operation_id="acceptOffer",
+             description=("The parent accepts the offer (договор-оферта) of an own child's enrolment: "
+                          "`offered -> confirmed`, who and when recorded (`accepted_by`, `accepted_at`). "
+                          "Idempotent; 409 `offer_expired` after its deadline, `illegal_transition` without an "
+                          "open offer. Declining the offer is `cancel`."),
+             responses=_problems(*SIGNED_IN, "not_found", "illegal_transition", "offer_expired"))
+async def accept(
+    nav: NavigatorContext, enrolment_id: uuid.UUID, who: Principal = Depends(require("navigator.enrolment.accept")),
+) -> s.EnrolmentOut:
+    async with nav.runtime.db.transaction() as session:
+        return enrolment_out(await enr.accept(session, nav.runtime.outbox, who, enrolment_id,
+                                              today=nav.settings.today(), now=clock.now()))
 
 
 @router.post("/enrolments/{enrolment_id}/decline", response_model=s.EnrolmentOut,
@@ -139,8 +157,9 @@ async def decline(
 
 
 @router.post("/enrolments/{enrolment_id}/cancel", response_model=s.EnrolmentOut,
-             summary="Parent cancels before the contract starts",
+             summary="Parent cancels before the contract starts (or declines the offer)",
              description="Everything is released and the seat goes to the group's waiting list. Cancelling "
+             "an offered enrolment declines the offer (reason `offer_declined`). Cancelling "
              "a waiting application takes it off the list (as leave-waiting-list).",
              operation_id="cancelEnrolment",
              responses=_problems(*SIGNED_IN, "not_found", "illegal_transition"))

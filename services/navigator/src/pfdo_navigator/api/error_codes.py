@@ -22,7 +22,7 @@ SERVICE = "navigator"
 
 _ACTIONS = {
     "reserve": ("зарезервировать оплату", "reserve the payment"), "reject": ("отказать в оплате", "refuse the payment"),
-    "confirm": ("подтвердить", "confirm"), "decline": ("отклонить", "decline"), "expire": ("закрыть по сроку", "expire"),
+    "confirm": ("подтвердить", "confirm"), "accept": ("акцептовать оферту", "accept the offer"), "decline": ("отклонить", "decline"), "expire": ("закрыть по сроку", "expire"),
     "cancel": ("отменить", "cancel"), "terminate": ("расторгнуть договор", "terminate the contract"),
     "end": ("завершить обучение", "end"), "withdraw": ("отозвать из листа ожидания", "withdraw from the waiting list"),
     "promote": ("перевести из листа ожидания", "take off the waiting list"),
@@ -61,6 +61,8 @@ CODES: tuple[ErrorCode, ...] = (
               "The child may not enrol in this group: see the reasons listed.", SERVICE),
     ErrorCode("illegal_transition", 409, "Это действие сейчас недоступно[: статус «{state}»].",
               "This cannot be done now[: the status is {state}].", SERVICE, prepare=_transition),
+    ErrorCode("offer_expired", 409, "Срок акцепта оферты истёк: оферта отозвана.",
+              "The offer's deadline has passed: it is withdrawn.", SERVICE),
     ErrorCode("start_outside_module", 422, "Дата начала обучения вне сроков модуля.",
               "The start date is outside the module's dates.", SERVICE),
     ErrorCode("invalid_actor", 422, "Расторгнуть договор может только родитель или поставщик.",

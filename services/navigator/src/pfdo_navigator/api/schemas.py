@@ -159,7 +159,9 @@ class EnrolmentOut(BaseModel):
     direction: str = Field(description="Direction.")
     payment_mode: str = Field(description="monthly or attendance.")
     state: str = Field(
-        description="requested, reserved, rejected, confirmed, declined, expired, cancelled, terminated, ended; "
+        description="requested, reserved, offered (the provider confirmed: the offer waits for the parent's "
+        "acceptance until offer_expires_on), rejected, confirmed (the offer accepted: the contract is made), "
+        "declined, expired (a timeout: see reason), cancelled, terminated, ended; "
         "waitlisted (the group was full: waiting for a seat, see waiting_position) or withdrawn (left the list)."
     )
     starts_on: dt.date = Field(description="Contract start.")
@@ -178,6 +180,11 @@ class EnrolmentOut(BaseModel):
         default=None, description="While waitlisted: the current 1-based place on the group's waiting list."
     )
     waitlisted_at: dt.datetime | None = Field(default=None, description="When it joined the waiting list (UTC).")
+    offered_on: dt.date | None = Field(default=None, description="Date the offer (договор-оферта) was issued.")
+    offer_expires_on: dt.date | None = Field(
+        default=None, description="Last date the parent may accept the offer; not accepted by then, it is withdrawn.")
+    accepted_at: dt.datetime | None = Field(default=None, description="When the parent accepted the offer (UTC).")
+    accepted_by: str | None = Field(default=None, description="Account subject of the parent who accepted it.")
 
 
 class WaitingListIn(BaseModel):

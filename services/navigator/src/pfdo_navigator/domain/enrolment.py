@@ -3,12 +3,12 @@
 docs/domain-rules.md, "Enrolment and seats" and "Contracts and payment modes" (billing owns the
 money, the navigator owns the seats and the contract). The state machine::
 
-    requested ──reservation created──▶ reserved ──provider confirms──▶ confirmed
-        │  └─reservation rejected──▶ rejected       │                     │
-        │                                           ├─provider declines─▶ declined
-        ├─parent cancels──▶ cancelled ◀─parent──────┤                     │
-        └─hold times out──▶ expired  ◀─hold timeout─┘                     │
-                                                                          │
+    requested ──reservation created──▶ reserved ──provider confirms──▶ offered ──parent accepts──▶ confirmed
+        │  └─reservation rejected──▶ rejected       │                    │                         │
+        │                                           ├─provider declines─▶ declined ◀─provider─┤    │
+        ├─parent cancels──▶ cancelled ◀─parent──────┤  cancelled ◀─parent declines the offer──┤    │
+        └─not answered in N days─▶ expired ◀────────┘  expired ◀─not accepted in M days───────┘    │
+                                                                                                   │
     confirmed ──parent/provider terminates, certificate expires──▶ terminated
                  (the contract's last day moves to the end of the current month)
     confirmed ──module end passed──▶ ended (outcome completed)
@@ -19,7 +19,22 @@ money, the navigator owns the seats and the contract). The state machine::
         └─parent leaves, child no longer eligible, certificate expires──▶ withdrawn
 
 Seat-holding states (the seat counter in :mod:`.seats` counts them): ``requested``,
-``reserved``, and ``confirmed``/``terminated``/``ended`` until the contract's last day.
+``reserved``, ``offered``, and ``confirmed``/``terminated``/``ended`` until the contract's last day.
+
+**Offer and acceptance** (docs/domain-rules.md, "Offer and acceptance"): the provider's
+confirmation does not make the contract. It makes the platform issue the contract as an offer
+(договор-оферта, event ``enrolment.offered`` with what the offer is built from) with a deadline
+``offer_expires_on`` = the offer's date + the region's ``offer_acceptance_days``. The parent accepts
+it (who and when recorded): only then is the contract concluded (``offered → confirmed``, event
+``enrolment.confirmed`` with ``accepted_by``/``accepted_at``, which billing activates the contract
+on). The parent may decline the offer instead (:func:`cancel`, reason ``offer_declined``).
+
+**Timeouts** (:func:`due_timeout`, counted in regional business dates): an application the provider
+has not answered (``requested``/``reserved``) more than ``application_answer_days`` days after the
+day it was made is refused, an offer not accepted by its deadline is withdrawn; both become
+``expired`` (event ``enrolment.expired`` whose ``reason`` says which timeout:
+``application_unanswered`` or ``offer_not_accepted``), releasing the seat and, through billing,
+the reservation.
 
 Decisions the rules leave open (documented here, tested in the unit tests):
 
@@ -28,8 +43,9 @@ Decisions the rules leave open (documented here, tested in the unit tests):
   contract starts releases everything): the parent ``cancel``\\ s, the provider ``decline``\\ s.
   From the start date on, only ``terminate`` applies, and it ends the contract at the end of the
   current month.
-* **The hold deadline** runs from the request, so ``expire`` applies to ``requested`` too (billing
-  never answered in time). A reservation that arrives afterwards must be released.
+* **The answer deadline** runs from the request, so ``expire`` applies to ``requested`` too (billing
+  never answered in time). A reservation that arrives afterwards must be released. An offer
+  accepted after its deadline is refused (``offer_expired``) even if the timer has not run yet.
 * **Duplicates and reordering** (delivery is at-least-once): repeating a transition whose target
   is the current state is an idempotent no-op (:attr:`Outcome.DUPLICATE`, no event). A timer
   or a billing answer that was overtaken by a parent's/provider's action is
@@ -82,6 +98,7 @@ class EnrolmentState(StrEnum):
     TERMINATED = "terminated"
     ENDED = "ended"
     WAITLISTED = "waitlisted"  # the group was full: waiting for a seat, none held
+    OFFERED = "offered"  # the provider confirmed: the offer waits for the parent's acceptance
     WITHDRAWN = "withdrawn"  # left the waiting list without ever holding a seat
 
 
@@ -90,7 +107,8 @@ class EnrolmentEvent(StrEnum):
     results: ``reservation created/rejected/released``)."""
 
     REQUESTED = "enrolment.requested"
-    CONFIRMED = "enrolment.confirmed"
+    OFFERED = "enrolment.offered"
+    CONFIRMED = "enrolment.confirmed"  # the parent accepted the offer: the contract is made
     DECLINED = "enrolment.declined"
     CANCELLED = "enrolment.cancelled"
     EXPIRED = "enrolment.expired"
@@ -120,8 +138,17 @@ class EndOutcome(StrEnum):
     TERMINATED = "terminated"  # ended early (parent, provider, certificate expiry)
 
 
+class Timeout(StrEnum):
+    """The two timers of the way to a contract; the value is the ``expired`` enrolment's reason."""
+
+    APPLICATION_UNANSWERED = "application_unanswered"  # the provider did not answer: refused
+    OFFER_NOT_ACCEPTED = "offer_not_accepted"  # the parent did not accept the offer: withdrawn
+
+
 #: Reason code of a termination caused by the certificate's expiry (age 18).
 CERTIFICATE_EXPIRED = "certificate_expired"
+#: Reason code of the parent declining the offer.
+OFFER_DECLINED = "offer_declined"
 
 
 #: States from which nothing but duplicate/stale inputs are accepted.
@@ -135,8 +162,10 @@ TERMINAL_STATES = frozenset(
         EnrolmentState.WITHDRAWN,
     }
 )
-#: States that hold a seat regardless of the date.
-PENDING_STATES = frozenset({EnrolmentState.REQUESTED, EnrolmentState.RESERVED})
+#: States that hold a seat regardless of the date (no contract yet: cancelling releases everything).
+PENDING_STATES = frozenset({EnrolmentState.REQUESTED, EnrolmentState.RESERVED, EnrolmentState.OFFERED})
+#: States waiting for the provider's answer.
+UNANSWERED_STATES = frozenset({EnrolmentState.REQUESTED, EnrolmentState.RESERVED})
 #: States of a contract that was (or is) in force between ``starts_on`` and ``ends_on``.
 CONTRACT_STATES = frozenset(
     {EnrolmentState.CONFIRMED, EnrolmentState.TERMINATED, EnrolmentState.ENDED}
@@ -164,6 +193,10 @@ class Enrolment:
     reason: str | None = None
     closed_by: Actor | None = None
     end_outcome: EndOutcome | None = None
+    offered_on: date | None = None
+    offer_expires_on: date | None = None
+    accepted_at: datetime | None = None
+    accepted_by: str | None = None
 
     # ----------------------------------------------------------------- queries
     def holds_seat(self, today: date) -> bool:
@@ -301,9 +334,25 @@ def leave_waiting_list(enrolment: Enrolment, reason: str, by: Actor) -> Transiti
                     closed_by=by)
 
 
-def hold_expires_at(requested_at: datetime, hold_for: timedelta) -> datetime:
-    """When an unconfirmed hold lapses (the hold duration is a deployment setting)."""
-    return requested_at + hold_for
+def answer_deadline(requested_on: date, answer_days: int) -> date:
+    """The last day the provider may answer an application made on ``requested_on``."""
+    return requested_on + timedelta(days=answer_days)
+
+
+def offer_deadline(offered_on: date, acceptance_days: int) -> date:
+    """The last day the parent may accept an offer issued on ``offered_on``."""
+    return offered_on + timedelta(days=acceptance_days)
+
+
+def due_timeout(enrolment: Enrolment, today: date, *, requested_on: date, answer_days: int) -> Timeout | None:
+    """Which timer has struck for ``enrolment`` on ``today`` (``requested_on``: the regional date
+    of the request, or of the seat given from the waiting list), if any."""
+    if enrolment.state in UNANSWERED_STATES and today > answer_deadline(requested_on, answer_days):
+        return Timeout.APPLICATION_UNANSWERED
+    if (enrolment.state is EnrolmentState.OFFERED and enrolment.offer_expires_on is not None
+            and today > enrolment.offer_expires_on):
+        return Timeout.OFFER_NOT_ACCEPTED
+    return None
 
 
 # --------------------------------------------------------------------------- billing's answers
@@ -345,23 +394,44 @@ def on_reservation_rejected(enrolment: Enrolment, reason_code: str) -> Transitio
 
 
 # --------------------------------------------------------------------------- provider
-def confirm(enrolment: Enrolment) -> Transition:
-    """The provider confirms: ``reserved → confirmed``; the contract is in force from
-    ``starts_on``. Publishes ``enrolment.confirmed``."""
+def confirm(enrolment: Enrolment, today: date, acceptance_days: int) -> Transition:
+    """The provider confirms: ``reserved → offered``; the platform issues the offer, which the
+    parent may accept until ``today + acceptance_days``. Publishes ``enrolment.offered``. Repeating
+    it (also once the offer was accepted) is a ``DUPLICATE``."""
+    if acceptance_days < 0:
+        raise ValueError("offer_acceptance_days must not be negative")  # the settings refuse it already
     if enrolment.state is EnrolmentState.RESERVED:
-        return _applied(enrolment, EnrolmentEvent.CONFIRMED, state=EnrolmentState.CONFIRMED)
-    if enrolment.state is EnrolmentState.CONFIRMED:
+        return _applied(enrolment, EnrolmentEvent.OFFERED, state=EnrolmentState.OFFERED, offered_on=today,
+                        offer_expires_on=offer_deadline(today, acceptance_days))
+    if enrolment.state in (EnrolmentState.OFFERED, EnrolmentState.CONFIRMED):
         return _noop(enrolment, Outcome.DUPLICATE)
     raise _illegal(enrolment, "confirm")
 
 
+# --------------------------------------------------------------------------- parent
+def accept(enrolment: Enrolment, by: str, now: datetime, today: date) -> Transition:
+    """The parent accepts the offer: ``offered → confirmed``, the contract is made; ``by`` and
+    ``now`` are recorded. Publishes ``enrolment.confirmed``. Accepting again is a ``DUPLICATE``;
+    after the offer's deadline it is refused with ``offer_expired`` (the timer may be late)."""
+    state = enrolment.state
+    if state is EnrolmentState.CONFIRMED and enrolment.accepted_at is not None:
+        return _noop(enrolment, Outcome.DUPLICATE)
+    if state is not EnrolmentState.OFFERED:
+        raise _illegal(enrolment, "accept", "there is no open offer")
+    if enrolment.offer_expires_on is not None and today > enrolment.offer_expires_on:
+        raise DomainError("offer_expired", "The offer's deadline has passed.", enrolment_id=enrolment.id,
+                          offer_expires_on=enrolment.offer_expires_on.isoformat())
+    return _applied(enrolment, EnrolmentEvent.CONFIRMED, state=EnrolmentState.CONFIRMED, accepted_by=by,
+                    accepted_at=now)
+
+
 def decline(enrolment: Enrolment, reason: str, today: date) -> Transition:
-    """The provider declines: ``reserved → declined``, or a confirmed contract that has not
-    started yet (``today < starts_on``). Publishes ``enrolment.declined``; billing releases."""
+    """The provider declines: ``reserved | offered → declined``, or a confirmed contract that has
+    not started yet (``today < starts_on``). Publishes ``enrolment.declined``; billing releases."""
     state = enrolment.state
     if state is EnrolmentState.DECLINED:
         return _noop(enrolment, Outcome.DUPLICATE)
-    if state is EnrolmentState.RESERVED or (
+    if state in (EnrolmentState.RESERVED, EnrolmentState.OFFERED) or (
         state is EnrolmentState.CONFIRMED and today < enrolment.starts_on
     ):
         return _applied(
@@ -372,14 +442,15 @@ def decline(enrolment: Enrolment, reason: str, today: date) -> Transition:
     raise _illegal(enrolment, "decline")
 
 
-# --------------------------------------------------------------------------- parent
 def cancel(enrolment: Enrolment, today: date, reason: str = "parent_cancelled") -> Transition:
     """The parent withdraws before the contract starts: ``requested | reserved → cancelled``,
-    or a confirmed contract with ``today < starts_on``. Everything is released. Publishes
-    ``enrolment.cancelled``."""
+    ``offered → cancelled`` (the offer declined: reason ``offer_declined``), or a confirmed
+    contract with ``today < starts_on``. Everything is released. Publishes ``enrolment.cancelled``."""
     state = enrolment.state
     if state is EnrolmentState.CANCELLED:
         return _noop(enrolment, Outcome.DUPLICATE)
+    if state is EnrolmentState.OFFERED and reason == "parent_cancelled":
+        reason = OFFER_DECLINED
     if state in PENDING_STATES or (state is EnrolmentState.CONFIRMED and today < enrolment.starts_on):
         return _applied(
             enrolment, EnrolmentEvent.CANCELLED, state=EnrolmentState.CANCELLED, reason=reason, closed_by=Actor.PARENT
@@ -390,17 +461,21 @@ def cancel(enrolment: Enrolment, today: date, reason: str = "parent_cancelled") 
 
 
 # --------------------------------------------------------------------------- timers
-def expire(enrolment: Enrolment) -> Transition:
-    """The hold was not confirmed in time: ``requested | reserved → expired``. Publishes
-    ``enrolment.expired`` (billing releases a reservation if it made one).
+def expire(enrolment: Enrolment, timeout: Timeout = Timeout.APPLICATION_UNANSWERED) -> Transition:
+    """A timer struck: the provider did not answer in time (``requested | reserved → expired``,
+    the application refused) or the parent did not accept the offer in time (``offered →
+    expired``, the offer withdrawn); the reason is the timeout. Publishes ``enrolment.expired``
+    (billing releases a reservation if it made one).
 
-    The timer is advisory: if the enrolment has moved on (confirmed, cancelled, …) the call is a
-    ``STALE`` no-op, never an error.
+    The timer is advisory: if the enrolment has moved on (offered, accepted, cancelled, …) the
+    call is a ``STALE`` no-op, never an error; the same timer again is a ``DUPLICATE``.
     """
     state = enrolment.state
-    if state in PENDING_STATES:
-        return _applied(enrolment, EnrolmentEvent.EXPIRED, state=EnrolmentState.EXPIRED, closed_by=Actor.SYSTEM)
-    if state is EnrolmentState.EXPIRED:
+    applies = UNANSWERED_STATES if timeout is Timeout.APPLICATION_UNANSWERED else {EnrolmentState.OFFERED}
+    if state in applies:
+        return _applied(enrolment, EnrolmentEvent.EXPIRED, state=EnrolmentState.EXPIRED, reason=timeout.value,
+                        closed_by=Actor.SYSTEM)
+    if state is EnrolmentState.EXPIRED and enrolment.reason in (None, timeout.value):
         return _noop(enrolment, Outcome.DUPLICATE)
     return _noop(enrolment, Outcome.STALE)
 

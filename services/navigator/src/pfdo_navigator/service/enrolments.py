@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -34,7 +35,7 @@ from ..domain.enrolment import Enrolment, EnrolmentEvent, EnrolmentState
 from ..domain.errors import DomainError
 from ..domain.seats import SeatCount
 
-SEAT_HOLDING = ("requested", "reserved", "confirmed", "terminated")
+SEAT_HOLDING = ("requested", "reserved", "offered", "confirmed", "terminated")
 #: States that stop the same child applying to the same group again (seat holders and waiters).
 LIVE_STATES = (*SEAT_HOLDING, "waitlisted")
 RELEASES_SEAT = frozenset(
@@ -57,6 +58,8 @@ def to_domain(row: Any) -> Enrolment:
         reservation_id=str(row.reservation_id) if row.reservation_id else None, reason=row.reason,
         closed_by=saga.Actor(row.closed_by) if row.closed_by else None,
         end_outcome=saga.EndOutcome(row.end_outcome) if row.end_outcome else None,
+        offered_on=row.offered_on, offer_expires_on=row.offer_expires_on, accepted_at=row.accepted_at,
+        accepted_by=row.accepted_by,
     )
 
 
@@ -83,7 +86,8 @@ async def _save(session: AsyncSession, row: Any, e: Enrolment, *, refill: Refill
             reservation_id=uuid.UUID(e.reservation_id) if e.reservation_id else None,
             closed_by=e.closed_by.value if e.closed_by else None,
             end_outcome=e.end_outcome.value if e.end_outcome else None,
-            updated_at=text("now()"), **extra,
+            offered_on=e.offered_on, offer_expires_on=e.offer_expires_on, accepted_at=e.accepted_at,
+            accepted_by=e.accepted_by, updated_at=text("now()"), **extra,
         )
     )
     if e.state in RELEASES_SEAT and row.state in SEAT_HOLDING:
@@ -523,18 +527,40 @@ async def groups_to_refill(session: AsyncSession, limit: int = 500) -> list[uuid
 
 
 # ------------------------------------------------------------------------------- events to publish
+_OFFER_FACTS = text(
+    "SELECT c.number, m.schedule FROM certificates c, modules m WHERE c.certificate_id = :c AND m.module_id = :m"
+)
+
+
+async def _offered_event(session: AsyncSession, row: Any, e: Enrolment) -> n.EnrolmentOffered:
+    """The offer's facts: the enrolment's parties, dates and money split, the certificate's number
+    and the group's timetable."""
+    facts = (await session.execute(_OFFER_FACTS, {"c": row.certificate_id, "m": row.module_id})).one()
+    assert e.offered_on is not None and e.offer_expires_on is not None
+    return n.EnrolmentOffered(
+        enrolment_id=row.enrolment_id, certificate_id=row.certificate_id, certificate_number=facts.number,
+        module_id=row.module_id, program_id=row.program_id, provider_id=row.provider_id,
+        municipality_code=row.municipality_code, start_date=e.starts_on, end_date=e.ends_on,
+        schedule=[ScheduleSlot.model_validate(s) for s in facts.schedule],
+        total_cost_kopecks=row.total_cost_kopecks, certificate_kopecks=row.reserved_kopecks,
+        family_kopecks=row.family_kopecks, payment_mode=PaymentMode(row.payment_mode),
+        offered_on=e.offered_on, offer_expires_on=e.offer_expires_on,
+    )
+
+
 def _event(kind: EnrolmentEvent, row: Any, e: Enrolment, today: dt.date, **kw: Any) -> Event:
     common = {"enrolment_id": row.enrolment_id, "certificate_id": row.certificate_id}
     if kind is EnrolmentEvent.CONFIRMED:
         return n.EnrolmentConfirmed(**common, module_id=row.module_id, provider_id=row.provider_id,
-                                    start_date=e.starts_on, end_date=e.ends_on, confirmed_on=today)
+                                    start_date=e.starts_on, end_date=e.ends_on, confirmed_on=today,
+                                    accepted_by=e.accepted_by, accepted_at=e.accepted_at)
     if kind is EnrolmentEvent.DECLINED:
         return n.EnrolmentDeclined(**common, reason=kw.get("decline_reason", n.DeclineReason.PROVIDER_REFUSED),
                                    declined_on=today)
     if kind is EnrolmentEvent.CANCELLED:
         return n.EnrolmentCancelled(**common, cancelled_by=kw.get("cancelled_by", n.Actor.PARENT), cancelled_on=today)
     if kind is EnrolmentEvent.EXPIRED:
-        return n.EnrolmentExpired(**common, expired_on=today)
+        return n.EnrolmentExpired(**common, expired_on=today, reason=n.ExpiryReason(e.reason))
     if kind is EnrolmentEvent.TERMINATED:
         return n.EnrolmentTerminated(
             **common, provider_id=row.provider_id, terminated_by=kw["terminated_by"], reason=kw["reason"],
@@ -558,7 +584,9 @@ async def _commit(
     if not t.changed:
         return
     await _save(session, row, t.enrolment, refill=Refill(outbox, today))
-    if t.event is not None:
+    if t.event is EnrolmentEvent.OFFERED:
+        await outbox.put(session, await _offered_event(session, row, t.enrolment))
+    elif t.event is not None:
         await outbox.put(session, _event(t.event, row, t.enrolment, today, **kw))
     await audit.record(
         session, who, f"enrolment.{t.enrolment.state.value}", "enrolment", row.enrolment_id,
@@ -591,9 +619,25 @@ async def read(session: AsyncSession, who: Principal, enrolment_id: uuid.UUID) -
     return row
 
 
-async def confirm(session: AsyncSession, outbox: OutboxWriter, who: Principal, enrolment_id: uuid.UUID, today: dt.date) -> Any:
+async def confirm(
+    session: AsyncSession, outbox: OutboxWriter, who: Principal, enrolment_id: uuid.UUID, today: dt.date, *,
+    acceptance_days: int,
+) -> Any:
+    """The provider confirms the application: the platform issues the offer to the parent."""
     row = await _own(session, who, enrolment_id)
-    await _commit(session, outbox, who, row, saga.confirm(to_domain(row)), today)
+    await _commit(session, outbox, who, row, saga.confirm(to_domain(row), today, acceptance_days), today)
+    return await load(session, enrolment_id, lock=False)
+
+
+async def accept(
+    session: AsyncSession, outbox: OutboxWriter, who: Principal, enrolment_id: uuid.UUID, *, today: dt.date,
+    now: dt.datetime,
+) -> Any:
+    """The parent accepts the offer (own children only): the contract is made."""
+    row = await _own(session, who, enrolment_id)
+    if who.role != Role.PARENT:
+        raise NotFound("Enrolment")
+    await _commit(session, outbox, who, row, saga.accept(to_domain(row), who.sub, now, today), today)
     return await load(session, enrolment_id, lock=False)
 
 
@@ -632,19 +676,52 @@ async def terminate(
 
 
 # ------------------------------------------------------------------------------- timers
-async def expiring_holds(session: AsyncSession, before: dt.datetime, limit: int = 500) -> list[uuid.UUID]:
-    rows = await session.execute(
-        select(ENROLMENTS.c.enrolment_id)
-        .where(and_(ENROLMENTS.c.state.in_(("requested", "reserved")), ENROLMENTS.c.requested_at < before))
-        .limit(limit)
-    )
+@dataclass(frozen=True)
+class Timers:
+    """The provider's answer timeout (days of regional business dates) and the region's time zone
+    (an offer carries its own deadline, set from the acceptance timeout when it was issued)."""
+
+    answer_days: int
+    timezone: str
+
+
+_TIMED_OUT = text(
+    """
+    SELECT enrolment_id FROM enrolments
+     WHERE (state IN ('requested', 'reserved') AND requested_at < :answered_since)
+        OR (state = 'offered' AND offer_expires_on < :today)
+     LIMIT :n
+    """
+)
+
+
+def _start_of_day(day: dt.date, timezone: str) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), ZoneInfo(timezone))
+
+
+async def timed_out(session: AsyncSession, timers: Timers, today: dt.date, limit: int = 500) -> list[uuid.UUID]:
+    """Applications not answered in time and offers not accepted in time (candidates: the
+    domain's :func:`~..domain.enrolment.due_timeout` decides again under the row's lock)."""
+    # requested on a day D < today - answer_days: before the start of that day, regional time
+    since = _start_of_day(today - dt.timedelta(days=timers.answer_days), timers.timezone)
+    rows = await session.execute(_TIMED_OUT, {"answered_since": since, "today": today, "n": limit})
     return [r[0] for r in rows]
 
 
-async def expire_hold(session: AsyncSession, outbox: OutboxWriter, enrolment_id: uuid.UUID, today: dt.date) -> None:
+async def expire_timed_out(
+    session: AsyncSession, outbox: OutboxWriter, enrolment_id: uuid.UUID, today: dt.date, timers: Timers,
+) -> saga.Timeout | None:
+    """Refuse the unanswered application or withdraw the unaccepted offer (seat freed here,
+    reservation released by billing on ``enrolment.expired``). Returns the timeout, if one struck."""
     row = await load(session, enrolment_id)
-    if row is not None:
-        await _commit(session, outbox, None, row, saga.expire(to_domain(row)), today)
+    if row is None:
+        return None
+    current = to_domain(row)
+    requested_on = row.requested_at.astimezone(ZoneInfo(timers.timezone)).date()
+    timeout = saga.due_timeout(current, today, requested_on=requested_on, answer_days=timers.answer_days)
+    if timeout is not None:
+        await _commit(session, outbox, None, row, saga.expire(current, timeout), today)
+    return timeout
 
 
 async def finished_contracts(session: AsyncSession, today: dt.date, limit: int = 500) -> list[uuid.UUID]:
@@ -743,7 +820,7 @@ async def on_certificate_event(
             await session.execute(
                 select(ENROLMENTS).where(and_(
                     ENROLMENTS.c.certificate_id == event.certificate_id,
-                    ENROLMENTS.c.state.in_(("requested", "reserved", "confirmed", "waitlisted")),
+                    ENROLMENTS.c.state.in_(("requested", "reserved", "offered", "confirmed", "waitlisted")),
                 )).with_for_update()
             )
         ).all()

@@ -26,6 +26,16 @@ MUNICIPALITIES = Table(
     Column("region_code", String(2), nullable=False),
     Column("last_certificate_seq", Integer, nullable=False, default=0),
     Column("children_count", Integer),
+    # the payer of the municipality's certificates (migration 0006): all set, or none (revision 0)
+    Column("payer_title", Text),
+    Column("payer_inn", String(10)),
+    Column("payer_kpp", String(9)),
+    Column("payer_bank_name", Text),
+    Column("payer_bik", String(9)),
+    Column("payer_account", String(20)),
+    Column("payer_correspondent_account", String(20)),
+    Column("payer_changed_on", Date),
+    Column("payer_revision", Integer, nullable=False, default=0),
 )
 
 CHILDREN = Table(
@@ -92,6 +102,8 @@ PROVIDERS = Table(
     Column("bank_name", Text, nullable=False),
     Column("bik", String(9), nullable=False),
     Column("settlement_account", String(20), nullable=False),
+    Column("correspondent_account", String(20)),  # NULL only for rows registered before 0006
+    Column("details_revision", Integer, nullable=False, default=1),
     Column("status", Text, nullable=False),
     Column("status_reason", Text),
     Column("registered_on", Date, nullable=False),

@@ -72,6 +72,18 @@ def _identifier(kind: str, length: str) -> tuple[ErrorCode, ...]:
     )
 
 
+def _account(kind: str, name: str, locative: str, english: str) -> tuple[ErrorCode, ...]:
+    return (
+        ErrorCode(f"{kind}_format", 422, f"{name} должен состоять только из цифр.",
+                  f"The {english} must contain digits only.", SERVICE),
+        ErrorCode(f"{kind}_length", 422, f"В {locative} должно быть 20 цифр[, а указано {{got}}].",
+                  f"The {english} has 20 digits[, not {{got}}].", SERVICE),
+        ErrorCode(f"{kind}_checksum", 422,
+                  f"{name} не сходится с БИК (контрольный ключ): проверьте номер счёта и БИК.",
+                  f"The {english} does not match the БИК (control key): check both.", SERVICE),
+    )
+
+
 CODES: tuple[ErrorCode, ...] = (
     *_identifier("snils", "11"),
     *_identifier("inn", "10 (у организации) или 12 (у ИП)"),
@@ -159,8 +171,14 @@ CODES: tuple[ErrorCode, ...] = (
     ErrorCode("kpp_required", 422, "Организация должна указать КПП.", "An organisation must give its КПП.", SERVICE),
     ErrorCode("kpp_not_allowed", 422, "У индивидуального предпринимателя нет КПП: уберите его.",
               "An individual entrepreneur has no КПП: remove it.", SERVICE),
-    ErrorCode("bik_format", 422, "БИК — 9 цифр.", "A БИК is 9 digits.", SERVICE),
-    ErrorCode("account_format", 422, "Расчётный счёт — 20 цифр.", "A settlement account is 20 digits.", SERVICE),
+    ErrorCode("bik_format", 422, "БИК должен состоять только из цифр.", "A БИК contains digits only.", SERVICE),
+    ErrorCode("bik_length", 422, "В БИК должно быть 9 цифр[, а указано {got}].", "A БИК has 9 digits[, not {got}].",
+              SERVICE),
+    *_account("account", "Расчётный счёт", "расчётном счёте", "settlement account"),
+    *_account("correspondent_account", "Корреспондентский счёт", "корреспондентском счёте", "correspondent account"),
+    ErrorCode("bank_name_required", 422, "Укажите наименование банка.", "The bank's name is required.", SERVICE),
+    ErrorCode("authority_name_required", 422, "Укажите наименование уполномоченного органа — плательщика.",
+              "The name of the authorised body (the payer) is required.", SERVICE),
     ErrorCode("provider_id_invalid", 422, "В токене указан неверный идентификатор поставщика.",
               "The token's provider id is not a UUID.", SERVICE),
     ErrorCode("provider_duplicate", 409, "Поставщик с такими ИНН и ОГРН уже зарегистрирован.",

@@ -29,12 +29,18 @@ _MODERATION = {
 }
 
 
+_BANK_PROBLEMS = ("bank_name_required", "bik_format", "bik_length", "account_format", "account_length",
+                  "account_checksum", "correspondent_account_format", "correspondent_account_length",
+                  "correspondent_account_checksum")
+
+
 @router.post("/providers", response_model=s.ProviderOut, status_code=201,
              summary="Register the caller's organisation (moderation starts)",
              operation_id="registerProvider",
-             description=("Registers the caller's organisation with its ИНН, ОГРН or ОГРНИП and КПП (checksums "
-                          "validated); it stays `new` until a moderator decides."),
-             responses=_problems(*SIGNED_IN, "account_format", "bik_format", "inn_checksum", "inn_format",
+             description=("Registers the caller's organisation with its ИНН, ОГРН or ОГРНИП and КПП and its bank "
+                          "details (checksums and the accounts' control keys validated); it stays `new` until a "
+                          "moderator decides."),
+             responses=_problems(*SIGNED_IN, *_BANK_PROBLEMS, "inn_checksum", "inn_format",
                                  "inn_length", "kpp_format", "kpp_length", "kpp_not_allowed", "kpp_required",
                                  "ogrn_checksum", "ogrn_format", "ogrn_length", "ogrn_sign", "ogrnip_checksum",
                                  "ogrnip_format", "ogrnip_length", "ogrnip_sign", "municipality_unknown",
@@ -43,6 +49,19 @@ async def register(
     reg: RegistryContext, body: s.ProviderIn, who: Principal = Depends(require("registry.provider.register")),
 ) -> dict:
     return await providers.register(reg, who, providers.ProviderInput(**body.model_dump()))
+
+
+@router.put("/providers/{provider_id}/bank-details", response_model=s.ProviderOut,
+            summary="Change the provider's payee details", operation_id="changeProviderBankDetails",
+            description=("The provider itself, or an operator of its municipality, replaces the bank details payment "
+                         "orders are paid to (the accounts' control keys are checked against the БИК); billing "
+                         "learns the new details from the providers topic."),
+            responses=_problems(*SIGNED_IN, "not_found", *_BANK_PROBLEMS))
+async def change_bank_details(
+    reg: RegistryContext, provider_id: uuid.UUID, body: s.BankDetailsIn,
+    who: Principal = Depends(require("registry.provider.details")),
+) -> dict:
+    return await providers.change_bank_details(reg, who, provider_id, providers.BankDetailsInput(**body.model_dump()))
 
 
 @router.get("/providers", response_model=Page[s.ProviderOut], summary="List providers in scope",

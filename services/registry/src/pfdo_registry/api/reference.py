@@ -43,6 +43,21 @@ async def put_municipality(reg: RegistryContext, body: s.MunicipalityIn, code: s
     return await reference.put_municipality(reg, who, code, body.name, children_count=children)
 
 
+@router.put("/municipalities/{code}/payer", response_model=s.MunicipalityOut,
+            summary="Set the payer details of a municipality", operation_id="putMunicipalityPayer",
+            description=("The body that pays for the municipality's certificates (ИНН of an organisation, КПП) and its "
+                         "bank details; the ИНН's check digit and the accounts' control keys against the БИК are "
+                         "checked. Billing learns them from the payers topic (payment orders, the bank file)."),
+            responses=_problems(*SIGNED_IN, "not_found", "authority_name_required", "inn_format", "inn_length",
+                                "inn_checksum", "kpp_format", "kpp_length", "bank_name_required", "bik_format",
+                                "bik_length", "account_format", "account_length", "account_checksum",
+                                "correspondent_account_format", "correspondent_account_length",
+                                "correspondent_account_checksum"))
+async def put_payer(reg: RegistryContext, body: s.PayerDetailsIn, code: str = CODE,
+                    who: Principal = Depends(require("registry.settings.manage"))) -> dict:
+    return await reference.put_payer_details(reg, who, code, reference.PayerDetailsInput(**body.model_dump()))
+
+
 @router.get("/settings", response_model=s.SettingsOut, summary="Region settings (age window, auto-approval)",
             operation_id="getRegionSettings",
             description=("The region's settings: the age window of applications and whether applications are "

@@ -31,11 +31,35 @@ class MunicipalityIn(BaseModel):
                      "shown to operators); left out: the stored figure stays, null: no figure."))
 
 
+class BankDetailsIn(BaseModel):
+    bank_name: str = Field(max_length=500, description="The bank's name.")
+    bik: str = Field(max_length=9, description="БИК of the bank: 9 digits.")
+    settlement_account: str = Field(max_length=20, description=(
+        "Settlement account (расчётный счёт): 20 digits, its control key checked against the БИК."))
+    correspondent_account: str = Field(max_length=20, description=(
+        "The bank's correspondent account: 20 digits, its control key checked against the БИК."))
+
+
+class PayerDetailsIn(BankDetailsIn):
+    authority_name: str = Field(max_length=500, description=(
+        "The authorised body that pays for the municipality's certificates (e.g. its education department)."))
+    inn: str = Field(max_length=10, description="ИНН of the authorised body: 10 digits.")
+    kpp: str = Field(max_length=9, description="КПП of the authorised body.")
+
+
+class PayerDetailsOut(PayerDetailsIn, _Out):
+    revision: int = Field(description="1 when first set, +1 at each change.")
+    changed_on: dt.date = Field(description="Day of the last change.")
+
+
 class MunicipalityOut(_Out):
     code: str = Field(description="Two-digit municipality (payer) code.")
     name: str
     region_code: str
     children_count: int | None = Field(default=None, description="Children living there; null when not given.")
+    payer: PayerDetailsOut | None = Field(default=None, description=(
+        "The payer of the municipality's certificates with its bank details; null until the regional operator "
+        "sets them."))
 
 
 class SettingsIn(BaseModel):
@@ -165,9 +189,12 @@ class ProviderIn(BaseModel):
     kpp: str | None = Field(default=None, max_length=9, description="КПП (organisations only).")
     municipality_code: str = Field(min_length=2, max_length=2)
     address: str = Field(default="", max_length=1000)
-    bank_name: str = Field(default="", max_length=500)
+    bank_name: str = Field(max_length=500, description="The bank's name (payee details).")
     bik: str = Field(max_length=9, description="БИК: 9 digits.")
-    settlement_account: str = Field(max_length=20, description="Settlement account: 20 digits.")
+    settlement_account: str = Field(max_length=20, description=(
+        "Settlement account: 20 digits, its control key checked against the БИК."))
+    correspondent_account: str = Field(max_length=20, description=(
+        "The bank's correspondent account: 20 digits, its control key checked against the БИК."))
 
 
 class ProviderOut(_Out):
@@ -182,6 +209,10 @@ class ProviderOut(_Out):
     bank_name: str | None = Field(default=None, description="Shown to the provider itself and to staff.")
     bik: str | None = None
     settlement_account: str | None = None
+    correspondent_account: str | None = Field(default=None, description=(
+        "Shown to the provider itself and to staff; null also for a provider registered before it was asked."))
+    details_revision: int | None = Field(default=None, description=(
+        "Revision of the payee details (1 at registration, +1 at each change); shown with them."))
     status: str = Field(description="new | active | refused | suspended | excluded")
     status_reason: str | None = None
     registered_on: dt.date

@@ -7,7 +7,8 @@ statuses; the domain itself knows nothing about HTTP.
 Class hierarchy (catch the narrowest one you need)::
 
     DomainError
-    ├── InvalidIdentifier         СНИЛС, ИНН, ОГРН, ОГРНИП, КПП format/checksum problems
+    ├── InvalidIdentifier         СНИЛС, ИНН, ОГРН, ОГРНИП, КПП, БИК, account format/checksum problems
+    ├── InvalidBankDetails        a payee's or payer's bank details miss a name
     ├── InvalidCertificateNumber  the 10-digit certificate number
     ├── AgeNotAllowed             the child's age does not fit a rule (application, applicant)
     ├── DuplicateCertificate      the child already holds a live certificate (found by СНИЛС)
@@ -41,11 +42,19 @@ class DomainError(BaseDomainError):
 
 
 class InvalidIdentifier(DomainError):
-    """A state identifier (СНИЛС, ИНН, ОГРН, ОГРНИП, КПП) is malformed or fails its checksum.
+    """A state identifier (СНИЛС, ИНН, ОГРН, ОГРНИП, КПП) or a bank identifier (БИК, settlement
+    or correspondent account) is malformed or fails its checksum.
 
     Codes: ``<kind>_format`` (characters), ``<kind>_length``, ``<kind>_checksum``,
     ``ogrn_sign`` / ``ogrnip_sign`` (the first digit does not denote that kind of record),
-    where kind is one of snils, inn, ogrn, ogrnip, kpp.
+    where kind is one of snils, inn, ogrn, ogrnip, kpp, bik, account, correspondent_account.
+    """
+
+
+class InvalidBankDetails(DomainError):
+    """Bank details (a provider's as payee, a municipality's as payer) lack a required name.
+
+    Codes: ``bank_name_required``, ``authority_name_required``.
     """
 
 

@@ -21,10 +21,20 @@ Rules implemented (as published):
   check digit = ``(first 14 digits as a number mod 13) mod 10``; the first digit is 3.
 * **КПП** (reason-for-registration code): 9 characters, ``NNNNPPXXX``: 4 digits (tax office),
   2 characters of ``[0-9A-Z]`` (reason), 3 digits (serial). No checksum.
+* **БИК** (bank identification code): 9 digits, format only.
+* **Расчётный счёт** and **корреспондентский счёт** (20 digits): the Bank of Russia's control key
+  ("Порядок расчёта контрольного ключа в номере лицевого счёта", 08.09.1997 № 515). Take a
+  3-digit prefix and the 20-digit account (23 digits), weights 7, 1, 3 repeating; the account is
+  valid when ``Σ d_i × w_i ≡ 0 (mod 10)``. The prefix is the last three digits of the БИК for an
+  account opened in a credit institution (a settlement account), and ``"0"`` + digits 5–6 of the
+  БИК for an account opened in a division of the Bank of Russia (a bank's correspondent
+  account). The key digit is the 9th digit of the account. Every weight is coprime with 10, so
+  any single mistyped digit of the account is always caught.
 
 Validators return the normalised value (digits only; КПП upper-case) or raise
 :class:`InvalidIdentifier` with codes ``<kind>_format``, ``<kind>_length``,
-``<kind>_checksum`` and ``ogrn_sign`` / ``ogrnip_sign``.
+``<kind>_checksum`` and ``ogrn_sign`` / ``ogrnip_sign`` (kinds: snils, inn, ogrn, ogrnip, kpp,
+bik, account (a settlement account), correspondent_account).
 
 Generators take a :class:`random.Random` (so callers control determinism) and always return
 valid, normalised numbers.
@@ -293,3 +303,87 @@ def generate_kpp(rng: random.Random, *, inn: str | None = None) -> str:
     digits, as for an organisation registered at its seat (reason code 01)."""
     office = inn[:4] if inn else f"{rng.randint(100, 9999):04d}"
     return f"{office}01{rng.randint(1, 999):03d}"
+
+
+# --- БИК and bank accounts ----------------------------------------------------------------------
+
+ACCOUNT_KEY_WEIGHTS = (7, 1, 3) * 7 + (7, 1)
+"""Weights of the 23 digits (3-digit prefix + 20-digit account) of the Bank of Russia key."""
+ACCOUNT_KEY_POSITION = 8
+"""Index (0-based) of the key digit inside the 20-digit account."""
+
+
+def validate_bik(value: str) -> str:
+    """Validate a БИК (9 digits, format only); codes ``bik_format``, ``bik_length``."""
+    digits = _digits_only(value, "bik", "БИК", separators=False)
+    _require_length(digits, (9,), "bik", "БИК")
+    return digits
+
+
+def settlement_key_prefix(bik: str) -> str:
+    """The key prefix of an account opened in a credit institution: the БИК's last three digits."""
+    return bik[6:9]
+
+
+def correspondent_key_prefix(bik: str) -> str:
+    """The key prefix of an account opened in the Bank of Russia: "0" + digits 5–6 of the БИК."""
+    return "0" + bik[4:6]
+
+
+def account_key_sum(prefix: str, account: str) -> int:
+    """``Σ d_i × w_i mod 10`` over the 23 digits ``prefix + account`` (0 for a valid account)."""
+    return sum(int(d) * w for d, w in zip(prefix + account, ACCOUNT_KEY_WEIGHTS, strict=True)) % 10
+
+
+def with_account_key(prefix: str, account: str) -> str:
+    """``account`` with its key digit (the 9th) set so that it is valid under ``prefix``."""
+    zeroed = account[:ACCOUNT_KEY_POSITION] + "0" + account[ACCOUNT_KEY_POSITION + 1:]
+    key = account_key_sum(prefix, zeroed) * 3 % 10  # the key's weight is 3, and 3 × 3 ≡ −1 (mod 10)
+    return zeroed[:ACCOUNT_KEY_POSITION] + str(key) + zeroed[ACCOUNT_KEY_POSITION + 1:]
+
+
+def _validate_account(value: str, bik: str, kind: str, label: str, prefix_of) -> str:  # noqa: ANN001
+    digits = _digits_only(value, kind, label, separators=False)
+    _require_length(digits, (20,), kind, label)
+    if account_key_sum(prefix_of(validate_bik(bik)), digits) != 0:
+        raise InvalidIdentifier(
+            f"{kind}_checksum", f"{label} does not match the БИК (control key)"
+        )
+    return digits
+
+
+def validate_settlement_account(value: str, *, bik: str) -> str:
+    """Validate a 20-digit settlement account with the key of its bank's БИК; codes
+    ``account_format``, ``account_length``, ``account_checksum`` (and the БИК's codes)."""
+    return _validate_account(value, bik, "account", "Расчётный счёт", settlement_key_prefix)
+
+
+def validate_correspondent_account(value: str, *, bik: str) -> str:
+    """Validate a bank's 20-digit correspondent account with the key of its БИК; codes
+    ``correspondent_account_format``, ``correspondent_account_length``,
+    ``correspondent_account_checksum`` (and the БИК's codes)."""
+    return _validate_account(value, bik, "correspondent_account", "Корреспондентский счёт",
+                             correspondent_key_prefix)
+
+
+def generate_bik(rng: random.Random, *, region: str = "42") -> str:
+    """A plausible БИК: country 04 + region(2) + division(2) + bank(3, 050..999)."""
+    return f"04{_region(region)}{rng.randint(0, 99):02d}{rng.randint(50, 999):03d}"
+
+
+def generate_settlement_account(
+    rng: random.Random, *, bik: str, balance: str = "40702", serial: int | None = None
+) -> str:
+    """A valid settlement account in the bank ``bik``: balance account(5) + rouble code 810 + key +
+    11 digits (branch and serial); ``balance`` 40702 for an organisation, 40802 for an ИП."""
+    serial = rng.randint(0, 10**11 - 1) if serial is None else serial
+    if len(balance) != 5 or not balance.isdigit() or not 0 <= serial < 10**11:
+        raise ValueError("balance is 5 digits, serial 0..99999999999")
+    return with_account_key(settlement_key_prefix(validate_bik(bik)), f"{balance}8100{serial:011d}")
+
+
+def correspondent_account_for(bik: str) -> str:
+    """The correspondent account of the bank ``bik`` as the Bank of Russia numbers them:
+    30101 810 + key + 00000000 + the БИК's last three digits (e.g. 30101810400000000225)."""
+    bik = validate_bik(bik)
+    return with_account_key(correspondent_key_prefix(bik), "30101810" + "0" * 9 + bik[6:9])

@@ -7,6 +7,10 @@ Identifier rules:
 * individual entrepreneurs (``entrepreneur_with_staff``, ``entrepreneur_without_staff``):
   ИНН of 12 digits + ОГРНИП of 15, no КПП.
 
+Payee details: with these identifiers, the provider's bank details (bank name, БИК, settlement
+and correspondent accounts, checked with the Bank of Russia's control key) make the payee of its
+payment orders; see :mod:`.bank_details`.
+
 Moderation::
 
     new ──approve──▶ active ──suspend──▶ suspended ──reinstate──▶ active

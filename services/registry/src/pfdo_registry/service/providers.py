@@ -1,8 +1,7 @@
-"""Use cases of the providers' registry: registration and moderation."""
+"""Use cases of the providers' registry: registration, the payee details, moderation."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -19,12 +18,10 @@ from pfdo_plumbing.auth.principal import Principal, Role
 
 from ..adapters.tables import PROVIDERS
 from ..domain import provider as pdomain
-from ..domain.errors import DomainError, InvalidProvider
+from ..domain.bank_details import BankDetails, validate_bank_details
+from ..domain.errors import DomainError
 from ..domain.provider import Provider, ProviderIdentifiers, ProviderStatus, ProviderType
 from .context import Registry, not_found, require_municipality
-
-_BIK = re.compile(r"^[0-9]{9}$")
-_ACCOUNT = re.compile(r"^[0-9]{20}$")
 
 
 @dataclass(frozen=True)
@@ -39,16 +36,32 @@ class ProviderInput:
     bank_name: str
     bik: str
     settlement_account: str
+    correspondent_account: str
 
 
-def check_bank_details(bik: str, account: str) -> tuple[str, str]:
-    """БИК is 9 digits, the settlement account 20 digits (format checks)."""
-    bik, account = (bik or "").strip(), (account or "").strip()
-    if not _BIK.fullmatch(bik):
-        raise InvalidProvider("bik_format", "БИК must be 9 digits.")
-    if not _ACCOUNT.fullmatch(account):
-        raise InvalidProvider("account_format", "The settlement account must be 20 digits.")
-    return bik, account
+@dataclass(frozen=True)
+class BankDetailsInput:
+    bank_name: str
+    bik: str
+    settlement_account: str
+    correspondent_account: str
+
+
+def check_bank_details(data: ProviderInput | BankDetailsInput) -> BankDetails:
+    """The payee's bank details, checked with the accounts' control keys (domain.bank_details)."""
+    return validate_bank_details(bank_name=data.bank_name, bik=data.bik, settlement_account=data.settlement_account,
+                                 correspondent_account=data.correspondent_account)
+
+
+def payee_details(row: Any) -> ev.PartyDetails | None:
+    """The provider's payee details as events carry them (None for a row registered before 0006)."""
+    if row["correspondent_account"] is None:
+        return None
+    return ev.PartyDetails(
+        title=row["name"], inn=row["inn"], kpp=row["kpp"], bank_title=row["bank_name"], bik=row["bik"],
+        account=row["settlement_account"], correspondent_account=row["correspondent_account"],
+        revision=row["details_revision"],
+    )
 
 
 def owns(who: Principal, row: Any) -> bool:
@@ -64,7 +77,6 @@ def can_see(who: Principal, row: Any) -> bool:
 
 
 async def register(reg: Registry, who: Principal, data: ProviderInput) -> dict:
-    bik, account = check_bank_details(data.bik, data.settlement_account)
     if who.provider_id:
         try:
             provider_id = uuid.UUID(who.provider_id)
@@ -76,6 +88,7 @@ async def register(reg: Registry, who: Principal, data: ProviderInput) -> dict:
         provider_id=str(provider_id), provider_type=data.provider_type, name=data.name, inn=data.inn,
         ogrn=data.ogrn, kpp=data.kpp, municipality_code=data.municipality_code,
     ).state
+    bank = check_bank_details(data)
     today = reg.today()
     try:
         async with reg.runtime.db.transaction() as session:
@@ -90,23 +103,52 @@ async def register(reg: Registry, who: Principal, data: ProviderInput) -> dict:
             ).first()
             if clash is not None:
                 raise DomainError("provider_duplicate", "A provider with these identifiers is already registered.")
-            await session.execute(
+            row = (await session.execute(
                 insert(PROVIDERS).values(
                     id=provider_id, owner_sub=who.sub, provider_type=new.provider_type.value, name=new.name,
                     inn=new.identifiers.inn, ogrn=new.identifiers.ogrn, kpp=new.identifiers.kpp,
                     municipality_code=new.municipality_code, address=(data.address or "").strip(),
-                    bank_name=(data.bank_name or "").strip(), bik=bik, settlement_account=account,
+                    bank_name=bank.bank_name, bik=bank.bik, settlement_account=bank.settlement_account,
+                    correspondent_account=bank.correspondent_account, details_revision=1,
                     status=new.status.value, registered_on=today,
-                )
-            )
+                ).returning(PROVIDERS)
+            )).mappings().one()
             await reg.runtime.outbox.put(session, ev.ProviderRegistered(
                 provider_id=provider_id, provider_type=ContractProviderType(new.provider_type.value),
                 municipality_code=new.municipality_code, status=ContractProviderStatus.NEW, registered_on=today,
+                details=payee_details(row),
             ))
             await audit.record(session, who, "provider.registered", "provider", provider_id,
                                municipality=new.municipality_code, details={"status": "new"})
     except IntegrityError as exc:
         raise DomainError("provider_duplicate", "A provider with these identifiers is already registered.") from exc
+    return await get(reg, who, provider_id)
+
+
+async def change_bank_details(reg: Registry, who: Principal, provider_id: uuid.UUID, data: BankDetailsInput) -> dict:
+    """The provider itself, or an operator of its municipality, replaces its payee details (any status: an
+    excluded provider is still paid what it earned). Publishes ``ProviderDetailsChanged`` with the next revision;
+    an unchanged set of details changes nothing."""
+    bank = check_bank_details(data)
+    async with reg.runtime.db.transaction() as session:
+        row = await load_for_update(session, provider_id)
+        operator = who.is_operator() and who.covers_municipality(row["municipality_code"]) if row else False
+        if row is None or not (owns(who, row) or operator):
+            raise not_found("Provider")
+        values = {"bank_name": bank.bank_name, "bik": bank.bik, "settlement_account": bank.settlement_account,
+                  "correspondent_account": bank.correspondent_account}
+        if any(row[k] != v for k, v in values.items()):
+            row = (await session.execute(
+                update(PROVIDERS).where(PROVIDERS.c.id == provider_id).values(
+                    **values, details_revision=PROVIDERS.c.details_revision + 1, updated_at=func.now(),
+                ).returning(PROVIDERS)
+            )).mappings().one()
+            await reg.runtime.outbox.put(session, ev.ProviderDetailsChanged(
+                provider_id=provider_id, details=payee_details(row), changed_on=reg.today(),
+            ))
+            await audit.record(session, who, "provider.details_changed", "provider", provider_id,
+                               municipality=row["municipality_code"],
+                               details={"fields": sorted(values), "revision": row["details_revision"]})
     return await get(reg, who, provider_id)
 
 
@@ -121,7 +163,8 @@ async def get(reg: Registry, who: Principal, provider_id: uuid.UUID) -> dict:
 def _view(who: Principal, row: Any) -> dict:
     data = dict(row)
     if not (owns(who, row) or who.is_operator() or who.role in (Role.FINANCE, Role.SERVICE)):
-        data["bank_name"] = data["bik"] = data["settlement_account"] = None  # bank details: staff only
+        for field in ("bank_name", "bik", "settlement_account", "correspondent_account", "details_revision"):
+            data[field] = None  # bank details: the provider itself and staff only
     return data
 
 
