@@ -173,7 +173,7 @@ export interface paths {
         };
         /**
          * Payment orders (providers: their own)
-         * @description Advance and final payment orders per provider, payer and month, by month; paged with `limit` and `cursor`. Providers see their own orders, municipal operators the orders paying for their municipality's certificates.
+         * @description Advance and final payment orders per provider, payer and month, by month, with their number and treasury status; paged with `limit` and `cursor`. Providers see their own orders, municipal operators the orders their municipality pays.
          */
         get: operations["listPaymentOrders"];
         put?: never;
@@ -198,6 +198,46 @@ export interface paths {
         get: operations["getPaymentOrder"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/payment-orders/{order_id}/treasury-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The treasury's status of a payment order (finance system; idempotent)
+         * @description The finance system reports an order accepted, paid or returned (with the reason); the same as its event on the treasury topic. A repeated or late status (accepted after paid) changes nothing; paid after returned (or the reverse) answers 409.
+         */
+        post: operations["reportTreasuryStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/payment-orders/{order_id}/reissue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reissue a returned payment order (idempotent)
+         * @description A new order with a new number and the same money and lines, linking to the returned one (which stays as history). Repeating it answers the same new order. A municipal operator reissues its municipality's orders only.
+         */
+        post: operations["reissuePaymentOrder"];
         delete?: never;
         options?: never;
         head?: never;
@@ -371,7 +411,7 @@ export interface paths {
         put?: never;
         /**
          * Close a month: post, release, invoice, final payment orders (idempotent, resumable)
-         * @description Moves the due amounts from reserved to spent, returns the unearned part to the balance, invoices the families' part and issues the final payment orders. Answers 409 with Retry-After until the navigator's journal of the month is frozen and fully applied.
+         * @description Moves the due amounts from reserved to spent, returns the unearned part to the balance, invoices the families' part and issues the final payment orders per provider and payer. Region-wide, or for one municipality (`municipality`: the contracts of its certificates; a municipal operator closes its own only). Answers 409 with Retry-After until the navigator's journal of the month is frozen and fully applied.
          */
         post: operations["closeMonth"];
         delete?: never;
@@ -420,6 +460,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/billing/agreements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Agreements
+         * @description The agreements the caller may read: a provider its own, a municipal operator its municipality's, the regional operator and finance all; by number, paged with `limit` and `cursor`.
+         */
+        get: operations["listAgreements"];
+        put?: never;
+        /**
+         * Conclude an agreement between a provider and a payer
+         * @description A municipal operator concludes for its own municipality, the regional operator for any. Without an agreement in force the payer's certificates cannot pay the provider (reservations are refused `no_agreement`); its yearly limit caps the certificate money reserved under it (`agreement_limit_reached`).
+         */
+        post: operations["concludeAgreement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/agreements/{agreement_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An agreement
+         * @description The agreement with its limit and what is used of it.
+         */
+        get: operations["getAgreement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/agreements/{agreement_id}/limit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change an agreement's yearly limit
+         * @description Raise or lower the limit of an agreement in force (never below what is used).
+         */
+        put: operations["setAgreementLimit"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/agreements/{agreement_id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End an agreement
+         * @description No new reservations of the payer's certificates with the provider; the contracts made under it go on.
+         */
+        post: operations["endAgreement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/exports/payment-orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The payment-order register as CSV, XLSX or a 1C bank file (parties only)
+         * @description The orders of the filters as a file: `csv` (UTF-8 with BOM, `;`), `xlsx`, or `1c` — the 1CClientBankExchange text file (Windows-1251) that accounting software imports, one section per order with both sides' bank details; `1c` answers 409 when billing has not received a payee's or payer's details. Providers get their own orders, municipal operators the orders their municipality pays.
+         */
+        get: operations["exportPaymentOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/payment-orders/{order_id}/advance-request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The advance request of an advance order, as PDF or JSON (parties only)
+         * @description The provider's request for the month's advance from the payer: the contracts with their certificate instalments, the percentage and the sum, both sides' bank details and the agreement. `pdf` for people, `json` — the same facts in canonical JSON with the document's number, version and SHA-256 content hash — for another system. 404 for an order that is not an advance; 409 while billing lacks a party's bank details or the agreement.
+         */
+        get: operations["getAdvanceRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/billing/audit": {
         parameters: {
             query?: never;
@@ -460,6 +624,145 @@ export interface components {
              */
             orders_issued: number;
         };
+        /**
+         * AgreementEndIn
+         * @example {
+         *       "ended_on": "2027-09-01"
+         *     }
+         */
+        AgreementEndIn: {
+            /**
+             * Ended On
+             * @description Date it ends; today when omitted.
+             */
+            ended_on?: string | null;
+        };
+        /**
+         * AgreementIn
+         * @example {
+         *       "concluded_on": "2026-07-01",
+         *       "limit_kopecks": 150000000,
+         *       "number": "С-2026/017",
+         *       "payer_code": "01",
+         *       "period_id": "f1a8c3e6-2d9b-4f7a-8c51-3e0b7d4a2f96",
+         *       "provider_id": "3f7a2c91-8b4e-4d1a-a6f0-2e9c5b7d1a48"
+         *     }
+         */
+        AgreementIn: {
+            /**
+             * Number
+             * @description The agreement's number.
+             * @example С-2026/017
+             */
+            number: string;
+            /**
+             * Provider Id
+             * Format: uuid
+             * @description Provider.
+             */
+            provider_id: string;
+            /**
+             * Payer Code
+             * @description The payer municipality (the operator's own for a municipal one).
+             */
+            payer_code: string;
+            /**
+             * Period Id
+             * Format: uuid
+             * @description The program period (the year) the agreement covers.
+             */
+            period_id: string;
+            /**
+             * Limit Kopecks
+             * @description Yearly limit of certificate money under the agreement, kopecks.
+             */
+            limit_kopecks: number;
+            /**
+             * Concluded On
+             * @description Date concluded; today when omitted.
+             */
+            concluded_on?: string | null;
+        };
+        /**
+         * AgreementLimitIn
+         * @example {
+         *       "limit_kopecks": 1200000
+         *     }
+         */
+        AgreementLimitIn: {
+            /**
+             * Limit Kopecks
+             * @description The new yearly limit (not below what is used).
+             */
+            limit_kopecks: number;
+        };
+        /**
+         * AgreementOut
+         * @example {
+         *       "agreement_id": "4a7c2e9b-1d3f-4b86-a0c5-9e2d7f1b3c48",
+         *       "available_kopecks": 109500000,
+         *       "concluded_on": "2026-07-01",
+         *       "limit_kopecks": 150000000,
+         *       "number": "С-2026/017",
+         *       "payer_code": "01",
+         *       "period_id": "f1a8c3e6-2d9b-4f7a-8c51-3e0b7d4a2f96",
+         *       "provider_id": "3f7a2c91-8b4e-4d1a-a6f0-2e9c5b7d1a48",
+         *       "status": "active",
+         *       "used_kopecks": 40500000
+         *     }
+         */
+        AgreementOut: {
+            /**
+             * Agreement Id
+             * Format: uuid
+             */
+            agreement_id: string;
+            /** Number */
+            number: string;
+            /**
+             * Provider Id
+             * Format: uuid
+             */
+            provider_id: string;
+            /**
+             * Payer Code
+             * @description The payer municipality.
+             */
+            payer_code: string;
+            /**
+             * Period Id
+             * Format: uuid
+             */
+            period_id: string;
+            /**
+             * Limit Kopecks
+             * @description Yearly limit.
+             */
+            limit_kopecks: number;
+            /**
+             * Used Kopecks
+             * @description Certificate money reserved or spent under it (released money freed).
+             */
+            used_kopecks: number;
+            /**
+             * Available Kopecks
+             * @description What the limit can still take.
+             */
+            available_kopecks: number;
+            /**
+             * Concluded On
+             * Format: date
+             */
+            concluded_on: string;
+            /** Ended On */
+            ended_on?: string | null;
+            status: components["schemas"]["AgreementStatus"];
+        };
+        /**
+         * AgreementStatus
+         * @enum {string}
+         */
+        AgreementStatus: "active" | "ended";
         /**
          * AuditEntry
          * @example {
@@ -768,6 +1071,16 @@ export interface components {
             value: unknown;
         };
         /**
+         * DocumentFormat
+         * @enum {string}
+         */
+        DocumentFormat: "pdf" | "json";
+        /**
+         * ExportFormat
+         * @enum {string}
+         */
+        ExportFormat: "csv" | "xlsx" | "1c";
+        /**
          * HistoryItem
          * @example {
          *       "amount": 1200000,
@@ -1003,6 +1316,7 @@ export interface components {
          *       "family_invoiced_kopecks": 150000,
          *       "final_orders_issued": 1,
          *       "month": "2027-10",
+         *       "municipality_code": "01",
          *       "posted_kopecks": 1200000,
          *       "released_kopecks": 1200000,
          *       "seconds": 86.5,
@@ -1039,6 +1353,11 @@ export interface components {
             final_orders_issued: number;
             /** Seconds */
             seconds: number;
+            /**
+             * Municipality Code
+             * @description The municipality closed; null: the whole region.
+             */
+            municipality_code?: string | null;
         };
         /**
          * MonthCloseProgressOut
@@ -1049,6 +1368,7 @@ export interface components {
          *       "contracts_total": 1,
          *       "family_invoiced_kopecks": 150000,
          *       "month": "2027-10",
+         *       "municipality_code": "01",
          *       "posted_kopecks": 1200000,
          *       "released_kopecks": 1200000,
          *       "status": "not_started"
@@ -1100,6 +1420,11 @@ export interface components {
              * @description Invoiced to the families so far.
              */
             family_invoiced_kopecks: number;
+            /**
+             * Municipality Code
+             * @description The municipality's close; null: the region-wide close.
+             */
+            municipality_code?: string | null;
         };
         /**
          * MonthMoney
@@ -1212,6 +1537,11 @@ export interface components {
          */
         OrderKind: "advance" | "final";
         /**
+         * OrderStatus
+         * @enum {string}
+         */
+        OrderStatus: "issued" | "accepted" | "paid" | "returned";
+        /**
          * Outstanding
          * @description Money the ledger holds that no one has settled yet: not an error, but finance's to follow.
          * @example {
@@ -1248,6 +1578,39 @@ export interface components {
              * @description Late charges the certificate's balance could not cover: owed to providers, charged to no one.
              */
             uncovered_kopecks: number;
+        };
+        /**
+         * Page[AgreementOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "agreement_id": "4a7c2e9b-1d3f-4b86-a0c5-9e2d7f1b3c48",
+         *           "available_kopecks": 109500000,
+         *           "concluded_on": "2026-07-01",
+         *           "limit_kopecks": 150000000,
+         *           "number": "С-2026/017",
+         *           "payer_code": "01",
+         *           "period_id": "f1a8c3e6-2d9b-4f7a-8c51-3e0b7d4a2f96",
+         *           "provider_id": "3f7a2c91-8b4e-4d1a-a6f0-2e9c5b7d1a48",
+         *           "status": "active",
+         *           "used_kopecks": 40500000
+         *         }
+         *       ],
+         *       "next_cursor": "Hq3cS0dV2m1VxB0aQ0uYqXsiayI6WyIyMDI3LTExIl19"
+         *     }
+         */
+        Page_AgreementOut_: {
+            /**
+             * Items
+             * @description The items of this page, in the list's order.
+             */
+            items: components["schemas"]["AgreementOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page; null when this is the last page.
+             * @example Hq3cS0dV2m1VxB0aQ0uYqXsiayI6WyIyMDI3LTExIl19
+             */
+            next_cursor: string | null;
         };
         /**
          * Page[AuditEntry]
@@ -1334,11 +1697,19 @@ export interface components {
          *           "issued_on": "2027-10-01",
          *           "kind": "advance",
          *           "month": "2027-10",
+         *           "number": "4801000123",
          *           "offset_applied_kopecks": 1200000,
          *           "offset_carried_kopecks": 1200000,
          *           "order_id": "b7e2a9d4-3c6f-4a81-9d0e-4f5c1b8a3e72",
+         *           "payer_code": "01",
          *           "period_id": "f1a8c3e6-2d9b-4f7a-8c51-3e0b7d4a2f96",
-         *           "provider_id": "3f7a2c91-8b4e-4d1a-a6f0-2e9c5b7d1a48"
+         *           "provider_id": "3f7a2c91-8b4e-4d1a-a6f0-2e9c5b7d1a48",
+         *           "reissue_of": "4a7c2e9b-1d3f-4b86-a0c5-9e2d7f1b3c48",
+         *           "reissued_as": "4a7c2e9b-1d3f-4b86-a0c5-9e2d7f1b3c48",
+         *           "return_reason": "пример",
+         *           "status": "active",
+         *           "status_on": "2027-09-01",
+         *           "treasury_reference": "пример"
          *         }
          *       ],
          *       "next_cursor": "Hq3cS0dV2m1VxB0aQ0uYqXsiayI6WyIyMDI3LTExIl19"
@@ -1394,11 +1765,19 @@ export interface components {
          *       "issued_on": "2027-10-01",
          *       "kind": "advance",
          *       "month": "2027-10",
+         *       "number": "4801000123",
          *       "offset_applied_kopecks": 1200000,
          *       "offset_carried_kopecks": 1200000,
          *       "order_id": "b7e2a9d4-3c6f-4a81-9d0e-4f5c1b8a3e72",
+         *       "payer_code": "01",
          *       "period_id": "f1a8c3e6-2d9b-4f7a-8c51-3e0b7d4a2f96",
-         *       "provider_id": "3f7a2c91-8b4e-4d1a-a6f0-2e9c5b7d1a48"
+         *       "provider_id": "3f7a2c91-8b4e-4d1a-a6f0-2e9c5b7d1a48",
+         *       "reissue_of": "4a7c2e9b-1d3f-4b86-a0c5-9e2d7f1b3c48",
+         *       "reissued_as": "4a7c2e9b-1d3f-4b86-a0c5-9e2d7f1b3c48",
+         *       "return_reason": "пример",
+         *       "status": "active",
+         *       "status_on": "2027-09-01",
+         *       "treasury_reference": "пример"
          *     }
          */
         PaymentOrder: {
@@ -1441,6 +1820,46 @@ export interface components {
              * Format: date
              */
             issued_on: string;
+            /**
+             * Payer Code
+             * @description The payer: the municipality whose certificates the order pays for.
+             */
+            payer_code: string;
+            /**
+             * Number
+             * @description The order's number, a sequence per year ('2026-000123').
+             */
+            number: string;
+            /**
+             * Status
+             * @description The treasury's status: issued, accepted, paid or returned.
+             */
+            status: string;
+            /**
+             * Status On
+             * @description Date of the status, as the treasury reported it.
+             */
+            status_on?: string | null;
+            /**
+             * Treasury Reference
+             * @description The treasury's reference of the order.
+             */
+            treasury_reference?: string | null;
+            /**
+             * Return Reason
+             * @description Why the treasury returned the order.
+             */
+            return_reason?: string | null;
+            /**
+             * Reissue Of
+             * @description The returned order this one reissues.
+             */
+            reissue_of?: string | null;
+            /**
+             * Reissued As
+             * @description The order reissuing this returned one.
+             */
+            reissued_as?: string | null;
         };
         /**
          * PaymentOrderAdjustment
@@ -1520,11 +1939,19 @@ export interface components {
          *         }
          *       ],
          *       "month": "2027-10",
+         *       "number": "4801000123",
          *       "offset_applied_kopecks": 1200000,
          *       "offset_carried_kopecks": 1200000,
          *       "order_id": "b7e2a9d4-3c6f-4a81-9d0e-4f5c1b8a3e72",
+         *       "payer_code": "01",
          *       "period_id": "f1a8c3e6-2d9b-4f7a-8c51-3e0b7d4a2f96",
-         *       "provider_id": "3f7a2c91-8b4e-4d1a-a6f0-2e9c5b7d1a48"
+         *       "provider_id": "3f7a2c91-8b4e-4d1a-a6f0-2e9c5b7d1a48",
+         *       "reissue_of": "4a7c2e9b-1d3f-4b86-a0c5-9e2d7f1b3c48",
+         *       "reissued_as": "4a7c2e9b-1d3f-4b86-a0c5-9e2d7f1b3c48",
+         *       "return_reason": "пример",
+         *       "status": "active",
+         *       "status_on": "2027-09-01",
+         *       "treasury_reference": "пример"
          *     }
          */
         PaymentOrderDetail: {
@@ -1567,6 +1994,46 @@ export interface components {
              * Format: date
              */
             issued_on: string;
+            /**
+             * Payer Code
+             * @description The payer: the municipality whose certificates the order pays for.
+             */
+            payer_code: string;
+            /**
+             * Number
+             * @description The order's number, a sequence per year ('2026-000123').
+             */
+            number: string;
+            /**
+             * Status
+             * @description The treasury's status: issued, accepted, paid or returned.
+             */
+            status: string;
+            /**
+             * Status On
+             * @description Date of the status, as the treasury reported it.
+             */
+            status_on?: string | null;
+            /**
+             * Treasury Reference
+             * @description The treasury's reference of the order.
+             */
+            treasury_reference?: string | null;
+            /**
+             * Return Reason
+             * @description Why the treasury returned the order.
+             */
+            return_reason?: string | null;
+            /**
+             * Reissue Of
+             * @description The returned order this one reissues.
+             */
+            reissue_of?: string | null;
+            /**
+             * Reissued As
+             * @description The order reissuing this returned one.
+             */
+            reissued_as?: string | null;
             /** Lines */
             lines: components["schemas"]["PaymentOrderLine"][];
             /**
@@ -1843,6 +2310,68 @@ export interface components {
             /** Checks */
             checks: components["schemas"]["Check"][];
             outstanding: components["schemas"]["Outstanding"];
+        };
+        /**
+         * TreasuryStatusIn
+         * @description The treasury's status of a payment order, as the finance system reports it.
+         * @example {
+         *       "reason": "Не хватает подтверждающих документов.",
+         *       "status": "accepted",
+         *       "status_on": "2027-09-01",
+         *       "treasury_reference": "пример"
+         *     }
+         */
+        TreasuryStatusIn: {
+            /**
+             * Status
+             * @description accepted, paid or returned.
+             * @enum {string}
+             */
+            status: "accepted" | "paid" | "returned";
+            /**
+             * Status On
+             * Format: date
+             * @description Date of the status in the treasury.
+             */
+            status_on: string;
+            /**
+             * Treasury Reference
+             * @description The treasury's reference of the order.
+             */
+            treasury_reference?: string | null;
+            /**
+             * Reason
+             * @description Why the order was returned (required then).
+             */
+            reason?: string | null;
+        };
+        /**
+         * TreasuryStatusOut
+         * @example {
+         *       "number": "4801000123",
+         *       "order_id": "b7e2a9d4-3c6f-4a81-9d0e-4f5c1b8a3e72",
+         *       "outcome": "applied",
+         *       "status": "active"
+         *     }
+         */
+        TreasuryStatusOut: {
+            /**
+             * Order Id
+             * Format: uuid
+             */
+            order_id: string;
+            /** Number */
+            number: string;
+            /**
+             * Status
+             * @description The order's status after the report.
+             */
+            status: string;
+            /**
+             * Outcome
+             * @description applied, duplicate (the same status again) or stale (behind the order's status).
+             */
+            outcome: string;
         };
     };
     responses: never;
@@ -2622,6 +3151,10 @@ export interface operations {
                 month?: string | null;
                 /** @description advance or final. */
                 kind?: components["schemas"]["OrderKind"] | null;
+                /** @description Only this payer's orders. */
+                payer_code?: string | null;
+                /** @description Only orders in this treasury status. */
+                status?: components["schemas"]["OrderStatus"] | null;
                 /** @description Most items on the page (1..1000, default 200). */
                 limit?: number;
                 /** @description `next_cursor` of the previous page (opaque); omit for the first page. */
@@ -2793,6 +3326,313 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reportTreasuryStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Ключ идемпотентности: повтор запроса с тем же ключом и тем же телом вернёт сохранённый ответ первого (тот же статус, тело и заголовки, с заголовком `Idempotent-Replayed: true`) и ничего не создаст повторно, в том числе после перезапуска сервиса. Ключ принадлежит пользователю (субъекту токена), хранится не менее 24 часов; 1–255 видимых символов ASCII (например, UUID). Тот же ключ с другим телом, адресом или методом — 422 `idempotency_key_reused`; пока первый запрос выполняется — 409 `idempotency_key_in_progress` с `Retry-After`; неверный ключ — 400 `idempotency_key_invalid`. Ответы 5xx не сохраняются: запрос можно повторить с тем же ключом.
+                 *
+                 *     Idempotency key: a repeat with the same key and the same body returns the first request's stored answer (same status, body and headers, plus `Idempotent-Replayed: true`) and creates nothing again, also after a restart. Keys belong to the caller (the token's subject) and are kept at least 24 hours; 1 to 255 visible ASCII characters (a UUID, say). The same key with another body, path or method: 422 `idempotency_key_reused`; while the first request still runs: 409 `idempotency_key_in_progress` with `Retry-After`; a malformed key: 400 `idempotency_key_invalid`. 5xx answers are not stored: retry with the same key.
+                 * @example 5f0c6a53-2f1e-4b7e-9a51-0d4c8a1f2e3b
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TreasuryStatusIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description `true`, когда это сохранённый ответ на более ранний запрос с тем же ключом идемпотентности (запрос не выполнялся повторно). / `true` when this is the stored answer of an earlier request with the same Idempotency-Key (nothing was done again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreasuryStatusOut"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `idempotency_key_invalid`: Ключ идемпотентности (Idempotency-Key) должен состоять из 1–255 видимых символов ASCII. / The Idempotency-Key must be 1 to 255 visible ASCII characters.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `not_found`: Не найдено. / Not found.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `treasury_status_conflict`: Платёжное поручение уже оплачено или возвращено: статус не меняется. / The payment order is paid or returned already: its status does not change.
+             *     - `idempotency_key_in_progress`: Запрос с этим ключом идемпотентности ещё выполняется; повторите чуть позже. / A request with this Idempotency-Key is still in progress; retry shortly.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             *     - `invalid_treasury_status`: Казначейство сообщает статус «принято», «оплачено» или «возвращено» (с причиной возврата). / The treasury reports accepted, paid or returned (with the reason).
+             *     - `idempotency_key_reused`: Этот ключ идемпотентности уже использован с другим запросом. / This Idempotency-Key was already used with a different request.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reissuePaymentOrder: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Ключ идемпотентности: повтор запроса с тем же ключом и тем же телом вернёт сохранённый ответ первого (тот же статус, тело и заголовки, с заголовком `Idempotent-Replayed: true`) и ничего не создаст повторно, в том числе после перезапуска сервиса. Ключ принадлежит пользователю (субъекту токена), хранится не менее 24 часов; 1–255 видимых символов ASCII (например, UUID). Тот же ключ с другим телом, адресом или методом — 422 `idempotency_key_reused`; пока первый запрос выполняется — 409 `idempotency_key_in_progress` с `Retry-After`; неверный ключ — 400 `idempotency_key_invalid`. Ответы 5xx не сохраняются: запрос можно повторить с тем же ключом.
+                 *
+                 *     Idempotency key: a repeat with the same key and the same body returns the first request's stored answer (same status, body and headers, plus `Idempotent-Replayed: true`) and creates nothing again, also after a restart. Keys belong to the caller (the token's subject) and are kept at least 24 hours; 1 to 255 visible ASCII characters (a UUID, say). The same key with another body, path or method: 422 `idempotency_key_reused`; while the first request still runs: 409 `idempotency_key_in_progress` with `Retry-After`; a malformed key: 400 `idempotency_key_invalid`. 5xx answers are not stored: retry with the same key.
+                 * @example 5f0c6a53-2f1e-4b7e-9a51-0d4c8a1f2e3b
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description `true`, когда это сохранённый ответ на более ранний запрос с тем же ключом идемпотентности (запрос не выполнялся повторно). / `true` when this is the stored answer of an earlier request with the same Idempotency-Key (nothing was done again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentOrder"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `idempotency_key_invalid`: Ключ идемпотентности (Idempotency-Key) должен состоять из 1–255 видимых символов ASCII. / The Idempotency-Key must be 1 to 255 visible ASCII characters.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `not_found`: Не найдено. / Not found.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `order_not_returned`: Повторно выставить можно только возвращённое платёжное поручение. / Only a returned payment order is reissued.
+             *     - `idempotency_key_in_progress`: Запрос с этим ключом идемпотентности ещё выполняется; повторите чуть позже. / A request with this Idempotency-Key is still in progress; retry shortly.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             *     - `idempotency_key_reused`: Этот ключ идемпотентности уже использован с другим запросом. / This Idempotency-Key was already used with a different request.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                     "application/json": components["schemas"]["Problem"];
                 };
             };
@@ -4118,7 +4958,10 @@ export interface operations {
     };
     getMonthCloseProgress: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only this municipality's certificates' contracts (their payer); omitted: the whole region (regional operator). A municipal operator's own municipality always. */
+                municipality?: string | null;
+            };
             header?: never;
             path: {
                 /** @description Month, 'YYYY-MM' (2000-01..2100-12). */
@@ -4220,7 +5063,10 @@ export interface operations {
     };
     closeMonth: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only this municipality's certificates' contracts (their payer); omitted: the whole region (regional operator). A municipal operator's own municipality always. */
+                municipality?: string | null;
+            };
             header?: {
                 /**
                  * @description Ключ идемпотентности: повтор запроса с тем же ключом и тем же телом вернёт сохранённый ответ первого (тот же статус, тело и заголовки, с заголовком `Idempotent-Replayed: true`) и ничего не создаст повторно, в том числе после перезапуска сервиса. Ключ принадлежит пользователю (субъекту токена), хранится не менее 24 часов; 1–255 видимых символов ASCII (например, UUID). Тот же ключ с другим телом, адресом или методом — 422 `idempotency_key_reused`; пока первый запрос выполняется — 409 `idempotency_key_in_progress` с `Retry-After`; неверный ключ — 400 `idempotency_key_invalid`. Ответы 5xx не сохраняются: запрос можно повторить с тем же ключом.
@@ -4505,6 +5351,1018 @@ export interface operations {
              *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
              */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAgreements: {
+        parameters: {
+            query?: {
+                /** @description Only this provider's. */
+                provider_id?: string | null;
+                /** @description Only this payer's. */
+                payer_code?: string | null;
+                /** @description Only this period's. */
+                period_id?: string | null;
+                /** @description Only active or ended ones. */
+                status?: components["schemas"]["AgreementStatus"] | null;
+                /** @description Most items on the page (1..200, default 50). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); omit for the first page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AgreementOut_"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             *     - `invalid_cursor`: Ссылка на следующую страницу устарела или повреждена: начните список заново. / The page cursor is not valid: start the list again.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    concludeAgreement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Ключ идемпотентности: повтор запроса с тем же ключом и тем же телом вернёт сохранённый ответ первого (тот же статус, тело и заголовки, с заголовком `Idempotent-Replayed: true`) и ничего не создаст повторно, в том числе после перезапуска сервиса. Ключ принадлежит пользователю (субъекту токена), хранится не менее 24 часов; 1–255 видимых символов ASCII (например, UUID). Тот же ключ с другим телом, адресом или методом — 422 `idempotency_key_reused`; пока первый запрос выполняется — 409 `idempotency_key_in_progress` с `Retry-After`; неверный ключ — 400 `idempotency_key_invalid`. Ответы 5xx не сохраняются: запрос можно повторить с тем же ключом.
+                 *
+                 *     Idempotency key: a repeat with the same key and the same body returns the first request's stored answer (same status, body and headers, plus `Idempotent-Replayed: true`) and creates nothing again, also after a restart. Keys belong to the caller (the token's subject) and are kept at least 24 hours; 1 to 255 visible ASCII characters (a UUID, say). The same key with another body, path or method: 422 `idempotency_key_reused`; while the first request still runs: 409 `idempotency_key_in_progress` with `Retry-After`; a malformed key: 400 `idempotency_key_invalid`. 5xx answers are not stored: retry with the same key.
+                 * @example 5f0c6a53-2f1e-4b7e-9a51-0d4c8a1f2e3b
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgreementIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description `true`, когда это сохранённый ответ на более ранний запрос с тем же ключом идемпотентности (запрос не выполнялся повторно). / `true` when this is the stored answer of an earlier request with the same Idempotency-Key (nothing was done again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementOut"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `idempotency_key_invalid`: Ключ идемпотентности (Idempotency-Key) должен состоять из 1–255 видимых символов ASCII. / The Idempotency-Key must be 1 to 255 visible ASCII characters.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `not_found`: Не найдено. / Not found.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `agreement_exists`: У поставщика уже есть действующее соглашение с этим уполномоченным органом на этот период. / The provider already has an agreement in force with this payer for the period.
+             *     - `period_closed`: Период закрыт. / The period is closed.
+             *     - `idempotency_key_in_progress`: Запрос с этим ключом идемпотентности ещё выполняется; повторите чуть позже. / A request with this Idempotency-Key is still in progress; retry shortly.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             *     - `invalid_agreement`: Соглашение заполнено неверно. / The agreement is invalid.
+             *     - `invalid_amount`: Сумма — целое неотрицательное число копеек. / An amount is a non-negative whole number of kopecks.
+             *     - `idempotency_key_reused`: Этот ключ идемпотентности уже использован с другим запросом. / This Idempotency-Key was already used with a different request.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAgreement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agreement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementOut"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `not_found`: Не найдено. / Not found.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setAgreementLimit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agreement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgreementLimitIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementOut"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `not_found`: Не найдено. / Not found.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `agreement_ended`: Соглашение расторгнуто и больше не изменяется. / The agreement has ended and cannot change.
+             *     - `agreement_limit_below_used`: Лимит соглашения не может быть меньше уже использованных по нему средств. / The agreement's limit cannot be below the money already used under it.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             *     - `invalid_amount`: Сумма — целое неотрицательное число копеек. / An amount is a non-negative whole number of kopecks.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    endAgreement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Ключ идемпотентности: повтор запроса с тем же ключом и тем же телом вернёт сохранённый ответ первого (тот же статус, тело и заголовки, с заголовком `Idempotent-Replayed: true`) и ничего не создаст повторно, в том числе после перезапуска сервиса. Ключ принадлежит пользователю (субъекту токена), хранится не менее 24 часов; 1–255 видимых символов ASCII (например, UUID). Тот же ключ с другим телом, адресом или методом — 422 `idempotency_key_reused`; пока первый запрос выполняется — 409 `idempotency_key_in_progress` с `Retry-After`; неверный ключ — 400 `idempotency_key_invalid`. Ответы 5xx не сохраняются: запрос можно повторить с тем же ключом.
+                 *
+                 *     Idempotency key: a repeat with the same key and the same body returns the first request's stored answer (same status, body and headers, plus `Idempotent-Replayed: true`) and creates nothing again, also after a restart. Keys belong to the caller (the token's subject) and are kept at least 24 hours; 1 to 255 visible ASCII characters (a UUID, say). The same key with another body, path or method: 422 `idempotency_key_reused`; while the first request still runs: 409 `idempotency_key_in_progress` with `Retry-After`; a malformed key: 400 `idempotency_key_invalid`. 5xx answers are not stored: retry with the same key.
+                 * @example 5f0c6a53-2f1e-4b7e-9a51-0d4c8a1f2e3b
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                agreement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AgreementEndIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description `true`, когда это сохранённый ответ на более ранний запрос с тем же ключом идемпотентности (запрос не выполнялся повторно). / `true` when this is the stored answer of an earlier request with the same Idempotency-Key (nothing was done again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementOut"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `idempotency_key_invalid`: Ключ идемпотентности (Idempotency-Key) должен состоять из 1–255 видимых символов ASCII. / The Idempotency-Key must be 1 to 255 visible ASCII characters.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `not_found`: Не найдено. / Not found.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `agreement_ended`: Соглашение расторгнуто и больше не изменяется. / The agreement has ended and cannot change.
+             *     - `idempotency_key_in_progress`: Запрос с этим ключом идемпотентности ещё выполняется; повторите чуть позже. / A request with this Idempotency-Key is still in progress; retry shortly.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             *     - `invalid_agreement`: Соглашение заполнено неверно. / The agreement is invalid.
+             *     - `idempotency_key_reused`: Этот ключ идемпотентности уже использован с другим запросом. / This Idempotency-Key was already used with a different request.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportPaymentOrders: {
+        parameters: {
+            query: {
+                /** @description csv, xlsx or 1c. */
+                format: components["schemas"]["ExportFormat"];
+                /** @description Only this month, 'YYYY-MM'. */
+                month?: string | null;
+                /** @description Only this provider's orders. */
+                provider_id?: string | null;
+                /** @description Only this payer's orders. */
+                payer_code?: string | null;
+                /** @description advance or final. */
+                kind?: components["schemas"]["OrderKind"] | null;
+                /** @description Only orders in this treasury status. */
+                status?: components["schemas"]["OrderStatus"] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (Content-Disposition: attachment). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv; charset=utf-8": unknown;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    "text/plain; charset=windows-1251": unknown;
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `party_details_missing`: Нет банковских реквизитов получателя или плательщика: файл для банка не сформирован. / The bank details of a payee or payer are missing: no bank file was made.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAdvanceRequest: {
+        parameters: {
+            query?: {
+                /** @description pdf or json. */
+                format?: components["schemas"]["DocumentFormat"];
+            };
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                    /**
+                     * @example {
+                     *       "format": "pfdo-document/1",
+                     *       "kind": "advance_request",
+                     *       "number": "ЗА-F5DB-A5EB-70E1",
+                     *       "version": 1,
+                     *       "content_hash": "82e8de4a866d7264b1f0c1d1e36a5a7b1f2a0c77e0b5c5b8d3e1a9f0c2d4e6f8",
+                     *       "identity": [
+                     *         "5a3c8f0e-1d2b-4c6a-9e7f-0b1c2d3e4f50",
+                     *         "01",
+                     *         "2026-12"
+                     *       ],
+                     *       "date": "2026-12-01",
+                     *       "title": "Заявка на авансовый платёж за декабрь 2026",
+                     *       "timezone": "Europe/Moscow",
+                     *       "parties": [
+                     *         {
+                     *           "role": "Поставщик (получатель)",
+                     *           "name": "АНО ДО «Кванториум»",
+                     *           "details": [
+                     *             {
+                     *               "label": "ИНН",
+                     *               "value": "4826012345"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "sections": [
+                     *         {
+                     *           "type": "fields",
+                     *           "heading": "Расчёт аванса",
+                     *           "lines": [
+                     *             {
+                     *               "label": "Месяц",
+                     *               "value": {
+                     *                 "month": "2026-12"
+                     *               }
+                     *             },
+                     *             {
+                     *               "label": "Сумма аванса",
+                     *               "value": {
+                     *                 "kopecks": 337779
+                     *               }
+                     *             }
+                     *           ]
+                     *         },
+                     *         {
+                     *           "type": "table",
+                     *           "heading": "Договоры",
+                     *           "columns": [
+                     *             "№ п/п",
+                     *             "Договор №",
+                     *             "Платёж по сертификату за месяц"
+                     *           ],
+                     *           "rows": [
+                     *             [
+                     *               1,
+                     *               "ДО-4350-4233-2BE0",
+                     *               {
+                     *                 "kopecks": 422224
+                     *               }
+                     *             ]
+                     *           ],
+                     *           "totals": [
+                     *             "Итого",
+                     *             null,
+                     *             {
+                     *               "kopecks": 422224
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "signatures": [
+                     *         {
+                     *           "role": "Руководитель поставщика",
+                     *           "name": "АНО ДО «Кванториум»",
+                     *           "note": ""
+                     *         }
+                     *       ],
+                     *       "appendix": []
+                     *     }
+                     */
+                    "application/json": unknown;
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `not_found`: Не найдено. / Not found.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `document_facts_missing`: Документ не сформирован: нет сведений. / The document cannot be made: facts are missing.
+             */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

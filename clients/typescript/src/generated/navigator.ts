@@ -158,10 +158,30 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Provider confirms: the contract is concluded
-         * @description The provider accepts a reserved application to an own group; the contract is concluded and billing keeps the reservation.
+         * Provider confirms: the platform issues the offer to the parent
+         * @description The provider accepts a reserved application to an own group; the platform issues the contract as an offer (state `offered`, `offer_expires_on` its deadline). The contract is made when the parent accepts it; billing keeps the reservation.
          */
         post: operations["confirmEnrolment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/navigator/enrolments/{enrolment_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Parent accepts the offer: the contract is concluded
+         * @description The parent accepts the offer (договор-оферта) of an own child's enrolment: `offered -> confirmed`, who and when recorded (`accepted_by`, `accepted_at`). Idempotent; 409 `offer_expired` after its deadline, `illegal_transition` without an open offer. Declining the offer is `cancel`.
+         */
+        post: operations["acceptOffer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -198,8 +218,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Parent cancels before the contract starts
-         * @description Everything is released and the seat goes to the group's waiting list. Cancelling a waiting application takes it off the list (as leave-waiting-list).
+         * Parent cancels before the contract starts (or declines the offer)
+         * @description Everything is released and the seat goes to the group's waiting list. Cancelling an offered enrolment declines the offer (reason `offer_declined`). Cancelling a waiting application takes it off the list (as leave-waiting-list).
          */
         post: operations["cancelEnrolment"];
         delete?: never;
@@ -905,6 +925,8 @@ export interface components {
         /**
          * EnrolmentOut
          * @example {
+         *       "accepted_at": "2027-09-01T09:30:00Z",
+         *       "accepted_by": "пример",
          *       "billing_history_url": "/api/billing/certificates/0b6f1c1e-7a43-4c36-9d0a-5b1d2f7e8a91/history",
          *       "certificate_id": "0b6f1c1e-7a43-4c36-9d0a-5b1d2f7e8a91",
          *       "direction": "technical",
@@ -917,6 +939,8 @@ export interface components {
          *       ],
          *       "module_id": "c81e4a7d-5f2b-4c9e-8a3d-0b6f1e2d7c59",
          *       "municipality_code": "01",
+         *       "offer_expires_on": "2027-09-01",
+         *       "offered_on": "2027-09-01",
          *       "payment_mode": "monthly",
          *       "program_id": "7d4e1a2b-9c3f-4e58-b0a1-6f2d8c4e9b13",
          *       "provider_id": "3f7a2c91-8b4e-4d1a-a6f0-2e9c5b7d1a48",
@@ -980,7 +1004,7 @@ export interface components {
             payment_mode: string;
             /**
              * State
-             * @description requested, reserved, rejected, confirmed, declined, expired, cancelled, terminated, ended; waitlisted (the group was full: waiting for a seat, see waiting_position) or withdrawn (left the list).
+             * @description requested, reserved, offered (the provider confirmed: the offer waits for the parent's acceptance until offer_expires_on), rejected, confirmed (the offer accepted: the contract is made), declined, expired (a timeout: see reason), cancelled, terminated, ended; waitlisted (the group was full: waiting for a seat, see waiting_position) or withdrawn (left the list).
              */
             state: string;
             /**
@@ -1058,12 +1082,32 @@ export interface components {
              * @description When it joined the waiting list (UTC).
              */
             waitlisted_at?: string | null;
+            /**
+             * Offered On
+             * @description Date the offer (договор-оферта) was issued.
+             */
+            offered_on?: string | null;
+            /**
+             * Offer Expires On
+             * @description Last date the parent may accept the offer; not accepted by then, it is withdrawn.
+             */
+            offer_expires_on?: string | null;
+            /**
+             * Accepted At
+             * @description When the parent accepted the offer (UTC).
+             */
+            accepted_at?: string | null;
+            /**
+             * Accepted By
+             * @description Account subject of the parent who accepted it.
+             */
+            accepted_by?: string | null;
         };
         /**
          * EnrolmentState
          * @enum {string}
          */
-        EnrolmentState: "requested" | "reserved" | "rejected" | "confirmed" | "declined" | "expired" | "cancelled" | "terminated" | "ended" | "waitlisted" | "withdrawn";
+        EnrolmentState: "requested" | "reserved" | "rejected" | "confirmed" | "declined" | "expired" | "cancelled" | "terminated" | "ended" | "waitlisted" | "offered" | "withdrawn";
         /**
          * EnrolmentStatistics
          * @example {
@@ -1437,6 +1481,8 @@ export interface components {
          * @example {
          *       "items": [
          *         {
+         *           "accepted_at": "2027-09-01T09:30:00Z",
+         *           "accepted_by": "пример",
          *           "billing_history_url": "/api/billing/certificates/0b6f1c1e-7a43-4c36-9d0a-5b1d2f7e8a91/history",
          *           "certificate_id": "0b6f1c1e-7a43-4c36-9d0a-5b1d2f7e8a91",
          *           "direction": "technical",
@@ -1449,6 +1495,8 @@ export interface components {
          *           ],
          *           "module_id": "c81e4a7d-5f2b-4c9e-8a3d-0b6f1e2d7c59",
          *           "municipality_code": "01",
+         *           "offer_expires_on": "2027-09-01",
+         *           "offered_on": "2027-09-01",
          *           "payment_mode": "monthly",
          *           "program_id": "7d4e1a2b-9c3f-4e58-b0a1-6f2d8c4e9b13",
          *           "provider_id": "3f7a2c91-8b4e-4d1a-a6f0-2e9c5b7d1a48",
@@ -3191,6 +3239,158 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `illegal_transition`: Это действие сейчас недоступно. / This cannot be done now.
+             *     - `idempotency_key_in_progress`: Запрос с этим ключом идемпотентности ещё выполняется; повторите чуть позже. / A request with this Idempotency-Key is still in progress; retry shortly.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             *     - `idempotency_key_reused`: Этот ключ идемпотентности уже использован с другим запросом. / This Idempotency-Key was already used with a different request.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acceptOffer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Ключ идемпотентности: повтор запроса с тем же ключом и тем же телом вернёт сохранённый ответ первого (тот же статус, тело и заголовки, с заголовком `Idempotent-Replayed: true`) и ничего не создаст повторно, в том числе после перезапуска сервиса. Ключ принадлежит пользователю (субъекту токена), хранится не менее 24 часов; 1–255 видимых символов ASCII (например, UUID). Тот же ключ с другим телом, адресом или методом — 422 `idempotency_key_reused`; пока первый запрос выполняется — 409 `idempotency_key_in_progress` с `Retry-After`; неверный ключ — 400 `idempotency_key_invalid`. Ответы 5xx не сохраняются: запрос можно повторить с тем же ключом.
+                 *
+                 *     Idempotency key: a repeat with the same key and the same body returns the first request's stored answer (same status, body and headers, plus `Idempotent-Replayed: true`) and creates nothing again, also after a restart. Keys belong to the caller (the token's subject) and are kept at least 24 hours; 1 to 255 visible ASCII characters (a UUID, say). The same key with another body, path or method: 422 `idempotency_key_reused`; while the first request still runs: 409 `idempotency_key_in_progress` with `Retry-After`; a malformed key: 400 `idempotency_key_invalid`. 5xx answers are not stored: retry with the same key.
+                 * @example 5f0c6a53-2f1e-4b7e-9a51-0d4c8a1f2e3b
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                enrolment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description `true`, когда это сохранённый ответ на более ранний запрос с тем же ключом идемпотентности (запрос не выполнялся повторно). / `true` when this is the stored answer of an earlier request with the same Idempotency-Key (nothing was done again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolmentOut"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `idempotency_key_invalid`: Ключ идемпотентности (Idempotency-Key) должен состоять из 1–255 видимых символов ASCII. / The Idempotency-Key must be 1 to 255 visible ASCII characters.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `not_found`: Не найдено. / Not found.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `illegal_transition`: Это действие сейчас недоступно. / This cannot be done now.
+             *     - `offer_expired`: Срок акцепта оферты истёк: оферта отозвана. / The offer's deadline has passed: it is withdrawn.
              *     - `idempotency_key_in_progress`: Запрос с этим ключом идемпотентности ещё выполняется; повторите чуть позже. / A request with this Idempotency-Key is still in progress; retry shortly.
              */
             409: {

@@ -124,6 +124,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/registry/municipalities/{code}/payer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the payer details of a municipality
+         * @description The body that pays for the municipality's certificates (ИНН of an organisation, КПП) and its bank details; the ИНН's check digit and the accounts' control keys against the БИК are checked. Billing learns them from the payers topic (payment orders, the bank file).
+         */
+        put: operations["putMunicipalityPayer"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/registry/settings": {
         parameters: {
             query?: never;
@@ -411,9 +431,29 @@ export interface paths {
         put?: never;
         /**
          * Register the caller's organisation (moderation starts)
-         * @description Registers the caller's organisation with its ИНН, ОГРН or ОГРНИП and КПП (checksums validated); it stays `new` until a moderator decides.
+         * @description Registers the caller's organisation with its ИНН, ОГРН or ОГРНИП and КПП and its bank details (checksums and the accounts' control keys validated); it stays `new` until a moderator decides.
          */
         post: operations["registerProvider"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/registry/providers/{provider_id}/bank-details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change the provider's payee details
+         * @description The provider itself, or an operator of its municipality, replaces the bank details payment orders are paid to (the accounts' control keys are checked against the БИК); billing learns the new details from the providers topic.
+         */
+        put: operations["changeProviderBankDetails"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -973,6 +1013,37 @@ export interface components {
             details: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * BankDetailsIn
+         * @example {
+         *       "bank_name": "ПАО Сбербанк",
+         *       "bik": "044206604",
+         *       "correspondent_account": "30101810800000000604",
+         *       "settlement_account": "40702810235000001234"
+         *     }
+         */
+        BankDetailsIn: {
+            /**
+             * Bank Name
+             * @description The bank's name.
+             */
+            bank_name: string;
+            /**
+             * Bik
+             * @description БИК of the bank: 9 digits.
+             */
+            bik: string;
+            /**
+             * Settlement Account
+             * @description Settlement account (расчётный счёт): 20 digits, its control key checked against the БИК.
+             */
+            settlement_account: string;
+            /**
+             * Correspondent Account
+             * @description The bank's correspondent account: 20 digits, its control key checked against the БИК.
+             */
+            correspondent_account: string;
         };
         /**
          * CertificateOut
@@ -1547,6 +1618,17 @@ export interface components {
          *       "children_count": 1,
          *       "code": "01",
          *       "name": "город Липецк",
+         *       "payer": {
+         *         "authority_name": "Управление образования и науки администрации города Липецка",
+         *         "bank_name": "ПАО Сбербанк",
+         *         "bik": "044206604",
+         *         "changed_on": "2027-09-01",
+         *         "correspondent_account": "30101810800000000604",
+         *         "inn": "4826012342",
+         *         "kpp": "482601001",
+         *         "revision": 1,
+         *         "settlement_account": "40702810235000001234"
+         *       },
          *       "region_code": "48"
          *     }
          */
@@ -1565,6 +1647,8 @@ export interface components {
              * @description Children living there; null when not given.
              */
             children_count?: number | null;
+            /** @description The payer of the municipality's certificates with its bank details; null until the regional operator sets them. */
+            payer?: components["schemas"]["PayerDetailsOut"] | null;
         };
         /**
          * NormativeCostIn
@@ -1766,6 +1850,17 @@ export interface components {
          *           "children_count": 1,
          *           "code": "01",
          *           "name": "город Липецк",
+         *           "payer": {
+         *             "authority_name": "Управление образования и науки администрации города Липецка",
+         *             "bank_name": "ПАО Сбербанк",
+         *             "bik": "044206604",
+         *             "changed_on": "2027-09-01",
+         *             "correspondent_account": "30101810800000000604",
+         *             "inn": "4826012342",
+         *             "kpp": "482601001",
+         *             "revision": 1,
+         *             "settlement_account": "40702810235000001234"
+         *           },
          *           "region_code": "48"
          *         }
          *       ],
@@ -1849,15 +1944,17 @@ export interface components {
          *           "address": "г. Липецк, ул. Советская, д. 10",
          *           "bank_name": "ПАО Сбербанк",
          *           "bik": "044206604",
+         *           "correspondent_account": "30101810800000000604",
+         *           "details_revision": 1,
          *           "id": "4a7c2e9b-1d3f-4b86-a0c5-9e2d7f1b3c48",
-         *           "inn": "4826012345",
+         *           "inn": "4826012342",
          *           "kpp": "482601001",
          *           "municipality_code": "01",
          *           "name": "МБУ ДО «Центр детского творчества «Октябрьский»",
-         *           "ogrn": "1024840836123",
+         *           "ogrn": "1024840836129",
          *           "provider_type": "municipal_or_state_org",
          *           "registered_on": "2027-09-01",
-         *           "settlement_account": "40702810435000001234",
+         *           "settlement_account": "40702810235000001234",
          *           "status": "new",
          *           "status_reason": "operator_decision"
          *         }
@@ -1877,6 +1974,117 @@ export interface components {
              * @example Hq3cS0dV2m1VxB0aQ0uYqXsiayI6WyIyMDI3LTExIl19
              */
             next_cursor: string | null;
+        };
+        /**
+         * PayerDetailsIn
+         * @example {
+         *       "authority_name": "Управление образования и науки администрации города Липецка",
+         *       "bank_name": "ПАО Сбербанк",
+         *       "bik": "044206604",
+         *       "correspondent_account": "30101810800000000604",
+         *       "inn": "4826012342",
+         *       "kpp": "482601001",
+         *       "settlement_account": "40702810235000001234"
+         *     }
+         */
+        PayerDetailsIn: {
+            /**
+             * Bank Name
+             * @description The bank's name.
+             */
+            bank_name: string;
+            /**
+             * Bik
+             * @description БИК of the bank: 9 digits.
+             */
+            bik: string;
+            /**
+             * Settlement Account
+             * @description Settlement account (расчётный счёт): 20 digits, its control key checked against the БИК.
+             */
+            settlement_account: string;
+            /**
+             * Correspondent Account
+             * @description The bank's correspondent account: 20 digits, its control key checked against the БИК.
+             */
+            correspondent_account: string;
+            /**
+             * Authority Name
+             * @description The authorised body that pays for the municipality's certificates (e.g. its education department).
+             */
+            authority_name: string;
+            /**
+             * Inn
+             * @description ИНН of the authorised body: 10 digits.
+             */
+            inn: string;
+            /**
+             * Kpp
+             * @description КПП of the authorised body.
+             */
+            kpp: string;
+        };
+        /**
+         * PayerDetailsOut
+         * @example {
+         *       "authority_name": "Управление образования и науки администрации города Липецка",
+         *       "bank_name": "ПАО Сбербанк",
+         *       "bik": "044206604",
+         *       "changed_on": "2027-09-01",
+         *       "correspondent_account": "30101810800000000604",
+         *       "inn": "4826012342",
+         *       "kpp": "482601001",
+         *       "revision": 1,
+         *       "settlement_account": "40702810235000001234"
+         *     }
+         */
+        PayerDetailsOut: {
+            /**
+             * Bank Name
+             * @description The bank's name.
+             */
+            bank_name: string;
+            /**
+             * Bik
+             * @description БИК of the bank: 9 digits.
+             */
+            bik: string;
+            /**
+             * Settlement Account
+             * @description Settlement account (расчётный счёт): 20 digits, its control key checked against the БИК.
+             */
+            settlement_account: string;
+            /**
+             * Correspondent Account
+             * @description The bank's correspondent account: 20 digits, its control key checked against the БИК.
+             */
+            correspondent_account: string;
+            /**
+             * Authority Name
+             * @description The authorised body that pays for the municipality's certificates (e.g. its education department).
+             */
+            authority_name: string;
+            /**
+             * Inn
+             * @description ИНН of the authorised body: 10 digits.
+             */
+            inn: string;
+            /**
+             * Kpp
+             * @description КПП of the authorised body.
+             */
+            kpp: string;
+            /**
+             * Revision
+             * @description 1 when first set, +1 at each change.
+             */
+            revision: number;
+            /**
+             * Changed On
+             * Format: date
+             * @description Day of the last change.
+             */
+            changed_on: string;
         };
         /**
          * Problem
@@ -2052,13 +2260,14 @@ export interface components {
          *       "address": "г. Липецк, ул. Советская, д. 10",
          *       "bank_name": "ПАО Сбербанк",
          *       "bik": "044206604",
-         *       "inn": "4826012345",
+         *       "correspondent_account": "30101810800000000604",
+         *       "inn": "4826012342",
          *       "kpp": "482601001",
          *       "municipality_code": "01",
          *       "name": "МБУ ДО «Центр детского творчества «Октябрьский»",
-         *       "ogrn": "1024840836123",
+         *       "ogrn": "1024840836129",
          *       "provider_type": "municipal_or_state_org",
-         *       "settlement_account": "40702810435000001234"
+         *       "settlement_account": "40702810235000001234"
          *     }
          */
         ProviderIn: {
@@ -2090,7 +2299,7 @@ export interface components {
             address: string;
             /**
              * Bank Name
-             * @default
+             * @description The bank's name (payee details).
              */
             bank_name: string;
             /**
@@ -2100,9 +2309,14 @@ export interface components {
             bik: string;
             /**
              * Settlement Account
-             * @description Settlement account: 20 digits.
+             * @description Settlement account: 20 digits, its control key checked against the БИК.
              */
             settlement_account: string;
+            /**
+             * Correspondent Account
+             * @description The bank's correspondent account: 20 digits, its control key checked against the БИК.
+             */
+            correspondent_account: string;
         };
         /**
          * ProviderOut
@@ -2110,15 +2324,17 @@ export interface components {
          *       "address": "г. Липецк, ул. Советская, д. 10",
          *       "bank_name": "ПАО Сбербанк",
          *       "bik": "044206604",
+         *       "correspondent_account": "30101810800000000604",
+         *       "details_revision": 1,
          *       "id": "4a7c2e9b-1d3f-4b86-a0c5-9e2d7f1b3c48",
-         *       "inn": "4826012345",
+         *       "inn": "4826012342",
          *       "kpp": "482601001",
          *       "municipality_code": "01",
          *       "name": "МБУ ДО «Центр детского творчества «Октябрьский»",
-         *       "ogrn": "1024840836123",
+         *       "ogrn": "1024840836129",
          *       "provider_type": "municipal_or_state_org",
          *       "registered_on": "2027-09-01",
-         *       "settlement_account": "40702810435000001234",
+         *       "settlement_account": "40702810235000001234",
          *       "status": "new",
          *       "status_reason": "operator_decision"
          *     }
@@ -2152,6 +2368,16 @@ export interface components {
             bik?: string | null;
             /** Settlement Account */
             settlement_account?: string | null;
+            /**
+             * Correspondent Account
+             * @description Shown to the provider itself and to staff; null also for a provider registered before it was asked.
+             */
+            correspondent_account?: string | null;
+            /**
+             * Details Revision
+             * @description Revision of the payee details (1 at registration, +1 at each change); shown with them.
+             */
+            details_revision?: number | null;
             /**
              * Status
              * @description new | active | refused | suspended | excluded
@@ -2792,6 +3018,140 @@ export interface operations {
              *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
              *     - `municipality_code_invalid`: Код муниципалитета — две цифры от 01 до 99. / A municipality code is two digits 01..99.
              *     - `name_required`: Заполните название или имя. / A name is required.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putMunicipalityPayer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Two-digit code. */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PayerDetailsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MunicipalityOut"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `not_found`: Не найдено. / Not found.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             *     - `authority_name_required`: Укажите наименование уполномоченного органа — плательщика. / The name of the authorised body (the payer) is required.
+             *     - `inn_format`: ИНН должен состоять только из цифр. / The ИНН must contain digits only.
+             *     - `inn_length`: В ИНН должно быть 10 (у организации) или 12 (у ИП) цифр. / The ИНН must have 10 (у организации) или 12 (у ИП) digits.
+             *     - `inn_checksum`: ИНН указан с ошибкой: не сходится контрольное число. / The ИНН has a typo: its check digit does not match.
+             *     - `kpp_format`: КПП — 9 знаков: 4 цифры, 2 цифры или латинские буквы, затем 3 цифры. / A КПП is 9 characters: 4 digits, 2 digits or Latin letters, then 3 digits.
+             *     - `kpp_length`: В КПП должно быть 9 знаков. / A КПП has 9 characters.
+             *     - `bank_name_required`: Укажите наименование банка. / The bank's name is required.
+             *     - `bik_format`: БИК должен состоять только из цифр. / A БИК contains digits only.
+             *     - `bik_length`: В БИК должно быть 9 цифр. / A БИК has 9 digits.
+             *     - `account_format`: Расчётный счёт должен состоять только из цифр. / The settlement account must contain digits only.
+             *     - `account_length`: В расчётном счёте должно быть 20 цифр. / The settlement account has 20 digits.
+             *     - `account_checksum`: Расчётный счёт не сходится с БИК (контрольный ключ): проверьте номер счёта и БИК. / The settlement account does not match the БИК (control key): check both.
+             *     - `correspondent_account_format`: Корреспондентский счёт должен состоять только из цифр. / The correspondent account must contain digits only.
+             *     - `correspondent_account_length`: В корреспондентском счёте должно быть 20 цифр. / The correspondent account has 20 digits.
+             *     - `correspondent_account_checksum`: Корреспондентский счёт не сходится с БИК (контрольный ключ): проверьте номер счёта и БИК. / The correspondent account does not match the БИК (control key): check both.
              */
             422: {
                 headers: {
@@ -5123,8 +5483,15 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
-             *     - `account_format`: Расчётный счёт — 20 цифр. / A settlement account is 20 digits.
-             *     - `bik_format`: БИК — 9 цифр. / A БИК is 9 digits.
+             *     - `bank_name_required`: Укажите наименование банка. / The bank's name is required.
+             *     - `bik_format`: БИК должен состоять только из цифр. / A БИК contains digits only.
+             *     - `bik_length`: В БИК должно быть 9 цифр. / A БИК has 9 digits.
+             *     - `account_format`: Расчётный счёт должен состоять только из цифр. / The settlement account must contain digits only.
+             *     - `account_length`: В расчётном счёте должно быть 20 цифр. / The settlement account has 20 digits.
+             *     - `account_checksum`: Расчётный счёт не сходится с БИК (контрольный ключ): проверьте номер счёта и БИК. / The settlement account does not match the БИК (control key): check both.
+             *     - `correspondent_account_format`: Корреспондентский счёт должен состоять только из цифр. / The correspondent account must contain digits only.
+             *     - `correspondent_account_length`: В корреспондентском счёте должно быть 20 цифр. / The correspondent account has 20 digits.
+             *     - `correspondent_account_checksum`: Корреспондентский счёт не сходится с БИК (контрольный ключ): проверьте номер счёта и БИК. / The correspondent account does not match the БИК (control key): check both.
              *     - `inn_checksum`: ИНН указан с ошибкой: не сходится контрольное число. / The ИНН has a typo: its check digit does not match.
              *     - `inn_format`: ИНН должен состоять только из цифр. / The ИНН must contain digits only.
              *     - `inn_length`: В ИНН должно быть 10 (у организации) или 12 (у ИП) цифр. / The ИНН must have 10 (у организации) или 12 (у ИП) digits.
@@ -5151,6 +5518,133 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changeProviderBankDetails: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BankDetailsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderOut"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `not_found`: Не найдено. / Not found.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             *     - `bank_name_required`: Укажите наименование банка. / The bank's name is required.
+             *     - `bik_format`: БИК должен состоять только из цифр. / A БИК contains digits only.
+             *     - `bik_length`: В БИК должно быть 9 цифр. / A БИК has 9 digits.
+             *     - `account_format`: Расчётный счёт должен состоять только из цифр. / The settlement account must contain digits only.
+             *     - `account_length`: В расчётном счёте должно быть 20 цифр. / The settlement account has 20 digits.
+             *     - `account_checksum`: Расчётный счёт не сходится с БИК (контрольный ключ): проверьте номер счёта и БИК. / The settlement account does not match the БИК (control key): check both.
+             *     - `correspondent_account_format`: Корреспондентский счёт должен состоять только из цифр. / The correspondent account must contain digits only.
+             *     - `correspondent_account_length`: В корреспондентском счёте должно быть 20 цифр. / The correspondent account has 20 digits.
+             *     - `correspondent_account_checksum`: Корреспондентский счёт не сходится с БИК (контрольный ключ): проверьте номер счёта и БИК. / The correspondent account does not match the БИК (control key): check both.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
                     "application/json": components["schemas"]["Problem"];
                 };
             };
