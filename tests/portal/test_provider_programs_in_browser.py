@@ -310,7 +310,7 @@ async def test_a_provider_reads_its_payment_order_and_the_disputes_on_its_marks(
         row = month.get_by_role("row", name="Аванс за сентябрь 2026")
         cells = await row.locator("td").all_inner_texts()
         # number, payer, status, issued on, contracts, posted, advance, offset, to pay
-        assert cells[:4] == [advance["number"], "муниципалитет 01", "Сформировано", "01.09.2026"], cells
+        assert cells[:4] == [advance["number"], "Липецк", "Сформировано", "01.09.2026"], cells
         assert cells[-1] == rub(advance["amount_kopecks"])
         final_row = month.get_by_role("row", name="Окончательный расчёт за сентябрь 2026")
         settled = await final_row.locator("td").all_inner_texts()

@@ -84,7 +84,7 @@ async def _periods_page(request: Request, user: PortalUser, *, asked: str | None
                         fields: tuple[str, ...] = (), form: str | None = None, errors: Mapping[str, str] | None = None,
                         values: Mapping[str, str] | None = None, status_code: int = 200) -> HTMLResponse:
     api, token = request.app.state.api, access_token(request) or ""
-    labels = await request.app.state.labels.book()
+    labels = await request.app.state.labels.book(access_token(request))
     periods, municipalities = await asyncio.gather(calls.periods(api, token), _allowed_municipalities(request, user))
     chosen = views.chosen_period(periods, asked or request.query_params.get("period"))
     set_nominals, set_caps = await _terms(api, token, chosen)
@@ -204,7 +204,7 @@ async def _progress_context(request: Request, month: str, municipality: str | No
 async def _months_page(request: Request, user: PortalUser, month: str, *, error: str | None = None,
                        status_code: int = 200) -> HTMLResponse:
     api, token = request.app.state.api, access_token(request) or ""
-    labels = await request.app.state.labels.book()
+    labels = await request.app.state.labels.book(access_token(request))
     navigator, billing, progress = await asyncio.gather(
         calls.journal_month(api, token, month), calls.billing_journal(api, token, month),
         _progress_context(request, month, _close_scope(user)))
@@ -228,7 +228,7 @@ async def months_page(request: Request, user: PortalUser = Depends(operators_onl
 async def progress_fragment(request: Request, month: str, user: PortalUser = Depends(operators_only)) -> HTMLResponse:
     """The progress block alone (htmx polls it every second while the close runs)."""
     month = _month_or_404(month)
-    labels = await request.app.state.labels.book()
+    labels = await request.app.state.labels.book(access_token(request))
     return render(request, "operator/_close_progress.html", await _progress_context(request, month, _close_scope(user)),
                   labels=labels)
 
@@ -280,7 +280,7 @@ async def month_action(request: Request, month: str, action: str, user: PortalUs
 @router.get("/reconciliation", response_class=HTMLResponse)
 async def reconciliation_page(request: Request, user: PortalUser = Depends(operators_only)) -> HTMLResponse:
     api, token = request.app.state.api, access_token(request) or ""
-    labels = await request.app.state.labels.book()
+    labels = await request.app.state.labels.book(access_token(request))
     periods = await calls.periods(api, token)
     asked = request.query_params.get("period") or ""
     period = next((p for p in periods if str(p["period_id"]) == asked), None)

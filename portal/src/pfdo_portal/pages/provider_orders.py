@@ -31,7 +31,7 @@ async def orders(request: Request, user: PortalUser = Depends(provider_only)) ->
     found = await api.payment_orders(request.app.state.api, access_token(request), str(user.provider_id))
     context = {"title": "Платёжные поручения", "section": "orders", "nav_current": "provider",
                "months": forms.orders_by_month(found)}
-    return render(request, "provider/orders.html", context, labels=await request.app.state.labels.book())
+    return render(request, "provider/orders.html", context, labels=await request.app.state.labels.book(access_token(request)))
 
 
 @router.get("/provider/orders/{order_id}", response_class=HTMLResponse)
@@ -44,4 +44,4 @@ async def order(request: Request, order_id: uuid.UUID, user: PortalUser = Depend
     contracts = {str(e["enrolment_id"]): e for e in enrolments}
     context = {"title": "Платёжное поручение", "section": "orders", "nav_current": "provider", "order": found,
                "contracts": contracts, "groups": groups}
-    return render(request, "provider/order.html", context, labels=await request.app.state.labels.book())
+    return render(request, "provider/order.html", context, labels=await request.app.state.labels.book(access_token(request)))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from billing_testkit import D, Harness, certificate, enrolment, module, program, setup_period
+from billing_testkit import MUNI, D, Harness, certificate, enrolment, module, program, setup_period
 
 from pfdo_contracts.events import navigator as n
 
@@ -23,8 +23,8 @@ OCTOBER_INSTALMENT = 111_269
 """The certificate's October part of the worked example's module (enrolled from 1 October)."""
 
 
-async def progress(h: Harness, role: str = "finance") -> dict:
-    r = await h.client.get(f"/api/billing/months/{MONTH}/close", headers=h.headers(role, f"{role}-1"))
+async def progress(h: Harness, role: str = "finance", **claims: str) -> dict:
+    r = await h.client.get(f"/api/billing/months/{MONTH}/close", headers=h.headers(role, f"{role}-1", **claims))
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -83,12 +83,18 @@ async def test_progress_of_a_close_stopped_after_its_first_chunk_and_resumed(
     assert r.status_code == 200, r.text
     closed = r.json()
     assert (closed["status"], closed["closed_now"], closed["contracts_closed"]) == ("done", 2, 3)
-    done = await progress(h, "municipal_operator")
+    done = await progress(h, "regional_operator")
     assert done == {
         "month": MONTH, "status": "done", "contracts_closed": 3, "contracts_total": 3, "chunks_done": 2,
         "chunks_total": 2, "posted_kopecks": closed["posted_kopecks"], "released_kopecks": 3 * OCTOBER_INSTALMENT,
         "family_invoiced_kopecks": closed["family_invoiced_kopecks"], "municipality_code": None}
     assert closed["released_kopecks"] == 3 * OCTOBER_INSTALMENT
+    # the payer's municipal operator sees its own municipality, closed by the region-wide close
+    assert await progress(h, "municipal_operator", municipality=MUNI) == {
+        **done, "municipality_code": MUNI, "chunks_done": 0, "chunks_total": 0}
+    # a municipal operator without a municipality in its token reads nothing
+    r = await h.client.get(f"/api/billing/months/{MONTH}/close", headers=h.headers("municipal_operator", "mo-x"))
+    assert r.status_code == 403, r.text
 
 
 async def test_only_operators_and_finance_read_the_progress(h: Harness) -> None:

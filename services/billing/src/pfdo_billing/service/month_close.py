@@ -343,10 +343,17 @@ WHERE cm.month = :month AND cm.state = 'reserved' AND c.status IN ({sql_list(IN_
 """
 
 
+_CLOSED_HERE = """
+SELECT count(*) FROM contract_months cm JOIN contracts c ON c.enrolment_id = cm.enrolment_id
+WHERE cm.month = :m AND cm.state = 'closed' AND c.payer_code = :scope
+"""
+
+
 async def progress(b: Billing, month: date, municipality: str | None = None) -> MonthCloseProgress:
     """The close's progress, read while it runs (each chunk commits on its own): the contract-months
     closed of those the close picks, the chunks done (one audit entry each) of the chunks it takes,
-    and the totals so far. ``not_started`` before the first call."""
+    and the totals so far. ``not_started`` before the first call. A municipality without a close of
+    its own reports the region-wide close's status and its own contract-months closed by it."""
     month = month_start(month)
     mk, chunk, scope = month_of(month), b.settings.month_close_chunk, municipality or REGION
     async with b.runtime.db.transaction() as session:
@@ -358,9 +365,14 @@ async def progress(b: Billing, month: date, municipality: str | None = None) -> 
             AUDIT.c.subject_type == "month", AUDIT.c.subject_id == _subject(mk, scope),
             AUDIT.c.action == "billing.month_close.chunk"))).scalar() or 0)
         sums = (await session.execute(text(_SUMS), {"m": month, "scope": scope})).one()
-    closed = row.contracts_closed if row else 0
+        status, closed = (row.status, row.contracts_closed) if row else ("not_started", 0)
+        if row is None and scope != REGION:  # a region-wide close closes the municipality's contracts too
+            region = (await session.execute(text(_STATUS), {"m": month, "scope": REGION})).first()
+            if region is not None:
+                status = region.status
+                closed = int((await session.execute(text(_CLOSED_HERE), {"m": month, "scope": scope})).scalar() or 0)
     return MonthCloseProgress(
-        month=mk, status=row.status if row else "not_started", contracts_closed=closed,
+        month=mk, status=status, contracts_closed=closed,
         contracts_total=closed + left, chunks_done=chunks_done, chunks_total=chunks_done + math.ceil(left / chunk),
         posted_kopecks=int(sums.posted), released_kopecks=int(sums.released),
         family_invoiced_kopecks=int(sums.invoiced), municipality_code=scope or None)
