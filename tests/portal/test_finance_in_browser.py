@@ -113,7 +113,7 @@ async def test_the_register_lists_filters_and_sums_the_orders(region: EnrolledRe
             ("сентябрь 2026", PROVIDER, "Окончательный расчёт")]
         for row, key in zip(rows, [("2026-10", "advance"), ("2026-09", "advance"), ("2026-09", "final")], strict=True):
             o = by_key[key]
-            assert (row[1], row[3]) == (o["number"], f"муниципалитет {o['payer_code']}")
+            assert (row[1], row[3]) == (o["number"], {"01": "Липецк", "02": "Елец"}[o["payer_code"]])
             assert row[5] == dt.date.fromisoformat(o["issued_on"]).strftime("%d.%m.%Y")
             assert row[6:12] == [str(o["contract_count"]), money(o["base_kopecks"]), money(o["advance_paid_kopecks"]),
                                  money(o["offset_applied_kopecks"]), money(o["amount_kopecks"]),

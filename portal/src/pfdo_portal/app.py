@@ -30,6 +30,7 @@ from .pages import operator_money
 from .pages import operator_agreements
 from .pages import finance, operator_dashboard, operator_disputes
 from .pages import provider_disputes, provider_orders, provider_profile, provider_programs
+from .pages import documents
 from .rendering import render, templates
 from .settings import PortalSettings
 
@@ -79,6 +80,7 @@ def create_app(settings: PortalSettings | None = None, *, api: GatewayApi | None
     app.include_router(operator_dashboard.router)  # the operator's dashboard (/operator)
     app.include_router(operator_disputes.router)  # disputes for the operator to decide (/operator/disputes)
     app.include_router(finance.router)  # the finance register of payment orders and its export (/finance...)
+    app.include_router(documents.router)  # billing's documents downloaded by their parties (/documents/...)
     install_auth(app, settings)  # sessions, sign-in and sign-out (/auth/...)
 
     @app.exception_handler(ApiError)

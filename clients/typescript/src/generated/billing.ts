@@ -564,6 +564,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/billing/exports/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The providers' monthly invoices with their appendices as CSV or XLSX (parties only)
+         * @description One row per contract of each invoice's appendix (invoice №, date, month, payer, provider, contract №, certificate №, share delivered, sum) for the months closed for their payers, with the total of the invoices: `csv` (UTF-8 with BOM, `;`) or `xlsx`. Providers get their own invoices, municipal operators those their municipality pays. 409 when billing lacks a fact of an invoice (bank details, the agreement, a certificate's number).
+         */
+        get: operations["exportInvoices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/billing/payment-orders/{order_id}/advance-request": {
         parameters: {
             query?: never;
@@ -573,9 +593,69 @@ export interface paths {
         };
         /**
          * The advance request of an advance order, as PDF or JSON (parties only)
-         * @description The provider's request for the month's advance from the payer: the contracts with their certificate instalments, the percentage and the sum, both sides' bank details and the agreement. `pdf` for people, `json` — the same facts in canonical JSON with the document's number, version and SHA-256 content hash — for another system. 404 for an order that is not an advance; 409 while billing lacks a party's bank details or the agreement.
+         * @description The provider's request for the month's advance from the payer: the contracts with their certificate instalments, the percentage and the sum, both sides' bank details and the agreement. `pdf` for people, `json` — the same facts in canonical JSON with the document's number, version and SHA-256 content hash — for another system. Stored when issued: changed facts make a new version, `version` serves an earlier one. 404 for an order that is not an advance; 409 while billing lacks a party's bank details or the agreement.
          */
         get: operations["getAdvanceRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/documents/invoice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The provider's invoice to a payer for a month, with its appendix, as PDF or JSON (parties only)
+         * @description The invoice for the services delivered in the month under the payer's certificates, from the month's final payment order and its lines: the appendix lists each contract (contract №, certificate №, share of the month delivered, sum); the advance paid and the offset carried are deducted. Made once the month is closed for the payer (409 `month_not_closed` before); 404 when the provider has no final order from this payer for the month. Stored when issued: changed facts (a reissued order, new bank details) make a new version under the same number; `version` serves an earlier one. The provider its own, a municipal operator its municipality's, the regional operator and finance all.
+         */
+        get: operations["getMonthlyInvoice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/documents/act": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The act of services delivered to a payer in a month, as PDF or JSON (parties only)
+         * @description The act (акт об оказании услуг) of the month for the payer, with the register of contracts (contract №, certificate №, share delivered, sum), from the month's final payment order. Made once the month is closed for the payer (409 `month_not_closed` before). Stored and versioned like the invoice; `version` serves an earlier one.
+         */
+        get: operations["getMonthlyAct"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The documents billing has issued, every version (parties only)
+         * @description The stored invoices, acts and advance requests with their number, version, kind, provider, payer, month and content hash, by month, number and version; paged with `limit` and `cursor`. Providers see their own, municipal operators their municipality's.
+         */
+        get: operations["listDocuments"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1076,6 +1156,11 @@ export interface components {
          */
         DocumentFormat: "pdf" | "json";
         /**
+         * DocumentKind
+         * @enum {string}
+         */
+        DocumentKind: "invoice" | "act" | "advance_request";
+        /**
          * ExportFormat
          * @enum {string}
          */
@@ -1144,6 +1229,11 @@ export interface components {
              */
             created_at: string;
         };
+        /**
+         * InvoiceExportFormat
+         * @enum {string}
+         */
+        InvoiceExportFormat: "csv" | "xlsx";
         /**
          * JournalStateOut
          * @example {
@@ -1756,6 +1846,37 @@ export interface components {
             next_cursor: string | null;
         };
         /**
+         * Page[StoredDocumentOut]
+         * @example {
+         *       "items": [
+         *         {
+         *           "content_hash": "82e8de4a866d7264b1f0c1d1e36a5a7b1f2a0c77e0b5c5b8d3e1a9f0c2d4e6f8",
+         *           "created_at": "2027-11-03T09:15:00Z",
+         *           "kind": "invoice",
+         *           "month": "2027-10",
+         *           "number": "СЧ-1A2B-3C4D-5E6F",
+         *           "payer_code": "01",
+         *           "provider_id": "3f7a2c91-8b4e-4d1a-a6f0-2e9c5b7d1a48",
+         *           "version": 2
+         *         }
+         *       ],
+         *       "next_cursor": "Hq3cS0dV2m1VxB0aQ0uYqXsiayI6WyIyMDI3LTExIl19"
+         *     }
+         */
+        Page_StoredDocumentOut_: {
+            /**
+             * Items
+             * @description The items of this page, in the list's order.
+             */
+            items: components["schemas"]["StoredDocumentOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page; null when this is the last page.
+             * @example Hq3cS0dV2m1VxB0aQ0uYqXsiayI6WyIyMDI3LTExIl19
+             */
+            next_cursor: string | null;
+        };
+        /**
          * PaymentOrder
          * @example {
          *       "advance_paid_kopecks": 1200000,
@@ -2310,6 +2431,63 @@ export interface components {
             /** Checks */
             checks: components["schemas"]["Check"][];
             outstanding: components["schemas"]["Outstanding"];
+        };
+        /**
+         * StoredDocumentOut
+         * @description A document billing has issued, one version of it (its body: the document's own route).
+         * @example {
+         *       "content_hash": "82e8de4a866d7264b1f0c1d1e36a5a7b1f2a0c77e0b5c5b8d3e1a9f0c2d4e6f8",
+         *       "created_at": "2027-11-03T09:15:00Z",
+         *       "kind": "invoice",
+         *       "month": "2027-10",
+         *       "number": "СЧ-1A2B-3C4D-5E6F",
+         *       "payer_code": "01",
+         *       "provider_id": "3f7a2c91-8b4e-4d1a-a6f0-2e9c5b7d1a48",
+         *       "version": 2
+         *     }
+         */
+        StoredDocumentOut: {
+            /**
+             * Number
+             * @description The document's number: the same for every version ('СЧ-1A2B-3C4D-5E6F').
+             */
+            number: string;
+            /**
+             * Version
+             * @description 1 for the first issue; a changed fact makes the next version.
+             */
+            version: number;
+            /**
+             * Kind
+             * @description invoice, act or advance_request.
+             */
+            kind: string;
+            /**
+             * Provider Id
+             * Format: uuid
+             */
+            provider_id: string;
+            /**
+             * Payer Code
+             * @description The payer: the municipality whose certificates the money is of.
+             */
+            payer_code: string;
+            /**
+             * Month
+             * @description Month, 'YYYY-MM'.
+             */
+            month: string;
+            /**
+             * Content Hash
+             * @description SHA-256 (hex) of the document's canonical JSON body.
+             */
+            content_hash: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When this version was issued.
+             */
+            created_at: string;
         };
         /**
          * TreasuryStatusIn
@@ -6213,11 +6391,135 @@ export interface operations {
             };
         };
     };
+    exportInvoices: {
+        parameters: {
+            query: {
+                /** @description csv or xlsx. */
+                format: components["schemas"]["InvoiceExportFormat"];
+                /** @description Only this month, 'YYYY-MM'. */
+                month?: string | null;
+                /** @description Only this provider's invoices. */
+                provider_id?: string | null;
+                /** @description Only this payer's invoices. */
+                payer_code?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (Content-Disposition: attachment). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv; charset=utf-8": unknown;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `document_facts_missing`: Документ не сформирован: нет сведений. / The document cannot be made: facts are missing.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getAdvanceRequest: {
         parameters: {
             query?: {
                 /** @description pdf or json. */
                 format?: components["schemas"]["DocumentFormat"];
+                /** @description An earlier version (default: the document as of now). */
+                version?: number | null;
             };
             header?: never;
             path: {
@@ -6374,6 +6676,569 @@ export interface operations {
             /**
              * @description Коды ошибок / error codes:
              *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMonthlyInvoice: {
+        parameters: {
+            query: {
+                /** @description The provider (payee). */
+                provider_id: string;
+                /** @description The payer: the municipality's 2-digit code. */
+                payer_code: string;
+                /** @description The month, 'YYYY-MM' (2000-01..2100-12). */
+                month: string;
+                /** @description pdf or json. */
+                format?: components["schemas"]["DocumentFormat"];
+                /** @description An earlier version (default: the document as of now). */
+                version?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                    /**
+                     * @example {
+                     *       "format": "pfdo-document/1",
+                     *       "kind": "invoice",
+                     *       "number": "СЧ-1A2B-3C4D-5E6F",
+                     *       "version": 1,
+                     *       "content_hash": "5d41402abc4b2a76b9719d911017c592ae1f2d3c4b5a69788796a5b4c3d2e1f0",
+                     *       "identity": [
+                     *         "3f7a2c91-8b4e-4d1a-a6f0-2e9c5b7d1a48",
+                     *         "01",
+                     *         "2027-10"
+                     *       ],
+                     *       "date": "2027-11-03",
+                     *       "title": "Счёт на оплату образовательных услуг за октябрь 2027",
+                     *       "timezone": "Europe/Moscow",
+                     *       "parties": [
+                     *         {
+                     *           "role": "Поставщик (получатель)",
+                     *           "name": "АНО ДО «Кванториум»",
+                     *           "details": [
+                     *             {
+                     *               "label": "ИНН",
+                     *               "value": "4826012345"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "sections": [
+                     *         {
+                     *           "type": "fields",
+                     *           "heading": "Основание",
+                     *           "lines": [
+                     *             {
+                     *               "label": "Соглашение",
+                     *               "value": "№ 15-ПФ/2027 от 25.08.2027"
+                     *             },
+                     *             {
+                     *               "label": "Платёжное поручение",
+                     *               "value": "№ 2027-000123"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "signatures": [
+                     *         {
+                     *           "role": "Руководитель поставщика",
+                     *           "name": "АНО ДО «Кванториум»",
+                     *           "note": ""
+                     *         }
+                     *       ],
+                     *       "appendix": [
+                     *         {
+                     *           "type": "table",
+                     *           "heading": "Реестр договоров",
+                     *           "columns": [
+                     *             "№ п/п",
+                     *             "Договор №",
+                     *             "Сертификат №",
+                     *             "Доля оказанной услуги",
+                     *             "Сумма"
+                     *           ],
+                     *           "rows": [
+                     *             [
+                     *               1,
+                     *               "ДО-4350-4233-2BE0",
+                     *               "4801000123",
+                     *               {
+                     *                 "share": "1/1"
+                     *               },
+                     *               {
+                     *                 "kopecks": 422224
+                     *               }
+                     *             ]
+                     *           ],
+                     *           "totals": [
+                     *             "Итого",
+                     *             null,
+                     *             null,
+                     *             null,
+                     *             {
+                     *               "kopecks": 422224
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": unknown;
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `not_found`: Не найдено. / Not found.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `month_not_closed`: Счёт и акт формируются после закрытия месяца для плательщика. / The invoice and the act are made once the month is closed for the payer.
+             *     - `document_facts_missing`: Документ не сформирован: нет сведений. / The document cannot be made: facts are missing.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMonthlyAct: {
+        parameters: {
+            query: {
+                /** @description The provider (payee). */
+                provider_id: string;
+                /** @description The payer: the municipality's 2-digit code. */
+                payer_code: string;
+                /** @description The month, 'YYYY-MM' (2000-01..2100-12). */
+                month: string;
+                /** @description pdf or json. */
+                format?: components["schemas"]["DocumentFormat"];
+                /** @description An earlier version (default: the document as of now). */
+                version?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                    /**
+                     * @example {
+                     *       "format": "pfdo-document/1",
+                     *       "kind": "invoice",
+                     *       "number": "СЧ-1A2B-3C4D-5E6F",
+                     *       "version": 1,
+                     *       "content_hash": "5d41402abc4b2a76b9719d911017c592ae1f2d3c4b5a69788796a5b4c3d2e1f0",
+                     *       "identity": [
+                     *         "3f7a2c91-8b4e-4d1a-a6f0-2e9c5b7d1a48",
+                     *         "01",
+                     *         "2027-10"
+                     *       ],
+                     *       "date": "2027-11-03",
+                     *       "title": "Счёт на оплату образовательных услуг за октябрь 2027",
+                     *       "timezone": "Europe/Moscow",
+                     *       "parties": [
+                     *         {
+                     *           "role": "Поставщик (получатель)",
+                     *           "name": "АНО ДО «Кванториум»",
+                     *           "details": [
+                     *             {
+                     *               "label": "ИНН",
+                     *               "value": "4826012345"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "sections": [
+                     *         {
+                     *           "type": "fields",
+                     *           "heading": "Основание",
+                     *           "lines": [
+                     *             {
+                     *               "label": "Соглашение",
+                     *               "value": "№ 15-ПФ/2027 от 25.08.2027"
+                     *             },
+                     *             {
+                     *               "label": "Платёжное поручение",
+                     *               "value": "№ 2027-000123"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "signatures": [
+                     *         {
+                     *           "role": "Руководитель поставщика",
+                     *           "name": "АНО ДО «Кванториум»",
+                     *           "note": ""
+                     *         }
+                     *       ],
+                     *       "appendix": [
+                     *         {
+                     *           "type": "table",
+                     *           "heading": "Реестр договоров",
+                     *           "columns": [
+                     *             "№ п/п",
+                     *             "Договор №",
+                     *             "Сертификат №",
+                     *             "Доля оказанной услуги",
+                     *             "Сумма"
+                     *           ],
+                     *           "rows": [
+                     *             [
+                     *               1,
+                     *               "ДО-4350-4233-2BE0",
+                     *               "4801000123",
+                     *               {
+                     *                 "share": "1/1"
+                     *               },
+                     *               {
+                     *                 "kopecks": 422224
+                     *               }
+                     *             ]
+                     *           ],
+                     *           "totals": [
+                     *             "Итого",
+                     *             null,
+                     *             null,
+                     *             null,
+                     *             {
+                     *               "kopecks": 422224
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": unknown;
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `not_found`: Не найдено. / Not found.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `month_not_closed`: Счёт и акт формируются после закрытия месяца для плательщика. / The invoice and the act are made once the month is closed for the payer.
+             *     - `document_facts_missing`: Документ не сформирован: нет сведений. / The document cannot be made: facts are missing.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `rate_limited`: Слишком много запросов: повторите чуть позже. / Too many requests: retry a little later.
+             *     - `rate_limited`: Слишком много запросов; повторите через … с. / Rate limit exceeded; retry after … s.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `internal_error`: Что-то пошло не так; номер запроса поможет поддержке найти причину. / Something went wrong; the request id helps support find it.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `temporarily_unavailable`: Сервис ненадолго недоступен, ничего не изменено; повторите через минуту. / A backing service is briefly unavailable and nothing was changed; retry in a moment.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDocuments: {
+        parameters: {
+            query?: {
+                /** @description Only this provider's documents. */
+                provider_id?: string | null;
+                /** @description Only this month, 'YYYY-MM'. */
+                month?: string | null;
+                /** @description Only this payer's documents. */
+                payer_code?: string | null;
+                /** @description invoice, act or advance_request. */
+                kind?: components["schemas"]["DocumentKind"] | null;
+                /** @description Most items on the page (1..1000, default 200). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); omit for the first page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_StoredDocumentOut_"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `unauthenticated`: Нужно войти в систему. / Sign-in is required.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `forbidden`: У вас нет прав на это действие. / You are not allowed to do this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Коды ошибок / error codes:
+             *     - `validation_error`: Запрос заполнен неверно: проверьте отмеченные поля. / The request is not valid: check the listed fields.
+             *     - `invalid_cursor`: Ссылка на следующую страницу устарела или повреждена: начните список заново. / The page cursor is not valid: start the list again.
              */
             422: {
                 headers: {

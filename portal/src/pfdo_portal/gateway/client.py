@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -21,6 +22,15 @@ from . import problems, visitor
 from .pooled_transport import PooledTransport
 
 Params = dict[str, str | int | list[str] | list[int]]
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """A file from the API: its bytes, its media type and the name it is saved under."""
+
+    body: bytes
+    media_type: str
+    filename: str
 
 
 class GatewayApi:
@@ -48,6 +58,27 @@ class GatewayApi:
 
         ``path`` is relative to the API's root, e.g. ``navigator/programs``; ``timeout`` replaces
         the client's for a call known to take long (a month's close)."""
+        response = await self._send(method, path, token=token, params=params, json=json, headers=headers,
+                                    timeout=timeout)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise problems.ApiError(502, "bad_answer", problems.UNREACHABLE) from exc
+
+    async def download(self, path: str, *, token: str | None = None, params: Params | None = None) -> Downloaded:
+        """A file the API answers (a document's PDF or JSON, an export) with its type and name."""
+        response = await self._send("GET", path, token=token, params=params, headers={"Accept": "*/*"})
+        disposition = response.headers.get("content-disposition", "")
+        name = disposition.split("filename=", 1)[1].strip('"') if "filename=" in disposition else "document"
+        return Downloaded(response.content, response.headers.get("content-type", "application/octet-stream"), name)
+
+    async def _send(
+        self, method: str, path: str, *, token: str | None = None, params: Params | None = None,
+        json: Any = None, headers: dict[str, str] | None = None, timeout: float | None = None,
+    ) -> httpx.Response:
+        """The successful answer of a call; raises :class:`ApiError` otherwise."""
         sent = {"X-Correlation-ID": context.correlation_id(), **(headers or {})}
         if visitor_address := visitor.forwarded_for():
             sent["X-Forwarded-For"] = visitor_address
@@ -61,12 +92,7 @@ class GatewayApi:
             raise problems.unreachable(exc) from exc
         if response.status_code >= 400:
             raise problems.from_response(response)
-        if response.status_code == 204 or not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise problems.ApiError(502, "bad_answer", problems.UNREACHABLE) from exc
+        return response
 
     async def get(self, path: str, *, token: str | None = None, params: Params | None = None) -> Any:
         return await self.request("GET", path, token=token, params=params)

@@ -57,7 +57,7 @@ async def _orders_page(request: Request, refused: list[str] | None = None) -> HT
         "rows": rows, "totals": register.totals(rows), "cut": cut, "providers": providers,
         "kinds": register.KINDS, "query": filters.query, "treasury_statuses": register.TREASURY_STATUSES,
         "done": request.query_params.get("done") == "status", "today": clock.today(),
-    }, labels=await request.app.state.labels.book(), status_code=422 if errors else 200)
+    }, labels=await request.app.state.labels.book(access_token(request)), status_code=422 if errors else 200)
 
 
 @router.post("/orders/{order_id}/status", dependencies=[Depends(csrf_protect)])

@@ -20,6 +20,7 @@ CERTIFICATES = Table(
     Column("valid_until", Date),
     Column("funded_on", Date),
     Column("updated_at", DateTime(timezone=True)),
+    Column("number", String(10)),  # migration 0009: NULL for certificates learnt before it
 )
 
 PROGRAMS = Table(

@@ -102,6 +102,8 @@ CODES: tuple[ErrorCode, ...] = (
               SERVICE),
     ErrorCode("document_facts_missing", 409, "Документ не сформирован: нет сведений[ — {what}].",
               "The document cannot be made: facts are missing[ — {what}].", SERVICE),
+    ErrorCode("month_not_closed", 409, "Счёт и акт формируются после закрытия месяца[ {month}] для плательщика.",
+              "The invoice and the act are made once the month[ {month}] is closed for the payer.", SERVICE),
     # quotes
     ErrorCode("module_not_available", 404, "Модуль не найден или не сертифицирован.",
               "The module is unknown or not certified.", SERVICE),

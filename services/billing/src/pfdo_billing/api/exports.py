@@ -1,4 +1,5 @@
-"""Exports of the payment-order register: CSV, XLSX and the 1CClientBankExchange bank file.
+"""Exports of the payment-order register (CSV, XLSX and the 1CClientBankExchange bank file) and of
+the invoices with their appendices (CSV, XLSX).
 
 Parties only: a provider gets its own orders, a municipal operator the orders its municipality
 pays, the regional operator and finance all (the same scope as the order list)."""
@@ -17,8 +18,9 @@ from pfdo_plumbing.auth.principal import Principal, Role
 from pfdo_plumbing.http.params import YearMonth, first_day
 from pfdo_plumbing.http.problems import ProblemError
 
-from pfdo_billing.domain.exports import bank_exchange_bytes, csv_bytes, orders_sheet, xlsx_bytes
+from pfdo_billing.domain.exports import bank_exchange_bytes, csv_bytes, invoices_sheet, orders_sheet, xlsx_bytes
 from pfdo_billing.domain.treasury import OrderStatus
+from pfdo_billing.service.documents import DocumentFactsMissing, invoices_for_export
 from pfdo_billing.service.exports import OrderFilter, orders_for_export
 
 from .context import SIGNED_IN, BillingContext, service_problems as _problems
@@ -40,8 +42,9 @@ MEDIA = {
 }
 
 
-def _file_name(month: str | None, provider_id: uuid.UUID | None, payer_code: str | None, extension: str) -> str:
-    parts = ["payment-orders", month or "all"]
+def _file_name(month: str | None, provider_id: uuid.UUID | None, payer_code: str | None, extension: str,
+               what: str = "payment-orders") -> str:
+    parts = [what, month or "all"]
     if payer_code:
         parts.append(f"payer-{payer_code}")
     if provider_id:
@@ -91,4 +94,47 @@ async def export_orders(
     else:
         body = csv_bytes(orders_sheet(found.orders))
     name = _file_name(month, provider_id if who.role != Role.PROVIDER else None, payer_code, extension)
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+class InvoiceExportFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+@router.get("/exports/invoices", response_class=Response, operation_id="exportInvoices",
+            summary="The providers' monthly invoices with their appendices as CSV or XLSX (parties only)",
+            description=("One row per contract of each invoice's appendix (invoice №, date, month, payer, provider, "
+                         "contract №, certificate №, share delivered, sum) for the months closed for their payers, "
+                         "with the total of the invoices: `csv` (UTF-8 with BOM, `;`) or `xlsx`. Providers get "
+                         "their own invoices, municipal operators those their municipality pays. 409 when billing "
+                         "lacks a fact of an invoice (bank details, the agreement, a certificate's number)."),
+            responses={200: {"content": {MEDIA[ExportFormat.CSV][0]: {}, MEDIA[ExportFormat.XLSX][0]: {}},
+                             "description": "The file (Content-Disposition: attachment)."},
+                       **_problems(*SIGNED_IN, "document_facts_missing")})
+async def export_invoices(
+    b: BillingContext,
+    format: InvoiceExportFormat = Query(description="csv or xlsx."),
+    month: YearMonth | None = Query(default=None, description="Only this month, 'YYYY-MM'."),
+    provider_id: uuid.UUID | None = Query(default=None, description="Only this provider's invoices."),
+    payer_code: str | None = Query(default=None, pattern=r"^[0-9]{2}$", description="Only this payer's invoices."),
+    who: Principal = Depends(require("billing.order.read")),
+) -> Response:
+    if who.role == Role.PROVIDER:
+        if provider_id is not None and not who.is_provider(provider_id):
+            provider_id = uuid.UUID(int=0)  # another provider's invoices: none
+        else:
+            provider_id = uuid.UUID(who.provider_id) if who.provider_id else uuid.UUID(int=0)
+    if who.role == Role.MUNICIPAL_OPERATOR:  # its municipality's invoices only (another payer's: none)
+        payer_code = (who.municipality or "--") if payer_code in (None, who.municipality) else "--"
+    async with b.runtime.db.transaction() as session:
+        try:
+            invoices = await invoices_for_export(session, provider_id=provider_id, payer_code=payer_code,
+                                                 month=first_day(month) if month else None)
+        except DocumentFactsMissing as exc:
+            raise ProblemError(409, "document_facts_missing", str(exc), details={"what": exc.what_text}) from exc
+    sheet = invoices_sheet(invoices)
+    body = xlsx_bytes(sheet) if format == InvoiceExportFormat.XLSX else csv_bytes(sheet)
+    media, extension = MEDIA[ExportFormat(format.value)]
+    name = _file_name(month, provider_id if who.role != Role.PROVIDER else None, payer_code, extension, "invoices")
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -281,4 +281,23 @@ class AdvanceOut(BaseModel):
     orders_issued: int = Field(description="New advance orders (0 on a repeat).")
 
 
+class StoredDocumentOut(BaseModel):
+    """A document billing has issued, one version of it (its body: the document's own route)."""
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "number": "СЧ-1A2B-3C4D-5E6F", "version": 2, "kind": "invoice",
+        "provider_id": "3f7a2c91-8b4e-4d1a-a6f0-2e9c5b7d1a48", "payer_code": "01", "month": "2027-10",
+        "content_hash": "82e8de4a866d7264b1f0c1d1e36a5a7b1f2a0c77e0b5c5b8d3e1a9f0c2d4e6f8",
+        "created_at": "2027-11-03T09:15:00Z"}]}}
+
+    number: str = Field(description="The document's number: the same for every version ('СЧ-1A2B-3C4D-5E6F').")
+    version: int = Field(description="1 for the first issue; a changed fact makes the next version.")
+    kind: str = Field(description="invoice, act or advance_request.")
+    provider_id: uuid.UUID
+    payer_code: str = Field(description="The payer: the municipality whose certificates the money is of.")
+    month: str = Field(description="Month, 'YYYY-MM'.")
+    content_hash: str = Field(description="SHA-256 (hex) of the document's canonical JSON body.")
+    created_at: dt.datetime = Field(description="When this version was issued.")
+
+
 document_examples(globals())

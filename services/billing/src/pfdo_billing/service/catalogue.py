@@ -20,10 +20,13 @@ async def certificate_issued(b: Billing, session: AsyncSession, e: g.Certificate
     stmt = insert(CERTIFICATES).values(
         certificate_id=e.certificate_id, municipality_code=e.municipality_code, birth_date=e.birth_date,
         status=e.status.value, usage_kind=e.usage_kind.value, parent_id=e.parent_id, valid_until=e.valid_until,
-        funded_on=e.issued_on if e.usage_kind.value == "funding" else None,
+        funded_on=e.issued_on if e.usage_kind.value == "funding" else None, number=e.number,
     ).on_conflict_do_nothing(index_elements=["certificate_id"]).returning(CERTIFICATES.c.certificate_id)
     created = (await session.execute(stmt)).first()
     if created is None:
+        # known before its number was kept (migration 0009): a replayed event fills it in
+        await session.execute(text("UPDATE certificates SET number = :n WHERE certificate_id = :c AND number IS NULL"),
+                              {"n": e.number, "c": e.certificate_id})
         return
     await audit.record(session, None, "billing.certificate.registered", "certificate", e.certificate_id,
                        municipality=e.municipality_code,

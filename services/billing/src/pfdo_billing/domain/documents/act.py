@@ -29,7 +29,9 @@ def act_document(facts: ActFacts) -> Document:
                       "Услуги оказаны в объёме, указанном в реестре; стороны претензий по объёму и качеству "
                       "услуг не имеют. НДС не облагается.",)),
             Fields("Итог", (Line("Период", Month(p.month)), Line("Договоров", len(facts.lines)),
-                            Line("Сумма", Money(total)))),
+                            Line("Сумма", Money(total)),
+                            *((Line("Платёжное поручение", f"№ {facts.order_number}"),) if facts.order_number
+                              else ()))),
         ),
         signatures=(Signature("Исполнитель", p.provider.head or p.provider.name),
                     Signature("Заказчик", p.payer.head or p.payer.name)),

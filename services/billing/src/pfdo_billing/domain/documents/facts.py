@@ -66,6 +66,17 @@ class ContractLine:
     lessons: tuple[int, int] | None = None
     """(attended, planned) lessons of the month, for an attendance contract."""
 
+    @classmethod
+    def of_month(cls, contract_number: str, certificate_number: str, amount_kopecks: int, payment_mode: str,
+                 planned: int, attended: int | None) -> ContractLine:
+        """A contract's line from its month: the whole month for a monthly contract; attended ÷
+        planned lessons for an attendance contract (none planned: nothing delivered)."""
+        if payment_mode != "attendance":
+            return cls(contract_number, certificate_number, Fraction(1), amount_kopecks)
+        came = attended or 0
+        return cls(contract_number, certificate_number, Fraction(came, planned) if planned else Fraction(0),
+                   amount_kopecks, (came, planned))
+
     def share(self) -> Share:
         if self.lessons is None:
             return Share(self.delivered)
@@ -106,6 +117,8 @@ class InvoiceFacts:
     lines: tuple[ContractLine, ...]
     advance_paid_kopecks: int = 0
     carried_offset_kopecks: int = 0
+    order_number: str = ""
+    """The final payment order that pays it (``2026-000123``), once issued."""
 
 
 @dataclass(frozen=True)
@@ -126,3 +139,5 @@ class ActFacts:
     parties: MonthlyParties
     issued_on: dt.date
     lines: tuple[ContractLine, ...]
+    order_number: str = ""
+    """The final payment order of the month, once issued."""

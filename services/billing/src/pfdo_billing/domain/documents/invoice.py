@@ -36,6 +36,7 @@ def invoice_document(facts: InvoiceFacts) -> Document:
             Fields("Основание", (
                 Line("Соглашение", p.agreement.text()),
                 Line("Период оказания услуг", Month(p.month)),
+                *((Line("Платёжное поручение", f"№ {facts.order_number}"),) if facts.order_number else ()),
             )),
             Table("", (Column("Наименование", 8), Column("Сумма", 3, total=True, align="RIGHT")),
                   ((service, Money(total)),), total_label="Всего оказано услуг"),
