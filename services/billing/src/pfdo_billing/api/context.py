@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import Depends
 
+from pfdo_plumbing.auth.principal import Principal, Role
 from pfdo_plumbing.http.app_state import from_app_state
 from pfdo_plumbing.http.errors import problems
 
@@ -21,3 +23,17 @@ SIGNED_IN = ("unauthenticated", "forbidden", "validation_error")
 def service_problems(*codes: str) -> dict[int | str, dict]:
     """The ``responses=`` of an operation: the problem answers it can give, with this service's texts."""
     return problems(*codes, service="billing")
+
+
+NOBODY = uuid.UUID(int=0)
+"""A provider filter no row matches."""
+
+
+def provider_filter(who: Principal, asked: uuid.UUID | None) -> uuid.UUID | None:
+    """The provider a list is narrowed to: whatever others ask for; a provider only its own (asking
+    for another's gets a filter no row matches, so an empty page)."""
+    if who.role != Role.PROVIDER:
+        return asked
+    if (asked is not None and not who.is_provider(asked)) or not who.provider_id:
+        return NOBODY
+    return uuid.UUID(who.provider_id)

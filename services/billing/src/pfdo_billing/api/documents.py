@@ -39,7 +39,7 @@ from pfdo_billing.service.documents import (
 )
 
 from . import schemas as s
-from .context import SIGNED_IN, BillingContext, service_problems as _problems
+from .context import SIGNED_IN, BillingContext, provider_filter, service_problems as _problems
 
 router = APIRouter(tags=["billing"])
 
@@ -257,10 +257,7 @@ async def list_documents(
     paging: PageRequest = Depends(paging_params(default=200, maximum=1000)),
     who: Principal = Depends(require("billing.order.read")),
 ) -> dict:
-    if who.role == Role.PROVIDER:
-        if provider_id is not None and not who.is_provider(provider_id):
-            return {"items": [], "next_cursor": None}
-        provider_id = uuid.UUID(who.provider_id) if who.provider_id else uuid.UUID(int=0)
+    provider_id = provider_filter(who, provider_id)
     if who.role == Role.MUNICIPAL_OPERATOR:
         if payer_code is not None and payer_code != who.municipality:
             return {"items": [], "next_cursor": None}

@@ -21,7 +21,7 @@ from pfdo_billing.service import payment_orders, queries, treasury
 from pfdo_billing.service.payment_orders import OrderNotFound
 
 from . import schemas as s
-from .context import SIGNED_IN, BillingContext, service_problems as _problems
+from .context import SIGNED_IN, BillingContext, provider_filter, service_problems as _problems
 
 router = APIRouter(tags=["billing"])
 
@@ -60,10 +60,7 @@ async def list_orders(
     paging: PageRequest = Depends(paging_params(default=200, maximum=1000)),
     who: Principal = Depends(require("billing.order.read")),
 ) -> dict:
-    if who.role == Role.PROVIDER:
-        if provider_id is not None and not who.is_provider(provider_id):
-            return {"items": [], "next_cursor": None}
-        provider_id = uuid.UUID(who.provider_id) if who.provider_id else uuid.UUID(int=0)
+    provider_id = provider_filter(who, provider_id)
     scope = f"payment-orders|{provider_id}|{month}|{kind}|{payer_code}|{status}"
     after_month, after_provider, after_kind, after_id = (
         paging.after_keyset(scope, dt.date.fromisoformat, uuid.UUID, str, uuid.UUID) or (None,) * 4)
