@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from pfdo_plumbing import russian_format as ru
 
+from pfdo_billing.domain.documents.facts import Organisation
 from pfdo_billing.domain.exports.orders import ExportedOrder
 
 FORMAT_VERSION = "1.03"
@@ -18,30 +19,29 @@ DOCUMENT = "Платежное поручение"
 SENDER = "ПФДО"
 
 
+def _party_lines(role: str, party: Organisation) -> list[tuple[str, str | None]]:
+    """The payer's or the payee's keys of an order section (``role``: Плательщик or Получатель)."""
+    return [
+        (f"{role}Счет", party.account),
+        (role, f"ИНН {party.inn} {party.name}"),
+        (f"{role}ИНН", party.inn),
+        (f"{role}КПП", party.kpp or ""),
+        (f"{role}1", party.name),
+        (f"{role}РасчСчет", party.account),
+        (f"{role}Банк1", party.bank),
+        (f"{role}БИК", party.bik),
+        (f"{role}Корсчет", party.corr_account),
+    ]
+
+
 def _order_section(o: ExportedOrder) -> list[tuple[str, str | None]]:
     return [
         ("СекцияДокумент", DOCUMENT),
         ("Номер", o.number),
         ("Дата", ru.date(o.issued_on)),
         ("Сумма", ru.roubles_with_dot(o.amount_kopecks)),
-        ("ПлательщикСчет", o.payer.account),
-        ("Плательщик", f"ИНН {o.payer.inn} {o.payer.name}"),
-        ("ПлательщикИНН", o.payer.inn),
-        ("ПлательщикКПП", o.payer.kpp or ""),
-        ("Плательщик1", o.payer.name),
-        ("ПлательщикРасчСчет", o.payer.account),
-        ("ПлательщикБанк1", o.payer.bank),
-        ("ПлательщикБИК", o.payer.bik),
-        ("ПлательщикКорсчет", o.payer.corr_account),
-        ("ПолучательСчет", o.payee.account),
-        ("Получатель", f"ИНН {o.payee.inn} {o.payee.name}"),
-        ("ПолучательИНН", o.payee.inn),
-        ("ПолучательКПП", o.payee.kpp or ""),
-        ("Получатель1", o.payee.name),
-        ("ПолучательРасчСчет", o.payee.account),
-        ("ПолучательБанк1", o.payee.bank),
-        ("ПолучательБИК", o.payee.bik),
-        ("ПолучательКорсчет", o.payee.corr_account),
+        *_party_lines("Плательщик", o.payer),
+        *_party_lines("Получатель", o.payee),
         ("ВидОплаты", "01"),
         ("Очередность", "5"),
         ("НазначениеПлатежа", o.purpose()),
